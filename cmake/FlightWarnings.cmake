@@ -1,0 +1,12 @@
+# flight_set_options(target): the warning and sanitizer flags every project target shares.
+# No -march=native: the binary must run on any x86-64 machine it is copied to.
+function(flight_set_options target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow)
+  if(FLIGHT_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(FLIGHT_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${FLIGHT_SANITIZE} -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=${FLIGHT_SANITIZE})
+  endif()
+endfunction()
