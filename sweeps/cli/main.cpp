@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   flight::cli::Action chosen;
   flight::cli::register_data_commands(app, chosen);
+  flight::cli::register_calibrate_commands(app, chosen);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,25 @@
+#pragma once
+// The FPGA device catalog (cost_models/data/devices.csv, compiled in).
+#include <string>
+#include <vector>
+
+#include "flight/cost_models/csv.hpp"
+
+namespace flight::cost_models {
+
+struct Device {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string family;  // yosys synth_xilinx family the LUT costs were calibrated for: xc7, xcup
+  double lut = 0, ff = 0, dsp = 0, bram36 = 0;
+  double clock_mhz = 0;
+  double ddr_bytes_per_s = 0;
+  std::string source;
+};
+
+std::vector<Device> parse_devices(const CsvTable& table);
+const std::vector<Device>& builtin_devices();
+// By name or alias, case-insensitive; InputError listing the catalog otherwise.
+const Device& find_device(const std::string& name);
+
+}  // namespace flight::cost_models
