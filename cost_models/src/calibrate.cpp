@@ -117,8 +117,8 @@ CalibrationGrid default_grid() {
   // Yosys maps only larger products to DSP48 slices (5x4 stays in LUTs): calibrate where it does.
   for (int a : {8, 12, 16})
     for (int n : {4, 6, 8}) g.fit.push_back({Block::mult_dsp, {a, 0, n, 0}});
-  for (int w : {8, 12, 16, 24, 32, 40}) g.fit.push_back({Block::adder, {0, 0, 0, w}});
-  for (int w : {16, 24, 32})
+  for (int w : {8, 12, 16, 24, 32, 40, 48}) g.fit.push_back({Block::adder, {0, 0, 0, w}});
+  for (int w : {16, 24, 32, 48})
     for (int a : {4, 8}) g.fit.push_back({Block::requant, {a, 0, 0, w}});
   // Held out: widths between the fitted ones.
   for (auto [a, e] : {std::pair{5, 3}, {10, 2}, {10, 3}, {14, 4}}) {

@@ -12,5 +12,6 @@ using Action = std::function<int()>;
 // Sets `chosen` to the action of the subcommand the user picked.
 void register_data_commands(CLI::App& app, Action& chosen);
 void register_calibrate_commands(CLI::App& app, Action& chosen);
+void register_dse_commands(CLI::App& app, Action& chosen);
 
 }  // namespace flight::cli

@@ -137,6 +137,12 @@ Split idx_split(const fs::path& images_file, const fs::path& labels_file) {
 
 std::string_view dataset_name(DatasetId id) { return spec(id).name; }
 
+ImageShape official_shape(DatasetId id) {
+  return (id == DatasetId::mnist || id == DatasetId::fashion_mnist) ? ImageShape{1, 28, 28} : ImageShape{3, 32, 32};
+}
+
+int official_classes(DatasetId id) { return id == DatasetId::cifar100 ? 100 : 10; }
+
 std::optional<DatasetId> parse_dataset_id(std::string_view name) {
   for (const auto& s : specs())
     if (s.name == name) return s.id;

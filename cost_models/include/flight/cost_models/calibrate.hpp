@@ -42,7 +42,7 @@ struct CalibrationGrid {
   std::vector<std::pair<Block, BlockParams>> fit, held_out;
 };
 // Grid of the shipped table: A 4,6,8,12,16 × E 2..4 (shift), × n 2..8 (LUT multipliers), DSP multipliers
-// A 8..16 × n 4..8, adders 8..40 bits, requant w 16..32 × A 4,8; held-out points at widths in between.
+// A 8..16 × n 4..8, adders 8..48 bits, requant w 16..48 × A 4,8; held-out points at widths in between.
 CalibrationGrid default_grid();
 
 struct CalibrationResult {

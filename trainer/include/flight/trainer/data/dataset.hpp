@@ -53,6 +53,10 @@ struct Dataset {
   bool synthetic = false;                        // a SYNTHETIC-NOT-REAL-DATA.txt marker sits beside the files
 };
 
+// Image shape and class count of the official data set (metadata; no file is read).
+ImageShape official_shape(DatasetId id);
+int official_classes(DatasetId id);
+
 // Where data lives: --data-dir if given, else $FLIGHT_DATA, else ./data.
 std::filesystem::path resolve_data_root(const std::optional<std::string>& cli_data_dir);
 

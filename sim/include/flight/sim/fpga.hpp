@@ -1,0 +1,124 @@
+#pragma once
+// FPGA model of a layer-sequential convolution engine (DESIGN.md §5, a reconstruction): one engine reused layer by
+// layer, `lanes` output lanes × p_in operator slots, a registered adder tree and an accumulator per lane, on-chip
+// buffers in BRAM, weights (and, when they do not fit on chip, feature maps) streamed from DDR.
+//
+// Contract: FpgaModel is built once per (workload, device, cost table, limits) and then only read; evaluate() and
+// search() are const but share a lane-cost cache, so one FpgaModel must not be used from two threads at once.
+// A design that does not fit is a value (fits = false, reason), never an exception; an unknown cost (a block outside
+// its calibrated grid) is an InputError.
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "flight/cost_models/devices.hpp"
+#include "flight/cost_models/fpga_costs.hpp"
+#include "flight/sim/workload.hpp"
+
+namespace flight::sim {
+
+using cost_models::Block;
+using cost_models::Resources;
+
+// How filters map onto lanes.
+//   uniform:          every lane has `slot` slots; a filter takes one pass (shift_k2 slots run k=1 filters with a
+//                     zero second term; fixed formats use mult_lut/mult_dsp slots);
+//   time_multiplexed: shift_k1 slots only; a k=2 filter takes two passes, so cycles ∝ Σ k_i;
+//   heterogeneous:    `lanes` shift_k1 lanes for k=1 filters beside `lanes_k2` shift_k2 lanes for k=2 filters,
+//                     both working on a layer at the same time.
+enum class Mapping { uniform, time_multiplexed, heterogeneous };
+std::string mapping_name(Mapping m);
+
+struct FpgaDesign {
+  Mapping mapping = Mapping::uniform;
+  Block slot = Block::shift_k1;  // uniform: the slot kind; time_multiplexed and heterogeneous: shift_k1
+  int p_in = 1;                  // slots per lane (input channels in parallel)
+  int lanes = 1;                 // output lanes (heterogeneous: shift_k1 lanes)
+  int lanes_k2 = 0;              // heterogeneous only: shift_k2 lanes
+  int dsp_lanes = 0;             // mult slots: lanes whose multipliers are DSP slices; the rest are in LUTs
+  bool fmap_on_chip = true;      // feature maps stay in BRAM between layers (else streamed through DDR)
+  bool weights_on_chip = false;  // every layer's weights resident in BRAM (loaded once, not per image)
+};
+std::string describe(const FpgaDesign& d);
+
+struct FpgaLimits {
+  double lut_cap = 0.8, ff_cap = 0.9, dsp_cap = 0.9, bram_cap = 0.9;  // fractions of the device
+  double clock_mhz = 0;                                                // 0: the device's default clock
+};
+
+struct LayerTiming {
+  std::string name;
+  double compute_cycles = 0;  // ⌈work / lanes⌉ · ⌈C_in / p_in⌉ · H_out · W_out · K²
+  double memory_cycles = 0;   // DDR bytes / DDR bytes per cycle
+  double fill_cycles = 0;
+  double cycles = 0;          // max(compute, memory) + fill (double-buffered)
+  double ddr_bytes = 0;
+  double utilization = 0;     // useful MACs / (slots · cycles)
+  bool memory_bound = false;
+};
+
+struct ResourceBreakdown {
+  Resources slots, adder_trees, accumulators, requant, control, weight_buffer, fmap_buffer;
+  Resources total() const {
+    return slots + adder_trees + accumulators + requant + control + weight_buffer + fmap_buffer;
+  }
+};
+
+struct FpgaEvaluation {
+  FpgaDesign design;
+  bool fits = false;
+  std::string reason;  // why it does not fit (empty when it fits)
+  ResourceBreakdown breakdown;
+  Resources used;
+  double lut_pct = 0, ff_pct = 0, dsp_pct = 0, bram_pct = 0;
+  std::vector<LayerTiming> layers;
+  double clock_mhz = 0;
+  double cycles_per_image = 0;
+  double latency_s = 0;      // one image, layer by layer
+  double images_per_s = 0;
+  int acc_bits = 0;          // accumulator width the design needs
+};
+
+struct SearchResult {
+  bool found = false;
+  FpgaEvaluation best;
+  long candidates = 0;  // designs evaluated
+  long feasible = 0;    // of which fit
+  std::string reason;   // when nothing fits: the reason of the smallest design
+};
+
+class FpgaModel {
+ public:
+  FpgaModel(Workload workload, cost_models::Device device, const cost_models::FpgaCostTable& costs,
+            FpgaLimits limits);
+
+  FpgaEvaluation evaluate(const FpgaDesign& d) const;
+  // Exhaustive over p_in ∈ {1, 2, 4, …, 128}, lanes 1…1024 (heterogeneous: a geometric grid of both lane counts),
+  // every mapping the weight format allows, LUT or DSP multipliers, feature maps and weights on or off chip.  Maximizes
+  // images/s; ties go to fewer LUTs.
+  SearchResult search() const;
+
+  const Workload& workload() const { return workload_; }
+  const cost_models::Device& device() const { return device_; }
+  double clock_mhz() const { return clock_mhz_; }
+
+ private:
+  struct LaneCost {
+    Resources slots, tree, acc, requant;
+    int acc_bits = 0;
+    int tree_depth = 0;
+  };
+  const LaneCost& lane_cost(Block slot, int p_in, bool dsp, int extra_acc_bits) const;
+  int slot_weight_bits(Block slot) const;
+
+  Workload workload_;
+  cost_models::Device device_;
+  const cost_models::FpgaCostTable& costs_;
+  FpgaLimits limits_;
+  double clock_mhz_ = 0;
+  int max_fan_in_ = 0;
+  mutable std::map<std::tuple<int, int, bool, int>, LaneCost> lane_cache_;
+};
+
+}  // namespace flight::sim

@@ -1,0 +1,117 @@
+#include "flight/sweeps/hw_report.hpp"
+
+#include <boost/json.hpp>
+#include <cstdio>
+
+namespace flight::sweeps {
+namespace {
+boost::json::object res_json(const cost_models::Resources& r) {
+  return {{"lut", r.lut}, {"ff", r.ff}, {"dsp", r.dsp}, {"bram36", r.bram36}};
+}
+}  // namespace
+
+boost::json::object device_json(const cost_models::Device& d) {
+  return {{"name", d.name}, {"lut", d.lut}, {"ff", d.ff}, {"dsp", d.dsp}, {"bram36", d.bram36},
+          {"clock_mhz", d.clock_mhz}, {"ddr_gbytes_per_s", d.ddr_bytes_per_s / 1e9}, {"source", d.source}};
+}
+
+boost::json::object to_json(const sim::FpgaEvaluation& ev) {
+  const auto& d = ev.design;
+  boost::json::object design{{"mapping", sim::mapping_name(d.mapping)},
+                             {"slot", cost_models::block_name(d.slot)},
+                             {"p_in", d.p_in},
+                             {"lanes", d.lanes},
+                             {"lanes_k2", d.lanes_k2},
+                             {"dsp_lanes", d.dsp_lanes},
+                             {"fmap_on_chip", d.fmap_on_chip},
+                             {"acc_bits", ev.acc_bits},
+                             {"summary", sim::describe(d)}};
+  boost::json::array layers;
+  for (const auto& l : ev.layers) {
+    layers.push_back({{"name", l.name},
+                      {"compute_cycles", l.compute_cycles},
+                      {"memory_cycles", l.memory_cycles},
+                      {"fill_cycles", l.fill_cycles},
+                      {"cycles", l.cycles},
+                      {"ddr_bytes", l.ddr_bytes},
+                      {"utilization", l.utilization},
+                      {"bound", l.memory_bound ? "memory" : "compute"}});
+  }
+  const auto& b = ev.breakdown;
+  return {{"fits", ev.fits},
+          {"reason", ev.reason},
+          {"design", design},
+          {"used", res_json(ev.used)},
+          {"percent", {{"lut", ev.lut_pct}, {"ff", ev.ff_pct}, {"dsp", ev.dsp_pct}, {"bram36", ev.bram_pct}}},
+          {"breakdown",
+           {{"slots", res_json(b.slots)}, {"adder_trees", res_json(b.adder_trees)},
+            {"accumulators", res_json(b.accumulators)}, {"requant", res_json(b.requant)},
+            {"control", res_json(b.control)}, {"weight_buffer", res_json(b.weight_buffer)},
+            {"fmap_buffer", res_json(b.fmap_buffer)}}},
+          {"clock_mhz", ev.clock_mhz},
+          {"cycles_per_image", ev.cycles_per_image},
+          {"latency_s", ev.latency_s},
+          {"images_per_s", ev.images_per_s},
+          {"layers", layers}};
+}
+
+boost::json::object to_json(const sim::SearchResult& r) {
+  boost::json::object o{{"found", r.found}, {"candidates", r.candidates}, {"feasible", r.feasible}};
+  if (r.found) o["best"] = to_json(r.best);
+  else o["reason"] = r.reason;
+  return o;
+}
+
+boost::json::object to_json(const sim::AsicReport& r) {
+  boost::json::array layers;
+  for (const auto& l : r.layers) {
+    layers.push_back({{"name", l.name}, {"macs", l.macs}, {"compute_pj", l.compute_pj}, {"sram_pj", l.sram_pj},
+                      {"dram_pj", l.dram_pj}});
+  }
+  return {{"energy_table", r.table},
+          {"macs", r.macs},
+          {"compute_energy_j", r.compute_pj * 1e-12},
+          {"sram_energy_j", r.sram_pj * 1e-12},
+          {"dram_energy_j", r.dram_pj * 1e-12},
+          {"total_energy_j", r.total_pj() * 1e-12},
+          {"compute_ops_per_j", r.compute_ops_per_joule()},
+          {"total_ops_per_j", r.total_ops_per_joule()},
+          {"layers", layers}};
+}
+
+std::string layer_table(const sim::FpgaEvaluation& ev) {
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-7s %14s %14s %14s %12s %6s %s\n", "layer", "compute cyc", "memory cyc",
+                "cycles", "DDR bytes", "util", "bound");
+  out += line;
+  for (const auto& l : ev.layers) {
+    std::snprintf(line, sizeof line, "  %-7s %14.0f %14.0f %14.0f %12.0f %5.1f%% %s\n", l.name.c_str(),
+                  l.compute_cycles, l.memory_cycles, l.cycles, l.ddr_bytes, 100 * l.utilization,
+                  l.memory_bound ? "memory" : "compute");
+    out += line;
+  }
+  return out;
+}
+
+std::string resource_table(const sim::FpgaEvaluation& ev) {
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-14s %10s %10s %7s %7s\n", "component", "LUT", "FF", "DSP", "BRAM36");
+  out += line;
+  const auto& b = ev.breakdown;
+  const std::pair<const char*, const cost_models::Resources*> rows[] = {
+      {"slots", &b.slots},           {"adder trees", &b.adder_trees},     {"accumulators", &b.accumulators},
+      {"requant", &b.requant},       {"control", &b.control},             {"weight buffer", &b.weight_buffer},
+      {"fmap buffer", &b.fmap_buffer}};
+  for (const auto& [name, r] : rows) {
+    std::snprintf(line, sizeof line, "  %-14s %10.0f %10.0f %7.0f %7.0f\n", name, r->lut, r->ff, r->dsp, r->bram36);
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "  %-14s %10.0f %10.0f %7.0f %7.0f\n", "total", ev.used.lut, ev.used.ff,
+                ev.used.dsp, ev.used.bram36);
+  out += line;
+  return out;
+}
+
+}  // namespace flight::sweeps
