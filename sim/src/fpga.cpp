@@ -24,6 +24,7 @@ std::string describe(const FpgaDesign& d) {
   if (d.slot == Block::mult_lut || d.slot == Block::mult_dsp) s += " dsp_lanes=" + std::to_string(d.dsp_lanes);
   s += d.fmap_on_chip ? " fmap=on-chip" : " fmap=DDR";
   s += d.weights_on_chip ? " weights=on-chip" : " weights=DDR";
+  if (d.unroll_kernel) s += " unroll=CinK2";
   return s;
 }
 
@@ -60,10 +61,11 @@ int FpgaModel::slot_weight_bits(Block slot) const {
   }
 }
 
-const FpgaModel::LaneCost& FpgaModel::lane_cost(Block slot, int p_in, bool dsp, int extra_acc_bits) const {
+const FpgaModel::LaneCost& FpgaModel::lane_cost(Block slot, int p_in, bool dsp, int extra_acc_bits,
+                                                 bool unroll_kernel) const {
   const Block kind = (slot == Block::mult_lut || slot == Block::mult_dsp) ? (dsp ? Block::mult_dsp : Block::mult_lut)
                                                                           : slot;
-  const auto key = std::make_tuple(static_cast<int>(kind), p_in, dsp, extra_acc_bits);
+  const auto key = std::make_tuple(static_cast<int>(kind), p_in, dsp, extra_acc_bits, unroll_kernel);
   if (auto it = lane_cache_.find(key); it != lane_cache_.end()) return it->second;
   cm::BlockParams p{workload_.a_bits, workload_.e_bits, workload_.n_bits, 0};
   LaneCost lc;
@@ -77,11 +79,12 @@ const FpgaModel::LaneCost& FpgaModel::lane_cost(Block slot, int p_in, bool dsp, 
     ++width;
     ++lc.tree_depth;
   }
-  // The accumulator must hold a sum over ⌈C_in / p_in⌉·K² tree outputs of the worst layer (+1 bit when a k=2
-  // filter accumulates two passes).
+  // The accumulator must hold a sum over ⌈C_in / p_in⌉·K² (unrolled: ⌈C_in·K² / p_in⌉) tree outputs of the worst
+  // layer (+1 bit when a k=2 filter accumulates two passes).
   long steps = 1;
   for (const auto& l : workload_.layers) {
-    steps = std::max<long>(steps, static_cast<long>(ceil_div(double(l.c_in), p_in)) * l.kernel * l.kernel);
+    steps = std::max<long>(steps, unroll_kernel ? static_cast<long>(ceil_div(double(l.fan_in()), p_in))
+                                                : static_cast<long>(ceil_div(double(l.c_in), p_in)) * l.kernel * l.kernel);
   }
   lc.acc_bits = width + ceil_log2(steps) + extra_acc_bits;
   lc.acc = cm::block_cost(costs_, Block::adder, {0, 0, 0, lc.acc_bits});
@@ -131,21 +134,21 @@ FpgaEvaluation FpgaModel::evaluate(const FpgaDesign& d) const {
   int tree_depth = 0;
   double weight_width_bits = 0;  // weight bits consumed per cycle by all slots
   if (mult) {
-    const auto& lut_lane = lane_cost(Block::mult_lut, d.p_in, false, 0);
+    const auto& lut_lane = lane_cost(Block::mult_lut, d.p_in, false, 0, d.unroll_kernel);
     add_lanes(lut_lane, d.lanes - d.dsp_lanes);
-    if (d.dsp_lanes > 0) add_lanes(lane_cost(Block::mult_dsp, d.p_in, true, 0), d.dsp_lanes);
+    if (d.dsp_lanes > 0) add_lanes(lane_cost(Block::mult_dsp, d.p_in, true, 0, d.unroll_kernel), d.dsp_lanes);
     tree_depth = lut_lane.tree_depth;
     weight_width_bits = double(d.lanes) * d.p_in * slot_weight_bits(d.slot);
   } else if (d.mapping == Mapping::heterogeneous) {
-    const auto& k1 = lane_cost(Block::shift_k1, d.p_in, false, 0);
-    const auto& k2 = lane_cost(Block::shift_k2, d.p_in, false, 0);
+    const auto& k1 = lane_cost(Block::shift_k1, d.p_in, false, 0, d.unroll_kernel);
+    const auto& k2 = lane_cost(Block::shift_k2, d.p_in, false, 0, d.unroll_kernel);
     add_lanes(k1, d.lanes);
     add_lanes(k2, d.lanes_k2);
     tree_depth = k2.tree_depth;
     weight_width_bits = double(d.p_in) * (d.lanes * slot_weight_bits(Block::shift_k1) +
                                           d.lanes_k2 * slot_weight_bits(Block::shift_k2));
   } else {
-    const auto& lc = lane_cost(d.slot, d.p_in, false, extra);
+    const auto& lc = lane_cost(d.slot, d.p_in, false, extra, d.unroll_kernel);
     add_lanes(lc, d.lanes);
     tree_depth = lc.tree_depth;
     weight_width_bits = double(d.lanes) * d.p_in * slot_weight_bits(d.slot);
@@ -179,7 +182,8 @@ FpgaEvaluation FpgaModel::evaluate(const FpgaDesign& d) const {
     const auto& l = workload_.layers[i];
     LayerTiming t;
     t.name = l.name;
-    const double inner = ceil_div(l.c_in, d.p_in) * l.h_out * l.w_out * l.kernel * l.kernel;
+    const double inner = d.unroll_kernel ? ceil_div(double(l.fan_in()), d.p_in) * l.h_out * l.w_out
+                                         : ceil_div(l.c_in, d.p_in) * l.h_out * l.w_out * l.kernel * l.kernel;
     double passes = l.c_out;  // filter passes over the lanes
     double tiles = 0;
     if (!pow2) {
@@ -267,19 +271,20 @@ SearchResult FpgaModel::search() const {
   };
   static const int geometric[] = {1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256,
                                   320, 384, 512};
-  for (int p_in = 1; p_in <= 128; p_in *= 2) {
-    for (int memory = 0; memory < 4; ++memory) {
+  for (int p_in = 1; p_in <= 128; ++p_in) {
+    for (int variant = 0; variant < 8; ++variant) {
       FpgaDesign d;
       d.p_in = p_in;
-      d.fmap_on_chip = (memory & 1) == 0;
-      d.weights_on_chip = (memory & 2) != 0;
+      d.fmap_on_chip = (variant & 1) == 0;
+      d.weights_on_chip = (variant & 2) != 0;
+      d.unroll_kernel = (variant & 4) != 0;
       if (!pow2) {
         d.slot = Block::mult_lut;
         sweep_lanes(d, false);  // all multipliers in LUTs
         d.slot = Block::mult_dsp;
         sweep_lanes(d, true);   // all in DSP slices
         // Hybrid: as many DSP lanes as the DSP budget allows, the rest in LUTs.
-        const auto& dsp_lane = lane_cost(Block::mult_dsp, p_in, true, 0);
+        const auto& dsp_lane = lane_cost(Block::mult_dsp, p_in, true, 0, d.unroll_kernel);
         const int max_dsp_lanes =
             dsp_lane.slots.dsp > 0 ? static_cast<int>(limits_.dsp_cap * device_.dsp / dsp_lane.slots.dsp) : 0;
         if (max_dsp_lanes > 0) {

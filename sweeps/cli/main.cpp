@@ -21,8 +21,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
     return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e, std::cout, std::cerr);
+  } catch (const CLI::ParseError& e) {  // one line, like every other bad input
+    std::cerr << "flight: error: " << e.what() << " (see --help)\n";
     return 2;
   }
   try {

@@ -24,6 +24,8 @@ boost::json::object to_json(const sim::FpgaEvaluation& ev) {
                              {"lanes_k2", d.lanes_k2},
                              {"dsp_lanes", d.dsp_lanes},
                              {"fmap_on_chip", d.fmap_on_chip},
+                             {"weights_on_chip", d.weights_on_chip},
+                             {"unroll_kernel", d.unroll_kernel},
                              {"acc_bits", ev.acc_bits},
                              {"summary", sim::describe(d)}};
   boost::json::array layers;

@@ -39,6 +39,10 @@ struct FpgaDesign {
   int dsp_lanes = 0;             // mult slots: lanes whose multipliers are DSP slices; the rest are in LUTs
   bool fmap_on_chip = true;      // feature maps stay in BRAM between layers (else streamed through DDR)
   bool weights_on_chip = false;  // every layer's weights resident in BRAM (loaded once, not per image)
+  // What the p_in slots of a lane cover: input channels only (K² kernel positions in sequence, DESIGN.md §5), or
+  // the flattened C_in·K·K window (a window buffer feeds p_in activations per cycle), which keeps the slots busy on
+  // a first layer with 1 or 3 input channels.
+  bool unroll_kernel = false;
 };
 std::string describe(const FpgaDesign& d);
 
@@ -49,7 +53,7 @@ struct FpgaLimits {
 
 struct LayerTiming {
   std::string name;
-  double compute_cycles = 0;  // ⌈work / lanes⌉ · ⌈C_in / p_in⌉ · H_out · W_out · K²
+  double compute_cycles = 0;  // ⌈work / lanes⌉ · ⌈C_in / p_in⌉ · H_out · W_out · K²  (unrolled: ⌈C_in·K² / p_in⌉)
   double memory_cycles = 0;   // DDR bytes / DDR bytes per cycle
   double fill_cycles = 0;
   double cycles = 0;          // max(compute, memory) + fill (double-buffered)
@@ -94,8 +98,9 @@ class FpgaModel {
             FpgaLimits limits);
 
   FpgaEvaluation evaluate(const FpgaDesign& d) const;
-  // Exhaustive over p_in ∈ {1, 2, 4, …, 128}, lanes 1…1024 (heterogeneous: a geometric grid of both lane counts),
-  // every mapping the weight format allows, LUT or DSP multipliers, feature maps and weights on or off chip.  Maximizes
+  // Exhaustive over p_in 1…128, lanes 1…1024 (heterogeneous: a geometric grid of both lane counts),
+  // every mapping the weight format allows, LUT or DSP multipliers, feature maps and weights on or off chip, and
+  // both kernel-unrolling choices.  Maximizes
   // images/s; ties go to fewer LUTs.
   SearchResult search() const;
 
@@ -109,7 +114,7 @@ class FpgaModel {
     int acc_bits = 0;
     int tree_depth = 0;
   };
-  const LaneCost& lane_cost(Block slot, int p_in, bool dsp, int extra_acc_bits) const;
+  const LaneCost& lane_cost(Block slot, int p_in, bool dsp, int extra_acc_bits, bool unroll_kernel) const;
   int slot_weight_bits(Block slot) const;
 
   Workload workload_;
@@ -118,7 +123,7 @@ class FpgaModel {
   FpgaLimits limits_;
   double clock_mhz_ = 0;
   int max_fan_in_ = 0;
-  mutable std::map<std::tuple<int, int, bool, int>, LaneCost> lane_cache_;
+  mutable std::map<std::tuple<int, int, bool, int, bool>, LaneCost> lane_cache_;
 };
 
 }  // namespace flight::sim

@@ -1,0 +1,197 @@
+// Simulator tests: formulas against hand calculations, and properties over every catalog device.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "flight/core/error.hpp"
+#include "flight/cost_models/devices.hpp"
+#include "flight/cost_models/energy.hpp"
+#include "flight/sim/asic.hpp"
+#include "flight/sim/fpga.hpp"
+#include "flight/sweeps/network_file.hpp"
+#include "flight/sweeps/workload_builder.hpp"
+
+namespace flight::sim {
+namespace {
+namespace cm = flight::cost_models;
+
+// One 3x3 conv, C_in 4 → C_out 6, 7x7 input, 5x5 output.
+Workload one_conv(std::array<int, 3> by_k, WeightFormat f = WeightFormat::pow2) {
+  Workload w;
+  w.name = "one-conv";
+  w.format = f;
+  LayerWork l;
+  l.name = "conv1";
+  l.c_in = 4, l.c_out = 6, l.kernel = 3, l.h_in = 7, l.w_in = 7, l.h_out = 5, l.w_out = 5;
+  l.filters_by_k = by_k;
+  w.layers.push_back(l);
+  return w;
+}
+
+const cm::Device& z7045() { return cm::find_device("zynq-7045"); }
+
+FpgaDesign design(Mapping m, Block slot, int p_in, int lanes, int lanes_k2 = 0) {
+  FpgaDesign d;
+  d.mapping = m;
+  d.slot = slot;
+  d.p_in = p_in;
+  d.lanes = lanes;
+  d.lanes_k2 = lanes_k2;
+  return d;
+}
+
+TEST(Workload, CountsByHand) {
+  const auto w = one_conv({0, 3, 3});
+  EXPECT_EQ(w.layers[0].fan_in(), 36);
+  EXPECT_EQ(w.macs(), 6 * 36 * 25);
+  EXPECT_EQ(w.weight_bits_of(w.layers[0]), 3 * 36 * 4 + 3 * 36 * 8);  // k·(1+E) bits per weight, E = 3
+  EXPECT_DOUBLE_EQ(w.mean_terms_per_weight(), 1.5);
+  EXPECT_DOUBLE_EQ(w.fraction_k2(), 0.5);
+  EXPECT_THROW(validate(one_conv({0, 3, 2})), InputError);  // filters do not add up to C_out
+}
+
+TEST(FpgaCycles, UniformByHand) {
+  FpgaModel m(one_conv({0, 6, 0}), z7045(), cm::builtin_fpga_costs(), {});
+  const auto ev = m.evaluate(design(Mapping::uniform, Block::shift_k1, 2, 4));
+  ASSERT_TRUE(ev.fits) << ev.reason;
+  // ⌈6/4⌉ · ⌈4/2⌉ · 5·5 · 3² = 2 · 2 · 25 · 9
+  EXPECT_DOUBLE_EQ(ev.layers[0].compute_cycles, 900);
+  // DDR bytes: weights 216·4 bits = 108, input 4·7·7 = 196, output 6·5·5 = 150 → 454 bytes at 4.26e9/200e6 B/cycle.
+  EXPECT_DOUBLE_EQ(ev.layers[0].ddr_bytes, 454);
+  EXPECT_NEAR(ev.layers[0].memory_cycles, 454 / (4.26e9 / 200e6), 1e-9);
+  // fill: 20 (table) + adder-tree depth 1 + 2
+  EXPECT_DOUBLE_EQ(ev.layers[0].cycles, 900 + 23);
+  EXPECT_NEAR(ev.images_per_s, 200e6 / 923, 1e-6);
+}
+
+TEST(FpgaCycles, TimeMultiplexedCountsTwoPassesPerK2Filter) {
+  FpgaModel m(one_conv({0, 3, 3}), z7045(), cm::builtin_fpga_costs(), {});
+  // passes 3 + 2·3 = 9 → ⌈9/4⌉ = 3 tiles · 2 · 225
+  EXPECT_DOUBLE_EQ(m.evaluate(design(Mapping::time_multiplexed, Block::shift_k1, 2, 4)).layers[0].compute_cycles, 1350);
+  // heterogeneous 2 + 2 lanes: max(⌈3/2⌉, ⌈3/2⌉) = 2 tiles
+  EXPECT_DOUBLE_EQ(m.evaluate(design(Mapping::heterogeneous, Block::shift_k1, 2, 2, 2)).layers[0].compute_cycles, 900);
+  // uniform shift_k2: every filter one pass, ⌈6/4⌉ = 2 tiles
+  EXPECT_DOUBLE_EQ(m.evaluate(design(Mapping::uniform, Block::shift_k2, 2, 4)).layers[0].compute_cycles, 900);
+  // k = 2 filters on shift_k1 slots without time multiplexing is no design
+  const auto bad = m.evaluate(design(Mapping::uniform, Block::shift_k1, 2, 4));
+  EXPECT_FALSE(bad.fits);
+  EXPECT_NE(bad.reason.find("k=2"), std::string::npos) << bad.reason;
+}
+
+TEST(FpgaResources, SumOfBlockCostsByHand) {
+  const auto& t = cm::builtin_fpga_costs();
+  FpgaModel m(one_conv({0, 6, 0}), z7045(), t, {});
+  const auto ev = m.evaluate(design(Mapping::uniform, Block::shift_k1, 2, 4));
+  const cm::BlockParams p{8, 3, 4, 0};
+  const double slot = cm::block_cost(t, Block::shift_k1, p).lut;
+  const double tree = cm::block_cost(t, Block::adder, {0, 0, 0, 15}).lut;  // one 15-bit adder per lane
+  // accumulator: tree output 16 bits + ⌈log2(⌈4/2⌉·9)⌉ = 5 → 21 bits
+  EXPECT_EQ(ev.acc_bits, 21);
+  const double acc = cm::block_cost(t, Block::adder, {0, 0, 0, 21}).lut;
+  const double rq = cm::block_cost(t, Block::requant, {8, 0, 0, 21}).lut;
+  EXPECT_NEAR(ev.used.lut, 4 * (2 * slot + tree + acc + rq) + t.fixed_value("control_lut"), 1e-9);
+  EXPECT_DOUBLE_EQ(ev.used.dsp, 0);
+  EXPECT_NEAR(ev.lut_pct, 100 * ev.used.lut / 218600, 1e-12);
+}
+
+TEST(FpgaResources, TooManyLanesDoesNotFitAndSaysWhy) {
+  FpgaModel m(one_conv({0, 6, 0}), cm::find_device("zynq-7020"), cm::builtin_fpga_costs(), {});
+  const auto ev = m.evaluate(design(Mapping::uniform, Block::shift_k1, 128, 64));
+  EXPECT_FALSE(ev.fits);
+  EXPECT_NE(ev.reason.find("LUT"), std::string::npos) << ev.reason;
+  EXPECT_NE(ev.reason.find("80 %"), std::string::npos) << ev.reason;
+}
+
+Workload network_workload(const std::string& net, const std::string& profile) {
+  const auto spec = sweeps::load_network(net);
+  const bool mnist = spec.default_dataset == "mnist";
+  return sweeps::build_workload(spec, mnist ? ImageShape{1, 28, 28} : ImageShape{3, 32, 32}, 10,
+                                sweeps::parse_k_profile(profile), {});
+}
+
+TEST(FpgaProperties, MoreSlotsNeverSlowALayerDown) {
+  for (const char* profile : {"uniform:1", "mix:0.4", "fixed:4"}) {
+    FpgaModel m(network_workload("vgg-s", profile), z7045(), cm::builtin_fpga_costs(), {});
+    const Block slot = std::string(profile) == "fixed:4" ? Block::mult_lut : Block::shift_k1;
+    const Mapping map = std::string(profile) == "mix:0.4" ? Mapping::time_multiplexed : Mapping::uniform;
+    for (int p_in = 1; p_in <= 64; p_in *= 2) {
+      std::vector<double> prev;
+      for (int lanes = 1; lanes <= 80; ++lanes) {
+        const auto ev = m.evaluate(design(map, slot, p_in, lanes));
+        for (std::size_t l = 0; l < ev.layers.size(); ++l) {
+          if (!prev.empty()) {
+            ASSERT_LE(ev.layers[l].cycles, prev[l]) << profile << " p_in " << p_in << " lanes " << lanes;
+          }
+        }
+        prev.clear();
+        for (const auto& t : ev.layers) prev.push_back(t.cycles);
+        if (p_in > 1) {  // doubling p_in never slows a layer beyond the adder tree's one extra fill cycle
+          const auto half = m.evaluate(design(map, slot, p_in / 2, lanes));
+          for (std::size_t l = 0; l < ev.layers.size(); ++l) {
+            ASSERT_LE(ev.layers[l].compute_cycles, half.layers[l].compute_cycles);
+            ASSERT_LE(ev.layers[l].cycles, half.layers[l].cycles + 1);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(FpgaProperties, ADesignReportedAsFittingNeverExceedsTheDevice) {
+  for (const auto& dev : cm::builtin_devices()) {
+    for (const char* profile : {"uniform:1", "uniform:2", "fixed:4", "fixed:8", "mix:0.3"}) {
+      FpgaLimits lim;
+      FpgaModel m(network_workload("vgg-l", profile), dev, cm::builtin_fpga_costs(), lim);
+      const auto r = m.search();
+      ASSERT_TRUE(r.found) << dev.name << " " << profile << ": " << r.reason;
+      const auto& u = r.best.used;
+      EXPECT_LE(u.lut, lim.lut_cap * dev.lut) << dev.name << " " << profile;
+      EXPECT_LE(u.ff, lim.ff_cap * dev.ff);
+      EXPECT_LE(u.dsp, lim.dsp_cap * dev.dsp);
+      EXPECT_LE(u.bram36, lim.bram_cap * dev.bram36);
+    }
+  }
+}
+
+// On vgg-l.  Smaller networks do not reach 1.8x everywhere: their throughput is set by how ⌈C_out / lanes⌉ and
+// ⌈C_in·K² / p_in⌉ round, not by the slot count (vgg-s: 1.49x on the Virtex-7; see flight dse).
+TEST(FpgaProperties, LightNN1AtLeast18xLightNN2OnEveryDevice) {
+  for (const auto& dev : cm::builtin_devices()) {
+    for (const char* net : {"vgg-l"}) {
+      FpgaModel k1(network_workload(net, "uniform:1"), dev, cm::builtin_fpga_costs(), {});
+      FpgaModel k2(network_workload(net, "uniform:2"), dev, cm::builtin_fpga_costs(), {});
+      const double ratio = k1.search().best.images_per_s / k2.search().best.images_per_s;
+      EXPECT_GE(ratio, 1.8) << dev.name << " " << net;
+    }
+  }
+}
+
+TEST(Asic, EnergyByHand) {
+  const auto& t = cm::builtin_energy_table("40nm-aladdin");
+  const auto r = asic_energy(one_conv({0, 4, 2}), t);
+  // per MAC: k=1 shift(14b, E=3) + add(acc = 14 + 1 + ⌈log2 36⌉ = 21); k=2: 2 shifts + add(15) + add(22)
+  const double shift = 0.417 * 14 * 3 / 160;
+  auto addw = [](double w) { return 0.21 * w / 32; };
+  const double per_filter_macs = 36 * 25;
+  const double expect = per_filter_macs * (4 * (shift + addw(21)) + 2 * (2 * shift + addw(15) + addw(22)));
+  EXPECT_NEAR(r.compute_pj, expect, 1e-9);
+  EXPECT_DOUBLE_EQ(r.macs, 6 * 36 * 25);
+  EXPECT_NEAR(r.compute_ops_per_joule(), 2 * r.macs / (expect * 1e-12), 1e3);
+  // fixed-4: one 4×8 multiply + add(4 + 8 + 6) per MAC
+  Workload f = one_conv({0, 6, 0}, WeightFormat::fixed);
+  f.n_bits = 4;
+  EXPECT_NEAR(asic_energy(f, t).compute_pj, r.macs * (12.7 * 32 / 1024 + addw(18)), 1e-9);
+  EXPECT_THROW(asic_energy(one_conv({0, 6, 0}), cm::builtin_energy_table("45nm-horowitz")), InputError);
+}
+
+TEST(Asic, FewerShiftTermsNeverCostMoreComputeEnergy) {
+  const auto& t = cm::builtin_energy_table("40nm-aladdin");
+  const double k1 = asic_energy(network_workload("vgg-s", "uniform:1"), t).compute_pj;
+  const double mix = asic_energy(network_workload("vgg-s", "mix:0.3"), t).compute_pj;
+  const double k2 = asic_energy(network_workload("vgg-s", "uniform:2"), t).compute_pj;
+  EXPECT_LT(k1, mix);
+  EXPECT_LT(mix, k2);
+}
+
+}  // namespace
+}  // namespace flight::sim
