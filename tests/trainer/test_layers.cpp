@@ -1,0 +1,327 @@
+// Numeric-vs-analytic gradient checks for every layer and each quantizer's straight-through path, kernels against
+// their reference versions, and quantizer values against hand-computed cases.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <algorithm>
+#include <functional>
+#include <random>
+
+#include "flight/trainer/kernels.hpp"
+#include "flight/trainer/layers.hpp"
+#include "flight/trainer/parallel.hpp"
+#include "flight/trainer/quant.hpp"
+
+namespace flight::trainer {
+namespace {
+
+Tensor random_tensor(int n, int c, int h, int w, unsigned seed, float lo = -1, float hi = 1) {
+  Tensor t(n, c, h, w);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  for (auto& v : t.v) v = d(rng);
+  return t;
+}
+
+// L = Σ r·y with fixed random r, so dL/dy = r.  Checks dL/dx and dL/dparams by central differences (double budget
+// 2e-2 relative on the norm of the difference: float32 forward passes).
+void gradient_check(Layer& layer, Tensor x, bool check_params = true, float eps = 1e-2f) {
+  init_kernels();
+  Tensor y, gx;
+  layer.forward(x, y, true);
+  const Tensor r = random_tensor(y.n(), y.c(), y.h(), y.w(), 99);
+  auto loss = [&](const Tensor& in) {
+    Tensor out;
+    layer.forward(in, out, true);
+    double s = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) s += double(out[i]) * r[i];
+    return s;
+  };
+  for (auto& p : layer.params()) std::fill(p.grad->begin(), p.grad->end(), 0.0f);
+  layer.forward(x, y, true);
+  layer.backward(x, y, r, gx);
+  double num2 = 0, diff2 = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    Tensor xp = x, xm = x;
+    xp[i] += eps;
+    xm[i] -= eps;
+    const double num = (loss(xp) - loss(xm)) / (2 * eps);
+    num2 += num * num;
+    diff2 += (num - gx[i]) * (num - gx[i]);
+  }
+  EXPECT_LE(std::sqrt(diff2), 2e-2 * std::sqrt(num2) + 1e-6) << layer.name() << " input gradient";
+  if (!check_params) return;
+  for (auto& p : layer.params()) {
+    if (p.name.find("threshold") != std::string::npos) continue;
+    const std::vector<float> analytic = *p.grad;
+    double pn2 = 0, pd2 = 0;
+    for (std::size_t i = 0; i < p.value->size(); ++i) {
+      const float keep = (*p.value)[i];
+      (*p.value)[i] = keep + eps;
+      const double lp = loss(x);
+      (*p.value)[i] = keep - eps;
+      const double lm = loss(x);
+      (*p.value)[i] = keep;
+      const double num = (lp - lm) / (2 * eps);
+      pn2 += num * num;
+      pd2 += (num - analytic[i]) * (num - analytic[i]);
+    }
+    EXPECT_LE(std::sqrt(pd2), 2e-2 * std::sqrt(pn2) + 1e-6) << layer.name() << " " << p.name;
+  }
+}
+
+TEST(Kernels, GemmMatchesReferenceInEveryTransposition) {
+  init_kernels();
+  const int m = 7, n = 5, k = 9;
+  const auto a = random_tensor(1, 1, m, k, 1), at = random_tensor(1, 1, k, m, 2);
+  const auto b = random_tensor(1, 1, k, n, 3), bt = random_tensor(1, 1, n, k, 4);
+  for (int ta = 0; ta < 2; ++ta)
+    for (int tb = 0; tb < 2; ++tb) {
+      Tensor c1 = random_tensor(1, 1, m, n, 5), c2 = c1;
+      const float* pa = ta ? at.data() : a.data();
+      const float* pb = tb ? bt.data() : b.data();
+      gemm(ta, tb, m, n, k, 0.5f, pa, ta ? m : k, pb, tb ? k : n, 0.25f, c1.data(), n);
+      gemm_ref(ta, tb, m, n, k, 0.5f, pa, ta ? m : k, pb, tb ? k : n, 0.25f, c2.data(), n);
+      for (std::size_t i = 0; i < c1.size(); ++i) EXPECT_NEAR(c1[i], c2[i], 1e-5) << ta << tb;  // float32 budget
+    }
+}
+
+TEST(Kernels, Col2imIsTheAdjointOfIm2col) {
+  // <im2col(x), c> = <x, col2im(c)> for any x and c.
+  const int ch = 2, h = 5, w = 6, k = 3, stride = 2, pad = 1;
+  const int ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1;
+  const auto x = random_tensor(1, ch, h, w, 7);
+  const auto c = random_tensor(1, ch * k * k, ho, wo, 8);
+  std::vector<float> cols(c.size()), back(x.size(), 0.0f);
+  im2col(x.data(), ch, h, w, k, stride, pad, ho, wo, cols.data());
+  col2im(c.data(), ch, h, w, k, stride, pad, ho, wo, back.data());
+  double lhs = 0, rhs = 0;
+  for (std::size_t i = 0; i < cols.size(); ++i) lhs += double(cols[i]) * c[i];
+  for (std::size_t i = 0; i < back.size(); ++i) rhs += double(back[i]) * x[i];
+  EXPECT_NEAR(lhs, rhs, 1e-4);
+}
+
+QuantConfig fp32() { return {}; }
+
+TEST(GradientCheck, Conv2dStridePaddingBias) {
+  Conv2d conv(3, 4, 3, 2, 1, true, fp32());
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> d(-0.5f, 0.5f);
+  for (auto& v : conv.weights()) v = d(rng);
+  for (auto& v : conv.bias()) v = d(rng);
+  gradient_check(conv, random_tensor(2, 3, 6, 5, 11));
+}
+
+TEST(GradientCheck, Linear) {
+  Linear fc(12, 5, true, fp32());
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<float> d(-0.5f, 0.5f);
+  for (auto& v : fc.weights()) v = d(rng);
+  gradient_check(fc, random_tensor(3, 3, 2, 2, 12));
+}
+
+TEST(GradientCheck, BatchNormTraining) {
+  BatchNorm bn(3);
+  bn.gamma() = {1.5f, 0.5f, -1.0f};
+  bn.beta() = {0.1f, -0.2f, 0.3f};
+  gradient_check(bn, random_tensor(4, 3, 2, 3, 13), true, 1e-3f);
+}
+
+TEST(GradientCheck, ReLUAwayFromTheKink) {
+  ReLU relu;
+  auto x = random_tensor(2, 3, 4, 4, 14);
+  for (auto& v : x.v) v = v >= 0 ? v + 0.05f : v - 0.05f;  // keep every input 5 eps from 0
+  gradient_check(relu, x);
+}
+
+TEST(GradientCheck, MaxPoolWithDistinctValues) {
+  MaxPool pool(2, 2);
+  // A random permutation of 0.05·i: every two values differ by far more than 2·eps, so no window has a near tie.
+  Tensor x(2, 2, 4, 6);
+  std::vector<int> perm(x.size());
+  for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = int(i);
+  std::shuffle(perm.begin(), perm.end(), std::mt19937(15));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.05f * float(perm[i]) - 1.0f;
+  gradient_check(pool, x, true, 1e-3f);
+}
+
+TEST(GradientCheck, Flatten) {
+  Flatten f;
+  gradient_check(f, random_tensor(2, 3, 2, 2, 16));
+}
+
+TEST(GradientCheck, SoftmaxCrossEntropy) {
+  const auto z = random_tensor(3, 5, 1, 1, 17);
+  const std::vector<int> labels = {0, 3, 4};
+  Tensor g, unused;
+  softmax_cross_entropy(z, labels, g, nullptr);
+  const float eps = 1e-3f;
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    Tensor zp = z, zm = z;
+    zp[i] += eps;
+    zm[i] -= eps;
+    const double num = (softmax_cross_entropy(zp, labels, unused, nullptr) -
+                        softmax_cross_entropy(zm, labels, unused, nullptr)) / (2 * eps);
+    EXPECT_NEAR(num, g[i], 1e-4);
+  }
+}
+
+// With quantization the forward is piecewise constant in W; the straight-through estimator defines dL/dW = dL/dQ.
+// Check that the weight gradient of a quantized layer equals the exact gradient of the fp32 layer evaluated at Q.
+void straight_through_check(const QuantConfig& q) {
+  init_kernels();
+  Conv2d quant(2, 3, 3, 1, 1, false, q), plain(2, 3, 3, 1, 1, false, fp32());
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> d(-0.6f, 0.6f);
+  for (auto& v : quant.weights()) v = d(rng);
+  const auto x = random_tensor(2, 2, 4, 4, 18);
+  Tensor y, gx, y2, gx2;
+  quant.forward(x, y, true);
+  plain.weights() = quant.quantized_weights();
+  plain.forward(x, y2, true);
+  for (std::size_t i = 0; i < y.size(); ++i) ASSERT_FLOAT_EQ(y[i], y2[i]);
+  const auto r = random_tensor(y.n(), y.c(), y.h(), y.w(), 19);
+  quant.backward(x, y, r, gx);
+  plain.backward(x, y2, r, gx2);
+  auto qp = quant.params(), pp = plain.params();
+  for (std::size_t i = 0; i < qp[0].grad->size(); ++i) EXPECT_NEAR((*qp[0].grad)[i], (*pp[0].grad)[i], 1e-5);
+  for (std::size_t i = 0; i < gx.size(); ++i) EXPECT_NEAR(gx[i], gx2[i], 1e-5);
+  // and the fp32 gradient at Q is itself right:
+  gradient_check(plain, x);
+}
+
+TEST(GradientCheck, StraightThroughFixed4) { straight_through_check({Method::fixed, 4}); }
+TEST(GradientCheck, StraightThroughLightNN1) { straight_through_check({Method::lightnn, 4, 1}); }
+TEST(GradientCheck, StraightThroughLightNN2) { straight_through_check({Method::lightnn, 4, 2}); }
+TEST(GradientCheck, StraightThroughFLightNN) { straight_through_check({Method::flightnn, 4, 2, 3, true, true, 8, 0.0}); }
+
+TEST(GradientCheck, ActivationQuantizerPassesGradientInsideItsRangeOnly) {
+  ReLU relu(4);
+  Tensor x(1, 1, 1, 4);
+  x.v = {-0.5f, 0.3f, 0.9f, 0.6f};
+  Tensor y, gx;
+  relu.forward(x, y, true);  // range 0.9 → scale 2^0 / 16: clip at 15/16
+  EXPECT_FLOAT_EQ(relu.scale(), 1.0f / 16);
+  EXPECT_FLOAT_EQ(y[1], 5.0f / 16);  // 0.3·16 = 4.8 → 5
+  Tensor g(1, 1, 1, 4, 1.0f);
+  relu.backward(x, y, g, gx);
+  EXPECT_EQ(gx.v, (std::vector<float>{0, 1, 1, 1}));
+  x.v[2] = 0.95f;  // still within 15/16 = 0.9375? no: clipped
+  relu.forward(x, y, false);
+  relu.backward(x, y, g, gx);
+  EXPECT_EQ(gx[2], 0.0f);
+}
+
+// ---------------- quantizer values by hand ----------------
+
+TEST(Pow2Round, WindowEdgesAndZeroCode) {
+  const Pow2Window win{0, 3, true};  // exponents −6 … 0, code 0 = zero
+  EXPECT_EQ(win.min_exp(), -6);
+  EXPECT_FLOAT_EQ(pow2_round(1.0f, win), 1.0f);
+  EXPECT_FLOAT_EQ(pow2_round(3.0f, win), 1.0f);     // saturates at 2^base
+  EXPECT_FLOAT_EQ(pow2_round(-0.7f, win), -0.5f);   // 0.7 < 0.75 → 0.5
+  EXPECT_FLOAT_EQ(pow2_round(0.75f, win), 1.0f);    // tie goes up
+  EXPECT_FLOAT_EQ(pow2_round(0.016f, win), 0.015625f);  // 2^−6, the smallest code
+  EXPECT_FLOAT_EQ(pow2_round(0.0079f, win), 0.015625f);  // at least half of 2^−6 → 2^−6
+  EXPECT_FLOAT_EQ(pow2_round(0.0077f, win), 0.0f);       // below half of 2^−6 → zero code
+  EXPECT_FLOAT_EQ(pow2_round(0.0077f, {0, 3, false}), 0.0078125f);  // no zero code: 2^−7 is the smallest
+  EXPECT_FLOAT_EQ(pow2_round(0.001f, {0, 3, false}), 0.0078125f);
+}
+
+TEST(Pow2Round, LayerBaseAndCodes) {
+  const float w[] = {0.3f, -0.2f, 0.05f};
+  EXPECT_EQ(pow2_base(w, 3), -2);  // R(0.3) = 0.25 = 2^−2
+  const float big[] = {0.4f};
+  EXPECT_EQ(pow2_base(big, 1), -1);  // 0.4 ≥ 0.375 → 0.5
+  const Pow2Window win{-2, 3, true};
+  EXPECT_EQ(pow2_code(0.0f, win), 0);
+  EXPECT_EQ(pow2_code(0.25f, win), 7);                 // exponent −2 = min_exp (−8) + 6, code 7
+  EXPECT_EQ(pow2_code(-0.25f, win), (1 << 3) | 7);    // sign bit above the E code bits
+  EXPECT_EQ(pow2_code(std::ldexp(1.0f, -8), win), 1);
+}
+
+TEST(LightNN, ResidualOfTwoTermsByHand) {
+  const Pow2Window win{0, 3, true};
+  float terms[2];
+  // 0.7 → R = 0.5, residual 0.2 → R = 0.25: Q2 = 0.75
+  EXPECT_FLOAT_EQ(lightnn_quantize(0.7f, 2, win, terms), 0.75f);
+  EXPECT_FLOAT_EQ(terms[0], 0.5f);
+  EXPECT_FLOAT_EQ(terms[1], 0.25f);
+  EXPECT_FLOAT_EQ(lightnn_quantize(0.7f, 1, win), 0.5f);
+  // −0.3 → −0.25, residual −0.05 → −0.0625: Q2 = −0.3125
+  EXPECT_FLOAT_EQ(lightnn_quantize(-0.3f, 2, win), -0.3125f);
+  // exact powers of two need no second term: the residual rounds to the zero code
+  EXPECT_FLOAT_EQ(lightnn_quantize(0.5f, 2, win, terms), 0.5f);
+  EXPECT_FLOAT_EQ(terms[1], 0.0f);
+}
+
+TEST(Fixed, ScaleAndClampByHand) {
+  const float w[] = {0.3f, -0.6f};
+  const float s = fixed_scale(w, 2, 4);  // 2^⌈log2 0.6⌉ = 1, / 2^3 → 0.125
+  EXPECT_FLOAT_EQ(s, 0.125f);
+  EXPECT_FLOAT_EQ(fixed_quantize(0.3f, s, 4), 0.25f);     // 2.4 → 2
+  EXPECT_FLOAT_EQ(fixed_quantize(-0.6f, s, 4), -0.625f);  // −4.8 → −5
+  EXPECT_FLOAT_EQ(fixed_quantize(2.0f, s, 4), 0.875f);    // clamps at 7
+  EXPECT_FLOAT_EQ(fixed_quantize(-2.0f, s, 4), -1.0f);    // and at −8
+}
+
+TEST(FLightNN, LambdaZeroThresholdsZeroKeepsEveryFilterAtK2) {
+  QuantConfig q{Method::flightnn, 4, 2, 3, true, true, 8, 0.0};
+  WeightQuantizer wq(q, 5, 7);
+  std::vector<float> w(35), out;
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> d(-1, 1);
+  for (auto& v : w) v = d(rng);
+  wq.forward(w, out);
+  for (int k : wq.filter_k()) EXPECT_EQ(k, 2);
+  // and then the values equal LightNN-2's
+  const Pow2Window win{pow2_base(w.data(), w.size()), 3, true};
+  for (std::size_t i = 0; i < w.size(); ++i) EXPECT_FLOAT_EQ(out[i], lightnn_quantize(w[i], 2, win));
+}
+
+TEST(FLightNN, ThresholdAboveTheResidualNormGivesK1) {
+  QuantConfig q{Method::flightnn, 4, 2, 3, true, true, 8, 0.0};
+  WeightQuantizer wq(q, 2, 3);
+  std::vector<float> w = {0.7f, 0.3f, -0.3f, 0.5f, 0.25f, 0.125f}, out;  // filter 1 is exact: residual 0
+  wq.thresholds() = {10.0f, 0.0f};
+  wq.forward(w, out);
+  EXPECT_EQ(wq.filter_k()[0], 1);
+  EXPECT_EQ(wq.filter_k()[1], 1);  // ‖res‖ = 0 is not > 0
+  const Pow2Window win{0, 3, true};
+  EXPECT_FLOAT_EQ(out[0], pow2_round(0.7f, win));
+}
+
+TEST(FLightNN, RegularizerPushesThresholdsUp) {
+  // With λ > 0 and no data gradient, every threshold gradient is negative (gradient descent raises t → k = 1).
+  QuantConfig q{Method::flightnn, 4, 2, 3, true, true, 8, 1.0};
+  WeightQuantizer wq(q, 4, 9);
+  wq.set_reg_weight(0.25);
+  std::vector<float> w(36), out, gw;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> d(-1, 1);
+  for (auto& v : w) v = d(rng);
+  wq.forward(w, out);
+  EXPECT_NEAR(wq.reg_loss(), 1.0 * 0.25 * 8, 1e-12);  // 4 filters at k = 2
+  wq.backward(std::vector<float>(36, 0.0f), gw);
+  for (float g : wq.threshold_grads()) EXPECT_LT(g, 0.0f);
+}
+
+TEST(Determinism, SameSeedAndThreadsGiveIdenticalGradients) {
+  init_kernels();
+  auto run = [] {
+    Conv2d conv(3, 8, 3, 1, 1, true, fp32());
+    std::mt19937 rng(6);
+    std::uniform_real_distribution<float> d(-0.5f, 0.5f);
+    for (auto& v : conv.weights()) v = d(rng);
+    const auto x = random_tensor(8, 3, 8, 8, 20);
+    Tensor y, gx;
+    conv.forward(x, y, true);
+    conv.backward(x, y, y, gx);
+    return *conv.params()[0].grad;
+  };
+  ThreadLimit two(2);
+  EXPECT_EQ(run(), run());
+}
+
+}  // namespace
+}  // namespace flight::trainer

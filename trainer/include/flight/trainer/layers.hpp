@@ -1,0 +1,156 @@
+#pragma once
+// Layers with forward and backward passes over NCHW float tensors.
+//
+// Contract: forward(x, y, train) writes y; backward(x, y, gy, gx) receives the same x and y and writes gx and
+// accumulates parameter gradients (callers zero them per step).  Batch-parallel with oneTBB in fixed chunks of
+// the batch (one per allowed thread), so results are deterministic for a given thread count.  Not thread-safe:
+// one layer object serves one training loop.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "flight/core/network.hpp"
+#include "flight/trainer/quant.hpp"
+#include "flight/trainer/tensor.hpp"
+
+namespace flight::trainer {
+
+struct ParamRef {
+  std::string name;
+  std::vector<float>* value;
+  std::vector<float>* grad;
+  bool decay;  // weight decay applies (weights yes; biases, batch-norm and thresholds no)
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  virtual void forward(const Tensor& x, Tensor& y, bool train) = 0;
+  virtual void backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) = 0;
+  virtual std::vector<ParamRef> params() { return {}; }
+  virtual std::string name() const = 0;
+};
+
+// Conv2d and Linear share the weight layout (filters, fan_in) and a WeightQuantizer.
+class WeightLayer : public Layer {
+ public:
+  WeightLayer(int filters, int fan_in, bool bias, const QuantConfig& q);
+  std::vector<ParamRef> params() override;
+  WeightQuantizer& quantizer() { return quant_; }
+  std::vector<float>& weights() { return w_; }
+  std::vector<float>& bias() { return b_; }
+  const std::vector<float>& quantized_weights() const { return q_; }
+  int filters() const { return filters_; }
+  int fan_in() const { return fan_in_; }
+
+ protected:
+  void quantize(bool train);  // q_ ← quantizer(w_)
+  void finish_backward();     // gw_ ← straight-through(gq_)
+  int filters_, fan_in_;
+  bool has_bias_;
+  std::vector<float> w_, b_, q_, gw_, gb_, gq_;
+  WeightQuantizer quant_;
+};
+
+class Conv2d : public WeightLayer {
+ public:
+  Conv2d(int c_in, int c_out, int kernel, int stride, int pad, bool bias, const QuantConfig& q);
+  void forward(const Tensor& x, Tensor& y, bool train) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) override;
+  std::string name() const override { return "conv"; }
+  int kernel() const { return k_; }
+  int stride() const { return stride_; }
+  int pad() const { return pad_; }
+  int c_in() const { return c_in_; }
+
+ private:
+  int c_in_, k_, stride_, pad_;
+};
+
+class Linear : public WeightLayer {
+ public:
+  Linear(int in, int out, bool bias, const QuantConfig& q);
+  void forward(const Tensor& x, Tensor& y, bool train) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) override;
+  std::string name() const override { return "fc"; }
+};
+
+class BatchNorm : public Layer {
+ public:
+  explicit BatchNorm(int channels, float momentum = 0.1f, float eps = 1e-5f);
+  void forward(const Tensor& x, Tensor& y, bool train) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) override;
+  std::vector<ParamRef> params() override;
+  std::string name() const override { return "batchnorm"; }
+  std::vector<float>& running_mean() { return run_mean_; }
+  std::vector<float>& running_var() { return run_var_; }
+  std::vector<float>& gamma() { return gamma_; }
+  std::vector<float>& beta() { return beta_; }
+
+ private:
+  int c_;
+  float momentum_, eps_;
+  std::vector<float> gamma_, beta_, g_gamma_, g_beta_, run_mean_, run_var_;
+  std::vector<float> mean_, inv_std_;  // of the last training batch
+  bool last_train_ = false;
+};
+
+// ReLU, followed by unsigned A-bit quantization when a_bits > 0 (straight through inside the clip range).
+class ReLU : public Layer {
+ public:
+  explicit ReLU(int a_bits = 0) : a_bits_(a_bits) {}
+  void forward(const Tensor& x, Tensor& y, bool train) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) override;
+  std::string name() const override { return "relu"; }
+  float scale() const { return scale_; }
+  float& running_max() { return running_max_; }
+  int a_bits() const { return a_bits_; }
+
+ private:
+  int a_bits_;
+  float running_max_ = 0;  // EMA of the batch maximum, sets the power-of-two scale
+  float scale_ = 1;
+};
+
+class MaxPool : public Layer {
+ public:
+  MaxPool(int kernel, int stride) : k_(kernel), stride_(stride) {}
+  void forward(const Tensor& x, Tensor& y, bool train) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) override;
+  std::string name() const override { return "maxpool"; }
+
+ private:
+  int k_, stride_;
+  std::vector<int> argmax_;
+};
+
+class Flatten : public Layer {
+ public:
+  void forward(const Tensor& x, Tensor& y, bool train) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) override;
+  std::string name() const override { return "flatten"; }
+};
+
+// Mean softmax cross-entropy over the batch; writes dL/dlogits.  Returns the loss; counts correct predictions.
+double softmax_cross_entropy(const Tensor& logits, const std::vector<int>& labels, Tensor& grad, int* correct);
+
+// A network built from its spec: the layers, the activations kept for backward, and the quantizers.
+class Model {
+ public:
+  Model(const NetworkSpec& spec, ImageShape input, int classes, const QuantConfig& q, unsigned seed);
+  const Tensor& forward(const Tensor& x, bool train);
+  void backward(const Tensor& grad_logits);
+  std::vector<ParamRef> params();
+  void zero_grad();
+  double reg_loss() const;  // FLightNN regularizer of the last forward
+  std::vector<Layer*> layers();
+  std::vector<WeightLayer*> weight_layers();
+  const QuantConfig& quant() const { return quant_; }
+
+ private:
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<Tensor> acts_, grads_;
+  QuantConfig quant_;
+};
+
+}  // namespace flight::trainer

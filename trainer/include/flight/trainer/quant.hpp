@@ -1,0 +1,94 @@
+#pragma once
+// Quantizers with the semantics of DESIGN.md §4.
+//
+// Power-of-two rounding R(x) within a window: with the zero code (default) a term is (sign, E-bit code), code 0 the
+// value 0 and codes 1…2^E−1 the exponents base−(2^E−2) … base; without it (the LightNN paper's setting) the 2^E
+// codes are the exponents base−(2^E−1) … base and 0 is not representable.  Rounding is to the nearest value in the
+// linear domain; a tie (|x| = 1.5·2^e) goes to the larger magnitude; |x| above 2^base saturates.  The per-layer base
+// is the exponent of R(max |w|) without a window (exp_base = auto), or 0 (the LightNN paper's ±2^−n, n = 0…7).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "flight/trainer/tensor.hpp"
+
+namespace flight::trainer {
+
+struct Pow2Window {
+  int base = 0;
+  int e_bits = 3;
+  bool zero_code = true;
+  int min_exp() const { return base - ((1 << e_bits) - (zero_code ? 2 : 1)); }
+};
+
+float pow2_round(float x, const Pow2Window& win);
+// The exponent of max|w| rounded to the nearest power of two (linear domain); 0 for an all-zero array.
+int pow2_base(const float* w, std::size_t n);
+// (sign, code) of a value that pow2_round produced: code 0 is zero, else exponent − min_exp + (zero_code ? 1 : 0).
+std::uint8_t pow2_code(float q, const Pow2Window& win);
+
+// Greedy residual: Q_0 = 0, Q_k = Q_{k−1} + R(w − Q_{k−1}).  Writes the k terms to terms[0..k) when not null.
+float lightnn_quantize(float w, int k, const Pow2Window& win, float* terms = nullptr);
+
+// Symmetric uniform fixed point with a per-layer power-of-two scale: scale = 2^⌈log2 max|w|⌉ / 2^(bits−1),
+// q = clamp(round(w / scale), −2^(bits−1), 2^(bits−1) − 1) · scale.
+float fixed_scale(const float* w, std::size_t n, int bits);
+float fixed_quantize(float w, float scale, int bits);
+
+// Unsigned A-bit activation quantization after ReLU with a power-of-two scale covering `range`.
+float activation_scale(float range, int bits);
+float activation_quantize(float x, float scale, int bits);
+
+enum class Method { fp32, fixed, lightnn, flightnn };
+
+struct QuantConfig {
+  Method method = Method::fp32;
+  int fixed_bits = 4;     // fixed
+  int k = 2;              // lightnn
+  int e_bits = 3;         // lightnn, flightnn
+  bool zero_code = true;
+  bool auto_base = true;  // false: exp_base = 0
+  int a_bits = 8;         // activations of every quantized method
+  double lambda = 0;      // flightnn: weight of the shift-count regularizer
+};
+
+std::string method_name(const QuantConfig& q);  // "fp32", "fixed4", "lightnn2", "flightnn"
+
+// Per-layer weight quantizer of a conv or fc layer whose weights are (filters, fan_in).
+// forward() writes the quantized weights used by the layer; backward() turns dL/dQ into dL/dW (straight through)
+// and, for FLightNN, accumulates dL/dt of the per-filter thresholds including the regularizer.
+class WeightQuantizer {
+ public:
+  WeightQuantizer(QuantConfig cfg, int filters, int fan_in);
+
+  void forward(const std::vector<float>& w, std::vector<float>& q);
+  void backward(const std::vector<float>& grad_q, std::vector<float>& grad_w);
+
+  // FLightNN: per-filter thresholds t_i (start at 0: every filter k = 2) and their gradients.
+  std::vector<float>& thresholds() { return thresholds_; }
+  std::vector<float>& threshold_grads() { return threshold_grads_; }
+  // Regularizer weight of one filter's term count: (MACs of one filter) / (MACs of the network).
+  void set_reg_weight(double w) { reg_weight_ = w; }
+  // λ · Σ_i reg_weight · k_i of the last forward.
+  double reg_loss() const;
+
+  // Terms per filter after the last forward (fp32: 0, fixed: 0, lightnn: k, flightnn: 1 or 2).
+  const std::vector<int>& filter_k() const { return filter_k_; }
+  const QuantConfig& config() const { return cfg_; }
+  Pow2Window window() const { return window_; }
+  float fixed_scale_value() const { return fixed_scale_; }
+
+ private:
+  QuantConfig cfg_;
+  int filters_, fan_in_;
+  Pow2Window window_;
+  float fixed_scale_ = 1;
+  std::vector<float> thresholds_, threshold_grads_;
+  std::vector<float> second_term_;  // flightnn: R(W − R(W)) of the last forward
+  std::vector<float> gate_slope_;   // flightnn: σ'((‖res‖ − t)/τ)/τ per filter
+  std::vector<int> filter_k_;
+  double reg_weight_ = 0;
+};
+
+}  // namespace flight::trainer

@@ -1,0 +1,375 @@
+#include "flight/trainer/layers.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "flight/core/error.hpp"
+#include "flight/trainer/kernels.hpp"
+#include "flight/trainer/parallel.hpp"
+
+namespace flight::trainer {
+
+namespace {
+int chunks_for(int n) { return std::max(1, std::min(n, ThreadLimit::current())); }
+}  // namespace
+
+// ---------------- WeightLayer ----------------
+
+WeightLayer::WeightLayer(int filters, int fan_in, bool bias, const QuantConfig& q)
+    : filters_(filters), fan_in_(fan_in), has_bias_(bias), w_(std::size_t(filters) * fan_in), b_(bias ? filters : 0),
+      gw_(w_.size()), gb_(b_.size()), quant_(q, filters, fan_in) {}
+
+std::vector<ParamRef> WeightLayer::params() {
+  std::vector<ParamRef> p{{name() + ".weight", &w_, &gw_, true}};
+  if (has_bias_) p.push_back({name() + ".bias", &b_, &gb_, false});
+  if (quant_.config().method == Method::flightnn) {
+    p.push_back({name() + ".threshold", &quant_.thresholds(), &quant_.threshold_grads(), false});
+  }
+  return p;
+}
+
+void WeightLayer::quantize(bool) { quant_.forward(w_, q_); }
+
+void WeightLayer::finish_backward() {
+  std::vector<float> gw;
+  quant_.backward(gq_, gw);
+  for (std::size_t i = 0; i < gw.size(); ++i) gw_[i] += gw[i];
+}
+
+// ---------------- Conv2d ----------------
+
+Conv2d::Conv2d(int c_in, int c_out, int kernel, int stride, int pad, bool bias, const QuantConfig& q)
+    : WeightLayer(c_out, c_in * kernel * kernel, bias, q), c_in_(c_in), k_(kernel), stride_(stride), pad_(pad) {}
+
+void Conv2d::forward(const Tensor& x, Tensor& y, bool train) {
+  FLIGHT_CHECK(x.c() == c_in_, "conv input channels");
+  quantize(train);
+  const int ho = (x.h() + 2 * pad_ - k_) / stride_ + 1, wo = (x.w() + 2 * pad_ - k_) / stride_ + 1;
+  y = Tensor(x.n(), filters_, ho, wo);
+  const int plane = ho * wo;
+  parallel_chunks(x.n(), chunks_for(x.n()), [&](int b, int e, int) {
+    std::vector<float> cols(std::size_t(fan_in_) * plane);
+    for (int n = b; n < e; ++n) {
+      im2col(x.data() + n * x.per_sample(), c_in_, x.h(), x.w(), k_, stride_, pad_, ho, wo, cols.data());
+      float* out = y.data() + n * y.per_sample();
+      // (filters × fan_in) · (fan_in × plane) → (filters × plane)
+      gemm(false, false, filters_, plane, fan_in_, 1.0f, q_.data(), fan_in_, cols.data(), plane, 0.0f, out, plane);
+      if (has_bias_)
+        for (int f = 0; f < filters_; ++f)
+          for (int p = 0; p < plane; ++p) out[f * plane + p] += b_[f];
+    }
+  });
+}
+
+void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) {
+  const int ho = y.h(), wo = y.w(), plane = ho * wo;
+  gx = Tensor(x.n(), x.c(), x.h(), x.w());
+  const int chunks = chunks_for(x.n());
+  std::vector<std::vector<float>> gq_part(chunks, std::vector<float>(q_.size(), 0.0f));
+  std::vector<std::vector<float>> gb_part(chunks, std::vector<float>(b_.size(), 0.0f));
+  parallel_chunks(x.n(), chunks, [&](int b, int e, int c) {
+    std::vector<float> cols(std::size_t(fan_in_) * plane), gcols(cols.size());
+    for (int n = b; n < e; ++n) {
+      const float* g = gy.data() + n * gy.per_sample();
+      im2col(x.data() + n * x.per_sample(), c_in_, x.h(), x.w(), k_, stride_, pad_, ho, wo, cols.data());
+      // dQ += gy (filters × plane) · colsᵀ (plane × fan_in)
+      gemm(false, true, filters_, fan_in_, plane, 1.0f, g, plane, cols.data(), plane, 1.0f, gq_part[c].data(), fan_in_);
+      // dcols = Qᵀ (fan_in × filters) · gy (filters × plane)
+      gemm(true, false, fan_in_, plane, filters_, 1.0f, q_.data(), fan_in_, g, plane, 0.0f, gcols.data(), plane);
+      col2im(gcols.data(), c_in_, x.h(), x.w(), k_, stride_, pad_, ho, wo, gx.data() + n * gx.per_sample());
+      if (has_bias_)
+        for (int f = 0; f < filters_; ++f) {
+          float s = 0;
+          for (int p = 0; p < plane; ++p) s += g[f * plane + p];
+          gb_part[c][f] += s;
+        }
+    }
+  });
+  gq_.assign(q_.size(), 0.0f);
+  for (int c = 0; c < chunks; ++c) {  // fixed order: deterministic for a given thread count
+    for (std::size_t i = 0; i < gq_.size(); ++i) gq_[i] += gq_part[c][i];
+    for (std::size_t i = 0; i < gb_.size(); ++i) gb_[i] += gb_part[c][i];
+  }
+  finish_backward();
+}
+
+// ---------------- Linear ----------------
+
+Linear::Linear(int in, int out, bool bias, const QuantConfig& q) : WeightLayer(out, in, bias, q) {}
+
+void Linear::forward(const Tensor& x, Tensor& y, bool train) {
+  FLIGHT_CHECK(int(x.per_sample()) == fan_in_, "fc input features");
+  quantize(train);
+  y = Tensor(x.n(), filters_, 1, 1);
+  parallel_chunks(x.n(), chunks_for(x.n()), [&](int b, int e, int) {
+    // y (rows × out) = x (rows × in) · Qᵀ (in × out)
+    gemm(false, true, e - b, filters_, fan_in_, 1.0f, x.data() + std::size_t(b) * fan_in_, fan_in_, q_.data(),
+         fan_in_, 0.0f, y.data() + std::size_t(b) * filters_, filters_);
+    if (has_bias_)
+      for (int n = b; n < e; ++n)
+        for (int f = 0; f < filters_; ++f) y[std::size_t(n) * filters_ + f] += b_[f];
+  });
+}
+
+void Linear::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) {
+  gx = Tensor(x.n(), x.c(), x.h(), x.w());
+  const int n = x.n();
+  parallel_chunks(n, chunks_for(n), [&](int b, int e, int) {
+    gemm(false, false, e - b, fan_in_, filters_, 1.0f, gy.data() + std::size_t(b) * filters_, filters_, q_.data(),
+         fan_in_, 0.0f, gx.data() + std::size_t(b) * fan_in_, fan_in_);
+  });
+  gq_.assign(q_.size(), 0.0f);
+  // dQ (out × in) = gyᵀ (out × n) · x (n × in), split over output rows: no reduction needed.
+  parallel_chunks(filters_, chunks_for(filters_), [&](int b, int e, int) {
+    gemm(true, false, e - b, fan_in_, n, 1.0f, gy.data() + b, filters_, x.data(), fan_in_, 0.0f,
+         gq_.data() + std::size_t(b) * fan_in_, fan_in_);
+  });
+  if (has_bias_)
+    for (int s = 0; s < n; ++s)
+      for (int f = 0; f < filters_; ++f) gb_[f] += gy[std::size_t(s) * filters_ + f];
+  finish_backward();
+}
+
+// ---------------- BatchNorm ----------------
+
+BatchNorm::BatchNorm(int channels, float momentum, float eps)
+    : c_(channels), momentum_(momentum), eps_(eps), gamma_(channels, 1.0f), beta_(channels, 0.0f),
+      g_gamma_(channels, 0.0f), g_beta_(channels, 0.0f), run_mean_(channels, 0.0f), run_var_(channels, 1.0f),
+      mean_(channels), inv_std_(channels) {}
+
+std::vector<ParamRef> BatchNorm::params() {
+  return {{"bn.gamma", &gamma_, &g_gamma_, false}, {"bn.beta", &beta_, &g_beta_, false}};
+}
+
+void BatchNorm::forward(const Tensor& x, Tensor& y, bool train) {
+  FLIGHT_CHECK(x.c() == c_, "batchnorm channels");
+  y = Tensor(x.n(), x.c(), x.h(), x.w());
+  const int plane = x.h() * x.w(), n = x.n();
+  last_train_ = train;
+  oneapi::tbb::parallel_for(0, c_, [&](int ch) {
+    float mean, inv_std;
+    if (train) {
+      double s = 0, s2 = 0;
+      for (int i = 0; i < n; ++i) {
+        const float* p = x.data() + i * x.per_sample() + std::size_t(ch) * plane;
+        for (int j = 0; j < plane; ++j) s += p[j], s2 += double(p[j]) * p[j];
+      }
+      const double cnt = double(n) * plane;
+      const double m = s / cnt, var = std::max(0.0, s2 / cnt - m * m);
+      mean = float(m);
+      inv_std = float(1.0 / std::sqrt(var + eps_));
+      mean_[ch] = mean;
+      inv_std_[ch] = inv_std;
+      run_mean_[ch] = (1 - momentum_) * run_mean_[ch] + momentum_ * mean;
+      run_var_[ch] = (1 - momentum_) * run_var_[ch] + momentum_ * float(var * cnt / std::max(1.0, cnt - 1));
+    } else {
+      mean = run_mean_[ch];
+      inv_std = 1.0f / std::sqrt(run_var_[ch] + eps_);
+    }
+    for (int i = 0; i < n; ++i) {
+      const float* p = x.data() + i * x.per_sample() + std::size_t(ch) * plane;
+      float* q = y.data() + i * y.per_sample() + std::size_t(ch) * plane;
+      for (int j = 0; j < plane; ++j) q[j] = gamma_[ch] * (p[j] - mean) * inv_std + beta_[ch];
+    }
+  });
+}
+
+void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) {
+  FLIGHT_CHECK(last_train_, "batchnorm backward after a training forward");
+  gx = Tensor(x.n(), x.c(), x.h(), x.w());
+  const int plane = x.h() * x.w(), n = x.n();
+  const double cnt = double(n) * plane;
+  oneapi::tbb::parallel_for(0, c_, [&](int ch) {
+    double sg = 0, sgx = 0;
+    for (int i = 0; i < n; ++i) {
+      const float* p = x.data() + i * x.per_sample() + std::size_t(ch) * plane;
+      const float* g = gy.data() + i * gy.per_sample() + std::size_t(ch) * plane;
+      for (int j = 0; j < plane; ++j) {
+        sg += g[j];
+        sgx += double(g[j]) * (p[j] - mean_[ch]) * inv_std_[ch];
+      }
+    }
+    g_beta_[ch] += float(sg);
+    g_gamma_[ch] += float(sgx);
+    const double k = gamma_[ch] * inv_std_[ch];
+    for (int i = 0; i < n; ++i) {
+      const float* p = x.data() + i * x.per_sample() + std::size_t(ch) * plane;
+      const float* g = gy.data() + i * gy.per_sample() + std::size_t(ch) * plane;
+      float* o = gx.data() + i * gx.per_sample() + std::size_t(ch) * plane;
+      for (int j = 0; j < plane; ++j) {
+        const double xhat = (p[j] - mean_[ch]) * inv_std_[ch];
+        o[j] = float(k * (g[j] - sg / cnt - xhat * sgx / cnt));
+      }
+    }
+  });
+}
+
+// ---------------- ReLU (+ activation quantization) ----------------
+
+void ReLU::forward(const Tensor& x, Tensor& y, bool train) {
+  y = x;
+  float batch_max = 0;
+  for (auto& v : y.v) {
+    v = v > 0 ? v : 0;
+    batch_max = std::max(batch_max, v);
+  }
+  if (a_bits_ <= 0) return;
+  if (train) running_max_ = running_max_ == 0 ? batch_max : 0.9f * running_max_ + 0.1f * batch_max;
+  scale_ = activation_scale(running_max_, a_bits_);
+  for (auto& v : y.v) v = activation_quantize(v, scale_, a_bits_);
+}
+
+void ReLU::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) {
+  gx = gy;
+  const float clip = a_bits_ > 0 ? (std::ldexp(1.0f, a_bits_) - 1) * scale_ : std::numeric_limits<float>::infinity();
+  for (std::size_t i = 0; i < gx.size(); ++i)
+    if (!(x[i] > 0 && x[i] <= clip)) gx[i] = 0;
+}
+
+// ---------------- MaxPool ----------------
+
+void MaxPool::forward(const Tensor& x, Tensor& y, bool) {
+  const int ho = (x.h() - k_) / stride_ + 1, wo = (x.w() - k_) / stride_ + 1;
+  y = Tensor(x.n(), x.c(), ho, wo);
+  argmax_.assign(y.size(), 0);
+  const int planes = x.n() * x.c();
+  oneapi::tbb::parallel_for(0, planes, [&](int pl) {
+    const float* in = x.data() + std::size_t(pl) * x.h() * x.w();
+    for (int oy = 0; oy < ho; ++oy)
+      for (int ox = 0; ox < wo; ++ox) {
+        int best = (oy * stride_) * x.w() + ox * stride_;
+        for (int ky = 0; ky < k_; ++ky)
+          for (int kx = 0; kx < k_; ++kx) {
+            const int idx = (oy * stride_ + ky) * x.w() + ox * stride_ + kx;
+            if (in[idx] > in[best]) best = idx;
+          }
+        const std::size_t o = std::size_t(pl) * ho * wo + oy * wo + ox;
+        y[o] = in[best];
+        argmax_[o] = best;
+      }
+  });
+}
+
+void MaxPool::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) {
+  gx = Tensor(x.n(), x.c(), x.h(), x.w());
+  const std::size_t in_plane = std::size_t(x.h()) * x.w(), out_plane = std::size_t(y.h()) * y.w();
+  for (std::size_t o = 0; o < gy.size(); ++o) gx[(o / out_plane) * in_plane + argmax_[o]] += gy[o];
+}
+
+// ---------------- Flatten ----------------
+
+void Flatten::forward(const Tensor& x, Tensor& y, bool) {
+  y = x;
+  y.shape = {x.n(), int(x.per_sample()), 1, 1};
+}
+
+void Flatten::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) {
+  gx = gy;
+  gx.shape = x.shape;
+}
+
+// ---------------- loss ----------------
+
+double softmax_cross_entropy(const Tensor& logits, const std::vector<int>& labels, Tensor& grad, int* correct) {
+  const int n = logits.n(), k = logits.c();
+  grad = Tensor(n, k, 1, 1);
+  double loss = 0;
+  int right = 0;
+  for (int i = 0; i < n; ++i) {
+    const float* z = logits.data() + std::size_t(i) * k;
+    float* g = grad.data() + std::size_t(i) * k;
+    const float m = *std::max_element(z, z + k);
+    double s = 0;
+    for (int j = 0; j < k; ++j) s += std::exp(double(z[j]) - m);
+    loss += -(double(z[labels[i]]) - m - std::log(s));
+    for (int j = 0; j < k; ++j) g[j] = float(std::exp(double(z[j]) - m) / s / n);
+    g[labels[i]] -= 1.0f / n;
+    right += int(std::max_element(z, z + k) - z) == labels[i];
+  }
+  if (correct) *correct = right;
+  return loss / n;
+}
+
+// ---------------- Model ----------------
+
+Model::Model(const NetworkSpec& spec, ImageShape input, int classes, const QuantConfig& q, unsigned seed) : quant_(q) {
+  const auto shapes = infer_shapes(spec, input, static_cast<std::size_t>(classes));
+  std::mt19937 rng(seed);
+  double total_macs = 0;
+  for (const auto& s : shapes) total_macs += double(s.macs);
+  const int a_bits = q.method == Method::fp32 ? 0 : q.a_bits;
+  for (std::size_t i = 0; i < spec.layers.size(); ++i) {
+    const auto& l = spec.layers[i];
+    const auto& s = shapes[i];
+    std::unique_ptr<Layer> layer;
+    switch (l.type) {
+      case LayerType::conv:
+        layer = std::make_unique<Conv2d>(int(s.in.channels), int(l.out), int(l.kernel), int(l.stride), int(l.pad),
+                                         l.bias, q);
+        break;
+      case LayerType::fc:
+        layer = std::make_unique<Linear>(int(s.in.pixels()), int(s.out.channels), l.bias, q);
+        break;
+      case LayerType::batchnorm: layer = std::make_unique<BatchNorm>(int(s.in.channels)); break;
+      case LayerType::relu: layer = std::make_unique<ReLU>(a_bits); break;
+      case LayerType::maxpool: layer = std::make_unique<MaxPool>(int(l.kernel), int(l.stride)); break;
+      case LayerType::flatten: layer = std::make_unique<Flatten>(); break;
+    }
+    if (auto* wl = dynamic_cast<WeightLayer*>(layer.get())) {
+      // He initialization, uniform: U(−√(6/fan_in), √(6/fan_in)).
+      const float bound = std::sqrt(6.0f / float(wl->fan_in()));
+      std::uniform_real_distribution<float> dist(-bound, bound);
+      for (auto& w : wl->weights()) w = dist(rng);
+      wl->quantizer().set_reg_weight(total_macs > 0 ? double(s.macs) / s.filters / total_macs : 0);
+    }
+    layers_.push_back(std::move(layer));
+  }
+  acts_.resize(layers_.size() + 1);
+  grads_.resize(layers_.size() + 1);
+}
+
+const Tensor& Model::forward(const Tensor& x, bool train) {
+  acts_[0] = x;
+  for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i]->forward(acts_[i], acts_[i + 1], train);
+  return acts_.back();
+}
+
+void Model::backward(const Tensor& grad_logits) {
+  grads_.back() = grad_logits;
+  for (std::size_t i = layers_.size(); i-- > 0;) layers_[i]->backward(acts_[i], acts_[i + 1], grads_[i + 1], grads_[i]);
+}
+
+std::vector<ParamRef> Model::params() {
+  std::vector<ParamRef> out;
+  for (auto& l : layers_)
+    for (auto& p : l->params()) out.push_back(p);
+  return out;
+}
+
+void Model::zero_grad() {
+  for (auto& p : params()) std::fill(p.grad->begin(), p.grad->end(), 0.0f);
+}
+
+double Model::reg_loss() const {
+  double r = 0;
+  for (const auto& l : layers_)
+    if (auto* wl = dynamic_cast<const WeightLayer*>(l.get())) r += const_cast<WeightLayer*>(wl)->quantizer().reg_loss();
+  return r;
+}
+
+std::vector<Layer*> Model::layers() {
+  std::vector<Layer*> v;
+  for (auto& l : layers_) v.push_back(l.get());
+  return v;
+}
+
+std::vector<WeightLayer*> Model::weight_layers() {
+  std::vector<WeightLayer*> v;
+  for (auto& l : layers_)
+    if (auto* wl = dynamic_cast<WeightLayer*>(l.get())) v.push_back(wl);
+  return v;
+}
+
+}  // namespace flight::trainer

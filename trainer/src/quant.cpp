@@ -1,0 +1,164 @@
+#include "flight/trainer/quant.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "flight/core/error.hpp"
+
+namespace flight::trainer {
+
+float pow2_round(float x, const Pow2Window& win) {
+  const float ax = std::fabs(x);
+  const float sign = x < 0 ? -1.0f : 1.0f;
+  const int lo_exp = win.min_exp();
+  if (ax >= std::ldexp(1.0f, win.base)) return sign * std::ldexp(1.0f, win.base);
+  const float smallest = std::ldexp(1.0f, lo_exp);
+  if (ax < smallest) {
+    if (!win.zero_code) return sign * smallest;
+    return ax < 0.5f * smallest ? 0.0f : sign * smallest;  // tie (= smallest/2) goes up
+  }
+  int e = std::ilogb(ax);  // 2^e ≤ ax < 2^(e+1)
+  if (ax >= 1.5f * std::ldexp(1.0f, e)) ++e;
+  e = std::min(e, win.base);
+  return sign * std::ldexp(1.0f, e);
+}
+
+int pow2_base(const float* w, std::size_t n) {
+  float m = 0;
+  for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(w[i]));
+  if (m == 0 || !std::isfinite(m)) return 0;
+  int e = std::ilogb(m);
+  if (m >= 1.5f * std::ldexp(1.0f, e)) ++e;
+  return e;
+}
+
+std::uint8_t pow2_code(float q, const Pow2Window& win) {
+  if (q == 0) return 0;
+  const int e = std::ilogb(std::fabs(q));
+  const int code = e - win.min_exp() + (win.zero_code ? 1 : 0);
+  return static_cast<std::uint8_t>((q < 0 ? 1 << win.e_bits : 0) | code);
+}
+
+float lightnn_quantize(float w, int k, const Pow2Window& win, float* terms) {
+  float q = 0;
+  for (int i = 0; i < k; ++i) {
+    const float t = pow2_round(w - q, win);
+    if (terms) terms[i] = t;
+    q += t;
+  }
+  return q;
+}
+
+float fixed_scale(const float* w, std::size_t n, int bits) {
+  float m = 0;
+  for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(w[i]));
+  if (m == 0) m = 1;
+  return std::ldexp(1.0f, static_cast<int>(std::ceil(std::log2(m)))) / std::ldexp(1.0f, bits - 1);
+}
+
+float fixed_quantize(float w, float scale, int bits) {
+  const float lo = -std::ldexp(1.0f, bits - 1), hi = std::ldexp(1.0f, bits - 1) - 1;
+  return std::clamp(std::nearbyint(w / scale), lo, hi) * scale;
+}
+
+float activation_scale(float range, int bits) {
+  if (!(range > 0)) range = 1;
+  return std::ldexp(1.0f, static_cast<int>(std::ceil(std::log2(range)))) / std::ldexp(1.0f, bits);
+}
+
+float activation_quantize(float x, float scale, int bits) {
+  return std::clamp(std::nearbyint(x / scale), 0.0f, std::ldexp(1.0f, bits) - 1) * scale;
+}
+
+std::string method_name(const QuantConfig& q) {
+  switch (q.method) {
+    case Method::fp32: return "fp32";
+    case Method::fixed: return "fixed" + std::to_string(q.fixed_bits);
+    case Method::lightnn: return "lightnn" + std::to_string(q.k);
+    case Method::flightnn: return "flightnn";
+  }
+  return "?";
+}
+
+WeightQuantizer::WeightQuantizer(QuantConfig cfg, int filters, int fan_in)
+    : cfg_(cfg), filters_(filters), fan_in_(fan_in), filter_k_(filters, 0) {
+  window_.e_bits = cfg.e_bits;
+  window_.zero_code = cfg.zero_code;
+  if (cfg.method == Method::flightnn) {
+    thresholds_.assign(filters, 0.0f);
+    threshold_grads_.assign(filters, 0.0f);
+    second_term_.assign(std::size_t(filters) * fan_in, 0.0f);
+    gate_slope_.assign(filters, 0.0f);
+  }
+}
+
+void WeightQuantizer::forward(const std::vector<float>& w, std::vector<float>& q) {
+  FLIGHT_CHECK(w.size() == std::size_t(filters_) * fan_in_, "weight count");
+  q.resize(w.size());
+  switch (cfg_.method) {
+    case Method::fp32:
+      q = w;
+      return;
+    case Method::fixed:
+      fixed_scale_ = fixed_scale(w.data(), w.size(), cfg_.fixed_bits);
+      for (std::size_t i = 0; i < w.size(); ++i) q[i] = fixed_quantize(w[i], fixed_scale_, cfg_.fixed_bits);
+      return;
+    case Method::lightnn:
+      window_.base = cfg_.auto_base ? pow2_base(w.data(), w.size()) : 0;
+      for (std::size_t i = 0; i < w.size(); ++i) q[i] = lightnn_quantize(w[i], cfg_.k, window_);
+      std::fill(filter_k_.begin(), filter_k_.end(), cfg_.k);
+      return;
+    case Method::flightnn: {
+      window_.base = cfg_.auto_base ? pow2_base(w.data(), w.size()) : 0;
+      std::vector<double> norms(filters_);
+      double mean_norm = 0;
+      for (int f = 0; f < filters_; ++f) {
+        double s = 0;
+        for (int j = 0; j < fan_in_; ++j) {
+          const std::size_t i = std::size_t(f) * fan_in_ + j;
+          const float r1 = pow2_round(w[i], window_);
+          const float res = w[i] - r1;
+          q[i] = r1;
+          second_term_[i] = pow2_round(res, window_);
+          s += double(res) * res;
+        }
+        norms[f] = std::sqrt(s);
+        mean_norm += norms[f] / filters_;
+      }
+      // Temperature of the backward sigmoid: a tenth of the layer's mean residual norm.
+      const double tau = std::max(1e-8, 0.1 * mean_norm);
+      for (int f = 0; f < filters_; ++f) {
+        const bool two = norms[f] > thresholds_[f];
+        filter_k_[f] = two ? 2 : 1;
+        const double s = 1.0 / (1.0 + std::exp(-(norms[f] - thresholds_[f]) / tau));
+        gate_slope_[f] = static_cast<float>(s * (1 - s) / tau);
+        if (two)
+          for (int j = 0; j < fan_in_; ++j) q[std::size_t(f) * fan_in_ + j] += second_term_[std::size_t(f) * fan_in_ + j];
+      }
+      return;
+    }
+  }
+}
+
+void WeightQuantizer::backward(const std::vector<float>& grad_q, std::vector<float>& grad_w) {
+  grad_w.resize(grad_q.size());
+  // Straight through: R and the fixed-point rounding pass gradients unchanged.
+  std::copy(grad_q.begin(), grad_q.end(), grad_w.begin());
+  if (cfg_.method != Method::flightnn) return;
+  for (int f = 0; f < filters_; ++f) {
+    // Q_i = R(W) + g(t_i) · R(res);  dg/dt = −σ'  (the indicator 1[‖res‖ > t] read as a sigmoid backward).
+    double dot = 0;
+    for (int j = 0; j < fan_in_; ++j) dot += double(grad_q[std::size_t(f) * fan_in_ + j]) * second_term_[std::size_t(f) * fan_in_ + j];
+    const double dgate_dt = -gate_slope_[f];
+    threshold_grads_[f] += static_cast<float>(dot * dgate_dt + cfg_.lambda * reg_weight_ * dgate_dt);
+  }
+}
+
+double WeightQuantizer::reg_loss() const {
+  if (cfg_.method != Method::flightnn) return 0;
+  double terms = 0;
+  for (int k : filter_k_) terms += k;
+  return cfg_.lambda * reg_weight_ * terms;
+}
+
+}  // namespace flight::trainer
