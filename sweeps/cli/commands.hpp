@@ -13,5 +13,6 @@ using Action = std::function<int()>;
 void register_data_commands(CLI::App& app, Action& chosen);
 void register_calibrate_commands(CLI::App& app, Action& chosen);
 void register_dse_commands(CLI::App& app, Action& chosen);
+void register_train_commands(CLI::App& app, Action& chosen);
 
 }  // namespace flight::cli

@@ -1,0 +1,140 @@
+// flight train — quantization-aware training of a network on a data set (first version: no model file yet).
+#include <boost/json.hpp>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+#include "commands.hpp"
+#include "flight/core/error.hpp"
+#include "flight/sweeps/network_file.hpp"
+#include "flight/trainer/data/dataset.hpp"
+#include "flight/trainer/parallel.hpp"
+#include "flight/trainer/train.hpp"
+#include "progress.hpp"
+
+namespace flight::cli {
+namespace {
+namespace tr = flight::trainer;
+
+struct TrainOptions {
+  std::string dataset, net, method = "fp32", profile = "quick", optimizer = "sgd";
+  std::optional<std::string> data_dir;
+  double lambda = 0;
+  int epochs = 0, batch = 0, threads = 0;
+  double lr = 0;
+  unsigned seed = 1;
+  std::size_t max_train = 0, max_test = 0;
+  bool json = false;
+};
+
+tr::QuantConfig parse_method(const std::string& m, double lambda) {
+  tr::QuantConfig q;
+  if (m == "fp32") q.method = tr::Method::fp32;
+  else if (m == "fixed4" || m == "fixed8") q.method = tr::Method::fixed, q.fixed_bits = m == "fixed4" ? 4 : 8;
+  else if (m == "lightnn1" || m == "lightnn2") q.method = tr::Method::lightnn, q.k = m == "lightnn1" ? 1 : 2;
+  else if (m == "flightnn") q.method = tr::Method::flightnn, q.lambda = lambda;
+  else throw InputError("--method: unknown method '" + m + "' (expected fp32, fixed4, fixed8, lightnn1, lightnn2 or flightnn)");
+  return q;
+}
+
+// Profiles: smoke (seconds, for tests), quick (minutes), paper (full data and epochs).
+tr::TrainConfig profile_config(const std::string& p, data::DatasetId id) {
+  tr::TrainConfig c;
+  const bool small = id == data::DatasetId::mnist || id == data::DatasetId::fashion_mnist;
+  if (p == "smoke") {
+    c.epochs = 1, c.max_train = 2000, c.max_test = 1000, c.batch = 64, c.lr = 0.05;
+  } else if (p == "quick") {
+    c.epochs = small ? 3 : 10, c.batch = 64, c.lr = 0.05;
+  } else if (p == "paper") {
+    c.epochs = small ? 20 : 100, c.batch = 128, c.lr = 0.1;
+  } else {
+    throw InputError("--profile: unknown profile '" + p + "' (expected smoke, quick or paper)");
+  }
+  c.augment = !small;
+  c.flip = id == data::DatasetId::cifar10 || id == data::DatasetId::cifar100;
+  return c;
+}
+
+int run_train(const TrainOptions& o) {
+  const auto id = data::parse_dataset_id(o.dataset);
+  if (!id) throw InputError("--dataset: unknown data set '" + o.dataset + "' (expected one of " + data::dataset_names_joined() + ")");
+  const auto net = sweeps::load_network(o.net);
+  const auto q = parse_method(o.method, o.lambda);
+  auto cfg = profile_config(o.profile, *id);
+  if (o.epochs) cfg.epochs = o.epochs;
+  if (o.batch) cfg.batch = o.batch;
+  if (o.lr > 0) cfg.lr = o.lr;
+  if (o.max_train) cfg.max_train = o.max_train;
+  if (o.max_test) cfg.max_test = o.max_test;
+  cfg.optimizer = o.optimizer;
+  cfg.seed = o.seed;
+  tr::ThreadLimit limit(o.threads);
+  const auto d = data::load_dataset(*id, data::resolve_data_root(o.data_dir));
+  tr::Model model(net, d.shape, d.num_classes, q, o.seed);
+  Progress bar("train " + net.name + " " + o.method);
+  const auto result = tr::train(
+      model, d, cfg,
+      [&](const tr::Progress& p) {
+        char detail[128];
+        std::snprintf(detail, sizeof detail, "epoch %d/%d loss %.3f acc %.3f %.0f img/s", p.epoch, p.epochs, p.loss,
+                      p.acc, p.images_per_s);
+        bar.update(long(p.done), long(p.total), detail);
+      },
+      [&](const tr::EpochStats& e) {
+        if (!o.json) {
+          std::printf("epoch %d: train loss %.4f, train acc %.4f, test acc %.4f, %.0f images/s, %.1f s\n", e.epoch,
+                      e.train_loss, e.train_acc, e.test_acc, e.images_per_s, e.seconds);
+          std::fflush(stdout);
+        }
+      });
+  const auto ks = tr::k_summary(model, net, d.shape, d.num_classes);
+  boost::json::array hist;
+  for (const auto& h : ks.per_layer) hist.push_back({h[0], h[1], h[2]});
+  boost::json::object out{{"dataset", o.dataset},
+                          {"net", net.name},
+                          {"method", tr::method_name(q)},
+                          {"lambda", q.lambda},
+                          {"epochs", cfg.epochs},
+                          {"batch", cfg.batch},
+                          {"threads", tr::ThreadLimit::current()},
+                          {"test_accuracy", result.test_acc},
+                          {"train_accuracy", result.train_acc},
+                          {"k_histogram_per_layer", hist},
+                          {"fraction_k2", ks.fraction_k2},
+                          {"mean_shifts_per_weight", ks.mean_terms_per_weight},
+                          {"images_per_s", result.images_per_s},
+                          {"wall_seconds", result.wall_seconds}};
+  if (o.json) {
+    std::cout << boost::json::serialize(out) << "\n";
+  } else {
+    std::printf("test accuracy %.4f, %.0f training images/s, %.1f s; k=2 filters %.1f %%, %.3f shifts per weight\n",
+                result.test_acc, result.images_per_s, result.wall_seconds, 100 * ks.fraction_k2,
+                ks.mean_terms_per_weight);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_train_commands(CLI::App& app, Action& chosen) {
+  auto o = std::make_shared<TrainOptions>();
+  auto* t = app.add_subcommand("train", "Train a network with a quantization method (FP32, Fixed-n, LightNN-k, FLightNN)");
+  t->add_option("--dataset", o->dataset, "mnist, fashion-mnist, cifar10, cifar100 or svhn")->required();
+  t->add_option("--net", o->net, "Network name or .toml file")->required();
+  t->add_option("--method", o->method, "fp32, fixed4, fixed8, lightnn1, lightnn2 or flightnn")->capture_default_str();
+  t->add_option("--lambda", o->lambda, "FLightNN regularizer weight")->check(CLI::NonNegativeNumber);
+  t->add_option("--profile", o->profile, "smoke, quick or paper")->capture_default_str();
+  t->add_option("--epochs", o->epochs, "Epochs (default: the profile's)")->check(CLI::PositiveNumber);
+  t->add_option("--batch", o->batch, "Batch size (default: the profile's)")->check(CLI::PositiveNumber);
+  t->add_option("--lr", o->lr, "Learning rate (default: the profile's)")->check(CLI::PositiveNumber);
+  t->add_option("--optimizer", o->optimizer, "sgd or adam")->check(CLI::IsMember({"sgd", "adam"}))->capture_default_str();
+  t->add_option("--max-train", o->max_train, "Use only the first N training images");
+  t->add_option("--max-test", o->max_test, "Evaluate on the first N test images");
+  t->add_option("--seed", o->seed, "Random seed")->capture_default_str();
+  t->add_option("--threads", o->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  t->add_option("--data-dir", o->data_dir, "Data root (default: $FLIGHT_DATA, else ./data)");
+  t->add_flag("--json", o->json, "Print one JSON object as the last line of stdout");
+  t->callback([o, &chosen] { chosen = [o] { return run_train(*o); }; });
+}
+
+}  // namespace flight::cli

@@ -1,0 +1,65 @@
+#pragma once
+// The training loop: SGD with momentum (or Adam), weight decay, cosine or step schedule, augmentation for the
+// 32×32 data sets, per-epoch test accuracy.  Deterministic for a given seed and thread count.
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "flight/trainer/data/dataset.hpp"
+#include "flight/trainer/layers.hpp"
+
+namespace flight::trainer {
+
+struct TrainConfig {
+  int epochs = 1;
+  int batch = 64;
+  double lr = 0.05;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  std::string optimizer = "sgd";   // sgd | adam
+  std::string schedule = "cosine"; // cosine | step (×0.1 at 50 % and 75 %)
+  bool augment = false;            // random crop (pad 4) for 32×32 images
+  bool flip = false;               // horizontal flip (CIFAR only)
+  std::size_t max_train = 0;       // 0: all
+  std::size_t max_test = 0;
+  unsigned seed = 1;
+};
+
+struct EpochStats {
+  int epoch = 0;
+  double train_loss = 0, train_acc = 0, test_acc = 0;
+  double images_per_s = 0, seconds = 0;
+};
+
+struct Progress {
+  int epoch = 0, epochs = 0;
+  std::size_t done = 0, total = 0;  // images of this epoch
+  double loss = 0, acc = 0, images_per_s = 0;
+};
+
+struct TrainResult {
+  std::vector<EpochStats> epochs;
+  double test_acc = 0, train_acc = 0;
+  double images_per_s = 0;  // training images per second over all epochs
+  double wall_seconds = 0;
+};
+
+// Converts uint8 images [i, i+n) of a split to floats in [0, 1].
+Tensor to_tensor(const data::Split& s, const std::vector<std::size_t>& order, std::size_t begin, std::size_t n);
+
+double evaluate_accuracy(Model& m, const data::Split& s, std::size_t max_images, int batch);
+
+TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
+                  const std::function<void(const Progress&)>& progress,
+                  const std::function<void(const EpochStats&)>& on_epoch);
+
+// Per-layer k of every filter after the last forward: {layer name → histogram [k=0, k=1, k=2]}.
+struct KSummary {
+  std::vector<std::array<int, 3>> per_layer;
+  double fraction_k2 = 0;
+  double mean_terms_per_weight = 0;  // MAC-weighted
+};
+KSummary k_summary(Model& m, const NetworkSpec& spec, ImageShape input, int classes);
+
+}  // namespace flight::trainer

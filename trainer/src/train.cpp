@@ -1,0 +1,192 @@
+#include "flight/trainer/train.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "flight/core/error.hpp"
+#include "flight/trainer/kernels.hpp"
+
+namespace flight::trainer {
+
+Tensor to_tensor(const data::Split& s, const std::vector<std::size_t>& order, std::size_t begin, std::size_t n) {
+  Tensor t(int(n), int(s.shape.channels), int(s.shape.height), int(s.shape.width));
+  const std::size_t px = s.shape.pixels();
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto img = s.image(order[begin + i]);
+    float* out = t.data() + i * px;
+    for (std::size_t j = 0; j < px; ++j) out[j] = img[j] * (1.0f / 255.0f);
+  }
+  return t;
+}
+
+namespace {
+
+// Random crop with 4-pixel zero padding and optional horizontal flip, in place, per image.
+void augment(Tensor& t, std::mt19937& rng, bool flip) {
+  const int c = t.c(), h = t.h(), w = t.w();
+  std::uniform_int_distribution<int> shift(-4, 4);
+  std::bernoulli_distribution coin(0.5);
+  std::vector<float> tmp(std::size_t(c) * h * w);
+  for (int n = 0; n < t.n(); ++n) {
+    float* img = t.data() + n * t.per_sample();
+    const int dy = shift(rng), dx = shift(rng);
+    const bool f = flip && coin(rng);
+    for (int ch = 0; ch < c; ++ch)
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+          const int sy = y + dy, sx0 = x + dx, sx = f ? w - 1 - sx0 : sx0;
+          tmp[(std::size_t(ch) * h + y) * w + x] =
+              (sy >= 0 && sy < h && sx0 >= 0 && sx0 < w) ? img[(std::size_t(ch) * h + sy) * w + sx] : 0.0f;
+        }
+    std::copy(tmp.begin(), tmp.end(), img);
+  }
+}
+
+std::vector<int> labels_of(const data::Split& s, const std::vector<std::size_t>& order, std::size_t b, std::size_t n) {
+  std::vector<int> l(n);
+  for (std::size_t i = 0; i < n; ++i) l[i] = s.labels[order[b + i]];
+  return l;
+}
+
+struct Optimizer {
+  TrainConfig cfg;
+  std::vector<std::vector<float>> m, v;
+  long step = 0;
+  void apply(std::vector<ParamRef>& params, double lr) {
+    if (m.empty()) {
+      for (auto& p : params) {
+        m.emplace_back(p.value->size(), 0.0f);
+        v.emplace_back(cfg.optimizer == "adam" ? p.value->size() : 0, 0.0f);
+      }
+    }
+    ++step;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      auto& w = *params[i].value;
+      auto& g = *params[i].grad;
+      const double wd = params[i].decay ? cfg.weight_decay : 0.0;
+      if (cfg.optimizer == "adam") {
+        const double b1 = 0.9, b2 = 0.999, c1 = 1 - std::pow(b1, step), c2 = 1 - std::pow(b2, step);
+        for (std::size_t j = 0; j < w.size(); ++j) {
+          const double gj = g[j] + wd * w[j];
+          m[i][j] = float(b1 * m[i][j] + (1 - b1) * gj);
+          v[i][j] = float(b2 * v[i][j] + (1 - b2) * gj * gj);
+          w[j] -= float(lr * (m[i][j] / c1) / (std::sqrt(v[i][j] / c2) + 1e-8));
+        }
+      } else {
+        for (std::size_t j = 0; j < w.size(); ++j) {
+          m[i][j] = float(cfg.momentum * m[i][j] + g[j] + wd * w[j]);
+          w[j] -= float(lr * m[i][j]);
+        }
+      }
+    }
+  }
+};
+
+double learning_rate(const TrainConfig& c, double progress) {
+  if (c.schedule == "step") return c.lr * (progress < 0.5 ? 1.0 : progress < 0.75 ? 0.1 : 0.01);
+  return 0.5 * c.lr * (1 + std::cos(M_PI * progress));
+}
+
+}  // namespace
+
+double evaluate_accuracy(Model& m, const data::Split& s, std::size_t max_images, int batch) {
+  const std::size_t n = max_images ? std::min(max_images, s.count) : s.count;
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::size_t correct = 0;
+  for (std::size_t b = 0; b < n; b += batch) {
+    const std::size_t cnt = std::min<std::size_t>(batch, n - b);
+    const auto& logits = m.forward(to_tensor(s, order, b, cnt), false);
+    for (std::size_t i = 0; i < cnt; ++i) {
+      const float* z = logits.data() + i * logits.c();
+      correct += std::size_t(std::max_element(z, z + logits.c()) - z) == s.labels[order[b + i]];
+    }
+  }
+  return n ? double(correct) / double(n) : 0.0;
+}
+
+TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
+                  const std::function<void(const Progress&)>& progress,
+                  const std::function<void(const EpochStats&)>& on_epoch) {
+  init_kernels();
+  const std::size_t n = cfg.max_train ? std::min(cfg.max_train, d.train.count) : d.train.count;
+  std::mt19937 rng(cfg.seed);
+  std::vector<std::size_t> order(d.train.count);
+  std::iota(order.begin(), order.end(), 0);
+  Optimizer opt{cfg, {}, {}, 0};
+  auto params = m.params();
+  TrainResult result;
+  const auto t_start = std::chrono::steady_clock::now();
+  double train_seconds = 0;
+  const std::size_t steps_per_epoch = (n + cfg.batch - 1) / cfg.batch;
+  for (int e = 0; e < cfg.epochs; ++e) {
+    std::shuffle(order.begin(), order.end(), rng);
+    const auto t0 = std::chrono::steady_clock::now();
+    double loss_sum = 0;
+    std::size_t correct = 0, seen = 0, step = 0;
+    for (std::size_t b = 0; b < n; b += cfg.batch, ++step) {
+      const std::size_t cnt = std::min<std::size_t>(cfg.batch, n - b);
+      Tensor x = to_tensor(d.train, order, b, cnt);
+      if (cfg.augment) augment(x, rng, cfg.flip);
+      const auto labels = labels_of(d.train, order, b, cnt);
+      m.zero_grad();
+      const auto& logits = m.forward(x, true);
+      Tensor grad;
+      int right = 0;
+      const double loss = softmax_cross_entropy(logits, labels, grad, &right);
+      if (!std::isfinite(loss)) throw RunError("training diverged (loss " + std::to_string(loss) + ") in epoch " +
+                                               std::to_string(e + 1) + "; lower --lr");
+      m.backward(grad);
+      const double frac = (double(e) * steps_per_epoch + step) / (double(cfg.epochs) * steps_per_epoch);
+      opt.apply(params, learning_rate(cfg, frac));
+      loss_sum += loss * cnt;
+      correct += right;
+      seen += cnt;
+      if (progress) {
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        progress({e + 1, cfg.epochs, seen, n, loss_sum / seen, double(correct) / seen, secs > 0 ? seen / secs : 0});
+      }
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    train_seconds += secs;
+    EpochStats st{e + 1, loss_sum / std::max<std::size_t>(1, seen), double(correct) / std::max<std::size_t>(1, seen),
+                  evaluate_accuracy(m, d.test, cfg.max_test, 256), seen / std::max(secs, 1e-9), secs};
+    result.epochs.push_back(st);
+    if (on_epoch) on_epoch(st);
+  }
+  result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  if (!result.epochs.empty()) {
+    result.test_acc = result.epochs.back().test_acc;
+    result.train_acc = result.epochs.back().train_acc;
+  }
+  result.images_per_s = train_seconds > 0 ? double(n) * cfg.epochs / train_seconds : 0;
+  return result;
+}
+
+KSummary k_summary(Model& m, const NetworkSpec& spec, ImageShape input, int classes) {
+  KSummary s;
+  const auto shapes = infer_shapes(spec, input, std::size_t(classes));
+  std::vector<const LayerShape*> compute;
+  for (std::size_t i = 0; i < spec.layers.size(); ++i)
+    if (spec.layers[i].type == LayerType::conv || spec.layers[i].type == LayerType::fc) compute.push_back(&shapes[i]);
+  const auto wls = m.weight_layers();
+  double terms = 0, macs = 0, k2 = 0, filters = 0;
+  for (std::size_t i = 0; i < wls.size(); ++i) {
+    std::array<int, 3> h{0, 0, 0};
+    for (int k : wls[i]->quantizer().filter_k()) ++h[std::clamp(k, 0, 2)];
+    s.per_layer.push_back(h);
+    const double per_filter = double(compute[i]->macs) / double(compute[i]->filters);
+    for (int k = 0; k < 3; ++k) terms += k * h[k] * per_filter;
+    macs += double(compute[i]->macs);
+    k2 += h[2];
+    filters += wls[i]->filters();
+  }
+  s.fraction_k2 = filters ? k2 / filters : 0;
+  s.mean_terms_per_weight = macs ? terms / macs : 0;
+  return s;
+}
+
+}  // namespace flight::trainer
