@@ -14,5 +14,6 @@ void register_data_commands(CLI::App& app, Action& chosen);
 void register_calibrate_commands(CLI::App& app, Action& chosen);
 void register_dse_commands(CLI::App& app, Action& chosen);
 void register_train_commands(CLI::App& app, Action& chosen);
+void register_sim_commands(CLI::App& app, Action& chosen);
 
 }  // namespace flight::cli

@@ -8,6 +8,7 @@
 #include "flight/core/error.hpp"
 #include "flight/sweeps/network_file.hpp"
 #include "flight/trainer/data/dataset.hpp"
+#include "flight/trainer/model_file.hpp"
 #include "flight/trainer/parallel.hpp"
 #include "flight/trainer/train.hpp"
 #include "progress.hpp"
@@ -19,6 +20,7 @@ namespace tr = flight::trainer;
 struct TrainOptions {
   std::string dataset, net, method = "fp32", profile = "quick", optimizer = "sgd";
   std::optional<std::string> data_dir;
+  std::string out, init;
   double lambda = 0;
   int epochs = 0, batch = 0, threads = 0;
   double lr = 0;
@@ -71,6 +73,26 @@ int run_train(const TrainOptions& o) {
   tr::ThreadLimit limit(o.threads);
   const auto d = data::load_dataset(*id, data::resolve_data_root(o.data_dir));
   tr::Model model(net, d.shape, d.num_classes, q, o.seed);
+  if (!o.init.empty()) {  // fine-tune: start from another model's weights and batch-norm statistics
+    auto src = tr::load_model(o.init);
+    if (src.meta.network.name != net.name || src.meta.dataset != o.dataset) {
+      throw InputError(describe_input_problem(o.init, "--init model does not match", net.name + " on " + o.dataset,
+                                              src.meta.network.name + " on " + src.meta.dataset));
+    }
+    auto to = model.layers();
+    auto from = src.model->layers();
+    for (std::size_t i = 0; i < to.size(); ++i) {
+      if (auto* wl = dynamic_cast<tr::WeightLayer*>(to[i])) {
+        auto* s = dynamic_cast<tr::WeightLayer*>(from[i]);
+        wl->weights() = s->weights();
+        wl->bias() = s->bias();
+      } else if (auto* bn = dynamic_cast<tr::BatchNorm*>(to[i])) {
+        auto* s = dynamic_cast<tr::BatchNorm*>(from[i]);
+        bn->gamma() = s->gamma(), bn->beta() = s->beta();
+        bn->running_mean() = s->running_mean(), bn->running_var() = s->running_var();
+      }
+    }
+  }
   Progress bar("train " + net.name + " " + o.method);
   const auto result = tr::train(
       model, d, cfg,
@@ -104,6 +126,22 @@ int run_train(const TrainOptions& o) {
                           {"mean_shifts_per_weight", ks.mean_terms_per_weight},
                           {"images_per_s", result.images_per_s},
                           {"wall_seconds", result.wall_seconds}};
+  if (!o.out.empty()) {
+    tr::ModelMeta meta;
+    meta.dataset = o.dataset;
+    meta.network = net;
+    meta.input = d.shape;
+    meta.classes = d.num_classes;
+    meta.quant = q;
+    meta.seed = o.seed;
+    meta.training = out;
+    meta.training["init"] = o.init;
+    meta.training["lr"] = cfg.lr;
+    meta.training["optimizer"] = cfg.optimizer;
+    meta.training["profile"] = o.profile;
+    tr::save_model(o.out, model, meta);
+    out["model"] = o.out;
+  }
   if (o.json) {
     std::cout << boost::json::serialize(out) << "\n";
   } else {
@@ -133,6 +171,8 @@ void register_train_commands(CLI::App& app, Action& chosen) {
   t->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   t->add_option("--threads", o->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
   t->add_option("--data-dir", o->data_dir, "Data root (default: $FLIGHT_DATA, else ./data)");
+  t->add_option("--out", o->out, "Model file to write (format: docs/model-format.md)");
+  t->add_option("--init", o->init, "Model file to start from (fine-tuning, e.g. the FP32 model of the same network)");
   t->add_flag("--json", o->json, "Print one JSON object as the last line of stdout");
   t->callback([o, &chosen] { chosen = [o] { return run_train(*o); }; });
 }

@@ -103,6 +103,8 @@ class ReLU : public Layer {
   void backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) override;
   std::string name() const override { return "relu"; }
   float scale() const { return scale_; }
+  // The scale an evaluation forward uses (from the running maximum).
+  float eval_scale() const { return activation_scale(running_max_, a_bits_); }
   float& running_max() { return running_max_; }
   int a_bits() const { return a_bits_; }
 

@@ -1,0 +1,71 @@
+#pragma once
+// Bit-accurate integer inference of a quantized network: what the hardware computes.
+//
+// Activations are unsigned A-bit integers a with a per-layer scale (a power of two 2^s, or 1/255 for the input
+// image).  Power-of-two weights are (sign, shift) terms: a MAC adds or subtracts `a << shift` into an integer
+// accumulator, k_i terms for a filter with k_i terms; fixed-point weights are n-bit integers multiplied in.  The real
+// value of an accumulator is acc · weight_quantum · input_scale.  The output stage of a layer (bias, batch norm as a
+// per-channel affine, ReLU, rounding to A bits) is computed in double precision from that value; the paper's
+// engines fold it into a per-channel fixed-point multiply-add, which we do not model bit for bit.
+//
+// A filter's k shift-and-add terms on activation a sum to a · Σ ±2^shift exactly in integer arithmetic, so run()
+// multiplies by that combined integer weight (precomputed): the same bits as the shift-add datapath, faster.
+//
+// Contract: plain structs in, results out; no file parsing.  run() is thread-safe (const).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace flight::sim {
+
+struct IntLayer {
+  enum class Kind { conv, fc, maxpool, flatten } kind = Kind::conv;
+  // conv / fc
+  int c_in = 0, c_out = 0, kernel = 1, stride = 1, pad = 0;
+  bool pow2 = true;
+  // pow2: per filter its k terms per weight as (sign, shift ≥ 0) with weight = Σ ±2^shift · weight_quantum;
+  //       terms[f][j·k_f + t]; a zero term has shift −1.
+  std::vector<int> filter_k;
+  std::vector<std::vector<std::int8_t>> term_shift, term_sign;
+  // fixed: weight = w_int · weight_quantum
+  std::vector<std::int32_t> w_int;  // (c_out, fan_in)
+  double weight_quantum = 1;
+  // output stage, per output channel: y = affine_scale·(real + bias) + affine_shift, then ReLU + A-bit rounding
+  std::vector<double> bias, affine_scale, affine_shift;
+  bool relu = true;          // false for the classifier layer: its reals are the logits
+  double out_scale = 1;      // scale of the A-bit output activations
+  // maxpool
+  int pool_kernel = 2, pool_stride = 2;
+};
+
+struct IntNetwork {
+  int in_c = 1, in_h = 28, in_w = 28;
+  double in_scale = 1.0 / 255.0;  // input pixels are 0..255
+  int a_bits = 8;
+  std::vector<IntLayer> layers;
+};
+
+struct IntResult {
+  int predicted = 0;
+  std::vector<double> logits;
+};
+
+struct LayerStats {
+  bool compute = false;          // a conv or fc layer (the others have no accumulator)
+  std::int64_t max_abs_acc = 0;  // largest |accumulator| seen
+  int acc_bits() const;          // signed bits needed to hold it
+};
+
+class IntInference {
+ public:
+  explicit IntInference(IntNetwork net);
+  // One image of in_c·in_h·in_w uint8 pixels in (C, H, W) order.  Updates stats (not thread-safe with stats).
+  IntResult run(const std::uint8_t* image, std::vector<LayerStats>* stats = nullptr) const;
+  const IntNetwork& network() const { return net_; }
+
+ private:
+  IntNetwork net_;
+  std::vector<std::vector<std::int32_t>> combined_;  // per layer: (c_out, fan_in) integer weights
+};
+
+}  // namespace flight::sim

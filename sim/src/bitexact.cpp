@@ -1,0 +1,138 @@
+#include "flight/sim/bitexact.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "flight/core/error.hpp"
+
+namespace flight::sim {
+
+int LayerStats::acc_bits() const {
+  int b = 1;
+  while ((std::int64_t(1) << (b - 1)) <= max_abs_acc) ++b;
+  return b;
+}
+
+IntInference::IntInference(IntNetwork net) : net_(std::move(net)) {
+  for (const auto& L : net_.layers) {
+    std::vector<std::int32_t> comb;
+    if (L.kind == IntLayer::Kind::conv || L.kind == IntLayer::Kind::fc) {
+      const int k = L.kind == IntLayer::Kind::fc ? 1 : L.kernel;
+      const std::size_t fan_in = std::size_t(L.c_in) * k * k;
+      if (!L.pow2) {
+        FLIGHT_CHECK(L.w_int.size() == fan_in * L.c_out, "fixed weights");
+        comb = L.w_int;
+      } else {
+        comb.assign(fan_in * L.c_out, 0);
+        for (int f = 0; f < L.c_out; ++f) {
+          const int kf = L.filter_k[f];
+          FLIGHT_CHECK(L.term_shift[f].size() == fan_in * kf, "power-of-two terms");
+          for (std::size_t j = 0; j < fan_in; ++j)
+            for (int t = 0; t < kf; ++t) {
+              const int sh = L.term_shift[f][j * kf + t];
+              if (sh < 0) continue;
+              FLIGHT_CHECK(sh < 30, "term shift fits 32 bits");
+              comb[f * fan_in + j] += (L.term_sign[f][j * kf + t] ? -1 : 1) * (std::int32_t(1) << sh);
+            }
+        }
+      }
+    }
+    combined_.push_back(std::move(comb));
+  }
+}
+
+IntResult IntInference::run(const std::uint8_t* image, std::vector<LayerStats>* stats) const {
+  int c = net_.in_c, h = net_.in_h, w = net_.in_w;
+  std::vector<std::int32_t> act(image, image + std::size_t(c) * h * w);
+  double scale = net_.in_scale;
+  const std::int32_t amax = (1 << net_.a_bits) - 1;
+  IntResult result;
+  if (stats) stats->resize(net_.layers.size());
+  std::size_t li = 0;
+  for (const auto& L : net_.layers) {
+    LayerStats* st = stats ? &(*stats)[li] : nullptr;
+    ++li;
+    if (L.kind == IntLayer::Kind::flatten) {
+      c = c * h * w, h = 1, w = 1;
+      continue;
+    }
+    if (L.kind == IntLayer::Kind::maxpool) {
+      const int ho = (h - L.pool_kernel) / L.pool_stride + 1, wo = (w - L.pool_kernel) / L.pool_stride + 1;
+      std::vector<std::int32_t> out(std::size_t(c) * ho * wo);
+      for (int ch = 0; ch < c; ++ch)
+        for (int oy = 0; oy < ho; ++oy)
+          for (int ox = 0; ox < wo; ++ox) {
+            std::int32_t m = act[(std::size_t(ch) * h + oy * L.pool_stride) * w + ox * L.pool_stride];
+            for (int ky = 0; ky < L.pool_kernel; ++ky)
+              for (int kx = 0; kx < L.pool_kernel; ++kx)
+                m = std::max(m, act[(std::size_t(ch) * h + oy * L.pool_stride + ky) * w + ox * L.pool_stride + kx]);
+            out[(std::size_t(ch) * ho + oy) * wo + ox] = m;
+          }
+      act.swap(out);
+      h = ho, w = wo;
+      continue;
+    }
+    // conv or fc (fc: a 1×1 "image" of c·h·w channels)
+    const bool fc = L.kind == IntLayer::Kind::fc;
+    const int cin = fc ? c * h * w : c;
+    FLIGHT_CHECK(cin == L.c_in, "integer layer input channels");
+    const int k = fc ? 1 : L.kernel, stride = fc ? 1 : L.stride, pad = fc ? 0 : L.pad;
+    const int hi = fc ? 1 : h, wi = fc ? 1 : w;
+    const int ho = (hi + 2 * pad - k) / stride + 1, wo = (wi + 2 * pad - k) / stride + 1;
+    const int fan_in = cin * k * k;
+    const int plane = ho * wo;
+    // im2col of the integer activations: cols (fan_in × plane), zero padding.
+    std::vector<std::int32_t> cols(std::size_t(fan_in) * plane, 0);
+    for (int ch = 0; ch < cin; ++ch)
+      for (int ky = 0; ky < k; ++ky)
+        for (int kx = 0; kx < k; ++kx) {
+          std::int32_t* row = cols.data() + std::size_t((ch * k + ky) * k + kx) * plane;
+          for (int oy = 0; oy < ho; ++oy) {
+            const int iy = oy * stride - pad + ky;
+            if (iy < 0 || iy >= hi) continue;
+            for (int ox = 0; ox < wo; ++ox) {
+              const int ix = ox * stride - pad + kx;
+              if (ix >= 0 && ix < wi) row[oy * wo + ox] = act[(std::size_t(ch) * hi + iy) * wi + ix];
+            }
+          }
+        }
+    const auto& comb = combined_[li - 1];
+    if (st) st->compute = true;
+    std::vector<std::int32_t> out(std::size_t(L.c_out) * plane);
+    std::vector<double> reals(L.relu ? 0 : out.size());
+    std::vector<std::int64_t> acc(plane);
+    for (int f = 0; f < L.c_out; ++f) {
+      std::fill(acc.begin(), acc.end(), 0);
+      const std::int32_t* wf = comb.data() + std::size_t(f) * fan_in;
+      for (int j = 0; j < fan_in; ++j) {
+        const std::int64_t wj = wf[j];
+        if (wj == 0) continue;
+        const std::int32_t* col = cols.data() + std::size_t(j) * plane;
+        for (int p = 0; p < plane; ++p) acc[p] += wj * col[p];
+      }
+      for (int p = 0; p < plane; ++p) {
+        if (st) st->max_abs_acc = std::max<std::int64_t>(st->max_abs_acc, std::llabs(acc[p]));
+        const double real = double(acc[p]) * L.weight_quantum * scale;
+        const double y = L.affine_scale[f] * (real + L.bias[f]) + L.affine_shift[f];
+        const std::size_t o = std::size_t(f) * plane + p;
+        if (L.relu) {
+          out[o] = std::int32_t(std::clamp<double>(std::nearbyint(std::max(0.0, y) / L.out_scale), 0, amax));
+        } else {
+          reals[o] = y;
+        }
+      }
+    }
+    if (!L.relu) {
+      result.logits = reals;
+      result.predicted = int(std::max_element(reals.begin(), reals.end()) - reals.begin());
+      return result;
+    }
+    act.swap(out);
+    scale = L.out_scale;
+    c = L.c_out, h = ho, w = wo;
+  }
+  throw InternalError("integer network ends without a classifier layer");
+}
+
+}  // namespace flight::sim

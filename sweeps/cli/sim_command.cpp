@@ -1,0 +1,185 @@
+// flight sim — hardware results for a trained model: FPGA design search, ASIC energy and bit-accurate inference.
+#include <oneapi/tbb/parallel_for.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <numeric>
+#include <optional>
+
+#include "commands.hpp"
+#include "flight/core/error.hpp"
+#include "flight/cost_models/devices.hpp"
+#include "flight/cost_models/energy.hpp"
+#include "flight/sim/asic.hpp"
+#include "flight/sim/bitexact.hpp"
+#include "flight/sim/fpga.hpp"
+#include "flight/sweeps/hw_report.hpp"
+#include "flight/sweeps/model_convert.hpp"
+#include "flight/trainer/data/dataset.hpp"
+#include "flight/trainer/parallel.hpp"
+#include "flight/trainer/train.hpp"
+
+namespace flight::cli {
+namespace {
+namespace tr = flight::trainer;
+
+struct SimOptions {
+  std::string model, device = "zynq-7045", target = "all", energy_table = "40nm-aladdin";
+  std::optional<std::string> data_dir;
+  double lut_cap = 0.8;
+  std::size_t max_test = 0;
+  int threads = 0;
+  bool json = false;
+};
+
+struct Agreement {
+  std::size_t images = 0, same = 0, hw_correct = 0, fq_correct = 0;
+  std::vector<sim::LayerStats> stats;
+};
+
+Agreement bit_accurate(tr::Model& model, const tr::ModelMeta& meta, const data::Dataset& d, std::size_t max_test) {
+  const sim::IntInference inf(sweeps::to_int_network(model, meta));
+  const std::size_t n = max_test ? std::min(max_test, d.test.count) : d.test.count;
+  // Fake-quantized predictions of the trainer, in batches.
+  std::vector<int> fq(n);
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  for (std::size_t b = 0; b < n; b += 256) {
+    const std::size_t cnt = std::min<std::size_t>(256, n - b);
+    const auto& logits = model.forward(tr::to_tensor(d.test, order, b, cnt), false);
+    for (std::size_t i = 0; i < cnt; ++i) {
+      const float* z = logits.data() + i * logits.c();
+      fq[b + i] = int(std::max_element(z, z + logits.c()) - z);
+    }
+  }
+  Agreement a;
+  a.images = n;
+  std::vector<int> hw(n);
+  std::mutex mu;
+  oneapi::tbb::parallel_for(oneapi::tbb::blocked_range<std::size_t>(0, n, 64), [&](const auto& r) {
+    std::vector<sim::LayerStats> local;
+    for (std::size_t i = r.begin(); i != r.end(); ++i) hw[i] = inf.run(d.test.image(i).data(), &local).predicted;
+    std::lock_guard lock(mu);
+    if (a.stats.empty()) a.stats = local;
+    for (std::size_t l = 0; l < local.size(); ++l) {
+      a.stats[l].max_abs_acc = std::max(a.stats[l].max_abs_acc, local[l].max_abs_acc);
+      a.stats[l].compute = a.stats[l].compute || local[l].compute;
+    }
+  });
+  for (std::size_t i = 0; i < n; ++i) {
+    a.same += hw[i] == fq[i];
+    a.hw_correct += hw[i] == d.test.labels[i];
+    a.fq_correct += fq[i] == d.test.labels[i];
+  }
+  return a;
+}
+
+int run_sim(const SimOptions& o) {
+  if (o.target != "all" && o.target != "fpga" && o.target != "asic" && o.target != "inference") {
+    throw InputError("--target: unknown target '" + o.target + "' (expected all, fpga, asic or inference)");
+  }
+  tr::ThreadLimit limit(o.threads);
+  auto lm = tr::load_model(o.model);
+  const auto& meta = lm.meta;
+  auto& model = *lm.model;
+  const auto workload = sweeps::to_workload(model, meta);
+  boost::json::object out{{"model", o.model},
+                          {"net", meta.network.name},
+                          {"dataset", meta.dataset},
+                          {"method", tr::method_name(meta.quant)},
+                          {"macs", workload.macs()},
+                          {"fraction_k2", workload.fraction_k2()},
+                          {"mean_shifts_per_weight", workload.mean_terms_per_weight()}};
+  std::string text;
+  char line[512];
+  std::snprintf(line, sizeof line, "%s: %s on %s, %s; %.1f %% of filters at k=2, %.3f shifts per weight\n",
+                o.model.c_str(), meta.network.name.c_str(), meta.dataset.c_str(), tr::method_name(meta.quant).c_str(),
+                100 * workload.fraction_k2(), workload.mean_terms_per_weight());
+  text += line;
+  if (o.target == "all" || o.target == "fpga") {
+    const auto& device = cost_models::find_device(o.device);
+    sim::FpgaLimits lim;
+    lim.lut_cap = o.lut_cap;
+    if (workload.format == sim::WeightFormat::fp32) {
+      out["fpga"] = boost::json::object{{"found", false}, {"reason", "fp32 slots have no calibrated FPGA cost"}};
+      text += "FPGA: fp32 slots have no calibrated cost\n";
+    } else {
+      sim::FpgaModel fpga(workload, device, cost_models::builtin_fpga_costs(), lim);
+      const auto r = fpga.search();
+      out["fpga"] = sweeps::to_json(r);
+      out["device"] = sweeps::device_json(device);
+      if (r.found) {
+        const auto& b = r.best;
+        std::snprintf(line, sizeof line,
+                      "FPGA %s: %.1f images/s, latency %.3f ms, LUT %.1f %%, FF %.1f %%, DSP %.1f %%, BRAM %.1f %%\n  %s\n",
+                      device.name.c_str(), b.images_per_s, b.latency_s * 1e3, b.lut_pct, b.ff_pct, b.dsp_pct,
+                      b.bram_pct, sim::describe(b.design).c_str());
+        text += line + sweeps::resource_table(b) + sweeps::layer_table(b);
+      } else {
+        text += "FPGA " + device.name + ": no design fits: " + r.reason + "\n";
+      }
+    }
+  }
+  if (o.target == "all" || o.target == "asic") {
+    const auto asic = sim::asic_energy(workload, cost_models::builtin_energy_table(o.energy_table));
+    out["asic"] = sweeps::to_json(asic);
+    std::snprintf(line, sizeof line,
+                  "ASIC (%s): computational %.3f uJ/image (%.3g ops/J), total %.3f uJ/image\n", asic.table.c_str(),
+                  asic.compute_pj * 1e-6, asic.compute_ops_per_joule(), asic.total_pj() * 1e-6);
+    text += line;
+  }
+  if ((o.target == "all" || o.target == "inference") && meta.quant.method != tr::Method::fp32) {
+    const auto id = data::parse_dataset_id(meta.dataset);
+    if (!id) throw InputError(o.model + ": unknown data set '" + meta.dataset + "'");
+    const auto d = data::load_dataset(*id, data::resolve_data_root(o.data_dir));
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto a = bit_accurate(model, meta, d, o.max_test);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    boost::json::array acc_bits;
+    for (const auto& s : a.stats)
+      if (s.compute) acc_bits.push_back(s.acc_bits());
+    out["inference"] = {{"images", a.images},
+                        {"hardware_accuracy", double(a.hw_correct) / a.images},
+                        {"fake_quant_accuracy", double(a.fq_correct) / a.images},
+                        {"agreement", double(a.same) / a.images},
+                        {"accumulator_bits_per_layer", acc_bits},
+                        {"seconds", secs}};
+    std::snprintf(line, sizeof line,
+                  "bit-accurate inference on %zu test images: hardware accuracy %.4f, fake-quantized %.4f, same "
+                  "prediction on %.3f %% (%.1f s)\n  largest accumulator (signed bits) per layer:",
+                  a.images, double(a.hw_correct) / a.images, double(a.fq_correct) / a.images,
+                  100.0 * double(a.same) / a.images, secs);
+    text += line;
+    for (const auto& s : a.stats)
+      if (s.compute) text += " " + std::to_string(s.acc_bits());
+    text += "\n";
+  }
+  if (o.json) std::cout << boost::json::serialize(out) << "\n";
+  else std::cout << text;
+  return 0;
+}
+
+}  // namespace
+
+void register_sim_commands(CLI::App& app, Action& chosen) {
+  auto o = std::make_shared<SimOptions>();
+  auto* s = app.add_subcommand("sim", "Hardware results of a trained model: FPGA design, ASIC energy, bit-accurate inference");
+  s->add_option("--model", o->model, "Model file written by flight train --out")->required();
+  s->add_option("--device", o->device, "FPGA device from the catalog")->capture_default_str();
+  s->add_option("--target", o->target, "all, fpga, asic or inference")->capture_default_str();
+  s->add_option("--lut-cap", o->lut_cap, "Fraction of the device's LUTs a design may use")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
+  s->add_option("--energy-table", o->energy_table, "ASIC energy table")->capture_default_str();
+  s->add_option("--data-dir", o->data_dir, "Data root for the test images (default: $FLIGHT_DATA, else ./data)");
+  s->add_option("--max-test", o->max_test, "Run bit-accurate inference on the first N test images");
+  s->add_option("--threads", o->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  s->add_flag("--json", o->json, "Print one JSON object");
+  s->callback([o, &chosen] { chosen = [o] { return run_sim(*o); }; });
+}
+
+}  // namespace flight::cli
