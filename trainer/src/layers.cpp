@@ -210,22 +210,41 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tenso
 
 void ReLU::forward(const Tensor& x, Tensor& y, bool train) {
   y = x;
-  float batch_max = 0;
-  for (auto& v : y.v) {
-    v = v > 0 ? v : 0;
-    batch_max = std::max(batch_max, v);
-  }
+  const int n = int(y.size());
+  const int chunks = chunks_for(std::max(1, n / 16384));
+  std::vector<float> chunk_max(std::max(1, chunks), 0.0f);
+  parallel_chunks(n, chunks, [&](int b, int e, int c) {
+    float m = 0;
+    for (int i = b; i < e; ++i) {
+      const float v = y[i] > 0 ? y[i] : 0.0f;
+      y[i] = v;
+      m = std::max(m, v);
+    }
+    chunk_max[c] = m;
+  });
   if (a_bits_ <= 0) return;
+  const float batch_max = *std::max_element(chunk_max.begin(), chunk_max.end());
   if (train) running_max_ = running_max_ == 0 ? batch_max : 0.9f * running_max_ + 0.1f * batch_max;
   scale_ = activation_scale(running_max_, a_bits_);
-  for (auto& v : y.v) v = activation_quantize(v, scale_, a_bits_);
+  // activation_quantize() inlined with its constants hoisted: scale is a power of two, so ·(1/scale) is exact.
+  const float inv = 1.0f / scale_, top = std::ldexp(1.0f, a_bits_) - 1;
+  parallel_chunks(n, chunks, [&](int b, int e, int) {
+    for (int i = b; i < e; ++i) {
+      float v = std::min(y[i] * inv, top + 1.0f);
+      v = (v + 12582912.0f) - 12582912.0f;
+      y[i] = std::clamp(v, 0.0f, top) * scale_;
+    }
+  });
 }
 
 void ReLU::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) {
   gx = gy;
   const float clip = a_bits_ > 0 ? (std::ldexp(1.0f, a_bits_) - 1) * scale_ : std::numeric_limits<float>::infinity();
-  for (std::size_t i = 0; i < gx.size(); ++i)
-    if (!(x[i] > 0 && x[i] <= clip)) gx[i] = 0;
+  const int n = int(gx.size());
+  parallel_chunks(n, chunks_for(std::max(1, n / 16384)), [&](int b, int e, int) {
+    for (int i = b; i < e; ++i)
+      if (!(x[i] > 0 && x[i] <= clip)) gx[i] = 0;
+  });
 }
 
 // ---------------- MaxPool ----------------

@@ -1,26 +1,38 @@
 #include "flight/trainer/quant.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstring>
+
+#include <oneapi/tbb/parallel_for.h>
 
 #include "flight/core/error.hpp"
 
 namespace flight::trainer {
 
 float pow2_round(float x, const Pow2Window& win) {
-  const float ax = std::fabs(x);
-  const float sign = x < 0 ? -1.0f : 1.0f;
-  const int lo_exp = win.min_exp();
-  if (ax >= std::ldexp(1.0f, win.base)) return sign * std::ldexp(1.0f, win.base);
-  const float smallest = std::ldexp(1.0f, lo_exp);
-  if (ax < smallest) {
-    if (!win.zero_code) return sign * smallest;
-    return ax < 0.5f * smallest ? 0.0f : sign * smallest;  // tie (= smallest/2) goes up
+  // Reads the exponent and the top mantissa bit from the IEEE-754 bits: |x| ∈ [2^e, 2^(e+1)) rounds to 2^(e+1) when
+  // its mantissa is ≥ 1.5, i.e. when the top fraction bit is set (ties included).  Denormals count as below the
+  // window (the window's smallest exponent is far above −126).
+  std::uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  const std::uint32_t sign = bits & 0x80000000u;
+  const std::uint32_t mag = bits & 0x7fffffffu;
+  const int biased = int(mag >> 23);
+  int e = biased - 127 + int((mag >> 22) & 1u);
+  const int lo = win.min_exp();
+  if (biased == 0) e = INT_MIN / 2;  // zero or denormal
+  if (e > win.base) e = win.base;
+  if (e < lo) {
+    // Below 2^lo: 2^lo if |x| ≥ 2^(lo−1) (the nearest representable), else the zero code.
+    if (win.zero_code && (biased == 0 || biased - 127 < lo - 1)) return 0.0f;
+    e = lo;
   }
-  int e = std::ilogb(ax);  // 2^e ≤ ax < 2^(e+1)
-  if (ax >= 1.5f * std::ldexp(1.0f, e)) ++e;
-  e = std::min(e, win.base);
-  return sign * std::ldexp(1.0f, e);
+  const std::uint32_t out = sign | (std::uint32_t(e + 127) << 23);
+  float r;
+  std::memcpy(&r, &out, 4);
+  return r;
 }
 
 int pow2_base(const float* w, std::size_t n) {
@@ -67,7 +79,12 @@ float activation_scale(float range, int bits) {
 }
 
 float activation_quantize(float x, float scale, int bits) {
-  return std::clamp(std::nearbyint(x / scale), 0.0f, std::ldexp(1.0f, bits) - 1) * scale;
+  // Round half to even by the 1.5·2^23 trick (exact for |v| < 2^22, which the clamp below needs anyway; the
+  // default rounding mode is assumed, as for std::nearbyint).  `volatile`-free: -O3 keeps the two additions.
+  const float top = std::ldexp(1.0f, bits) - 1;
+  float v = std::min(x / scale, top + 1.0f);
+  v = (v + 12582912.0f) - 12582912.0f;
+  return std::clamp(v, 0.0f, top) * scale;
 }
 
 std::string method_name(const QuantConfig& q) {
@@ -101,18 +118,25 @@ void WeightQuantizer::forward(const std::vector<float>& w, std::vector<float>& q
       return;
     case Method::fixed:
       fixed_scale_ = fixed_scale(w.data(), w.size(), cfg_.fixed_bits);
-      for (std::size_t i = 0; i < w.size(); ++i) q[i] = fixed_quantize(w[i], fixed_scale_, cfg_.fixed_bits);
+      oneapi::tbb::parallel_for(std::size_t(0), w.size(), std::size_t(4096), [&](std::size_t b) {
+        const std::size_t e = std::min(w.size(), b + 4096);
+        for (std::size_t i = b; i < e; ++i) q[i] = fixed_quantize(w[i], fixed_scale_, cfg_.fixed_bits);
+      });
       return;
     case Method::lightnn:
       window_.base = cfg_.auto_base ? pow2_base(w.data(), w.size()) : 0;
-      for (std::size_t i = 0; i < w.size(); ++i) q[i] = lightnn_quantize(w[i], cfg_.k, window_);
+      oneapi::tbb::parallel_for(0, filters_, [&](int f) {
+        for (int j = 0; j < fan_in_; ++j) {
+          const std::size_t i = std::size_t(f) * fan_in_ + j;
+          q[i] = lightnn_quantize(w[i], cfg_.k, window_);
+        }
+      });
       std::fill(filter_k_.begin(), filter_k_.end(), cfg_.k);
       return;
     case Method::flightnn: {
       window_.base = cfg_.auto_base ? pow2_base(w.data(), w.size()) : 0;
       std::vector<double> norms(filters_);
-      double mean_norm = 0;
-      for (int f = 0; f < filters_; ++f) {
+      oneapi::tbb::parallel_for(0, filters_, [&](int f) {
         double s = 0;
         for (int j = 0; j < fan_in_; ++j) {
           const std::size_t i = std::size_t(f) * fan_in_ + j;
@@ -123,10 +147,12 @@ void WeightQuantizer::forward(const std::vector<float>& w, std::vector<float>& q
           s += double(res) * res;
         }
         norms[f] = std::sqrt(s);
-        mean_norm += norms[f] / filters_;
-      }
-      // Temperature of the backward sigmoid: a tenth of the layer's mean residual norm.
-      const double tau = std::max(1e-8, 0.1 * mean_norm);
+      });
+      double mean_norm = 0;
+      for (int f = 0; f < filters_; ++f) mean_norm += norms[f] / filters_;
+      // Temperature of the backward sigmoid: the layer's mean residual norm, so that thresholds starting at 0 get a
+      // usable gradient (a sharper sigmoid leaves σ' ≈ 0 far from the boundary and the thresholds never move).
+      const double tau = std::max(1e-8, mean_norm);
       for (int f = 0; f < filters_; ++f) {
         const bool two = norms[f] > thresholds_[f];
         filter_k_[f] = two ? 2 : 1;

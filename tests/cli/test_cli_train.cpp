@@ -1,0 +1,93 @@
+// End-to-end: flight train on tiny data writes a model; flight sim reads it; bad model files are exit 2.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+
+#include "cli/cli_runner.hpp"
+#include "trainer/fixture_writers.hpp"
+
+namespace flight::test {
+namespace {
+namespace fs = std::filesystem;
+
+class CliTrain : public ::testing::Test {
+ protected:
+  TempDir tmp;
+  fs::path root() const { return tmp.path() / "data"; }
+  void SetUp() override { write_tiny_data_root(root(), 64, 20); }
+  CliResult run(const std::string& args) { return run_flight(args, tmp.path()); }
+};
+
+TEST_F(CliTrain, TrainWritesAModelThatSimReadsAndAgreesBitForBit) {
+  const auto model = tmp.path() / "m.json";
+  const auto t = run("train --dataset mnist --net lenet-s --method lightnn2 --epochs 1 --batch 16 --threads 2 --json"
+                     " --data-dir " + root().string() + " --out " + model.string());
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const auto last = t.out.substr(t.out.rfind('{'));
+  const auto j = boost::json::parse(last).as_object();
+  EXPECT_EQ(j.at("method").as_string(), "lightnn2");
+  EXPECT_DOUBLE_EQ(j.at("fraction_k2").as_double(), 1.0);
+  ASSERT_TRUE(fs::exists(model));
+  const auto s = run("sim --model " + model.string() + " --device zynq-7020 --json --data-dir " + root().string());
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  const auto sim = boost::json::parse(s.out).as_object();
+  EXPECT_TRUE(sim.at("fpga").as_object().at("found").as_bool());
+  const auto& inf = sim.at("inference").as_object();
+  EXPECT_EQ(inf.at("images").as_int64(), 20);
+  EXPECT_DOUBLE_EQ(inf.at("agreement").as_double(), 1.0);
+  EXPECT_EQ(inf.at("accumulator_bits_per_layer").as_array().size(), 5u);  // 2 conv + 3 fc
+}
+
+TEST_F(CliTrain, FineTuneFromAnFp32Model) {
+  const auto fp = tmp.path() / "fp.json", q = tmp.path() / "q.json";
+  ASSERT_EQ(run("train --dataset mnist --net lenet-s --epochs 1 --batch 16 --data-dir " + root().string() +
+                " --out " + fp.string()).exit_code, 0);
+  const auto r = run("train --dataset mnist --net lenet-s --method flightnn --lambda 0.5 --epochs 1 --batch 16"
+                     " --data-dir " + root().string() + " --init " + fp.string() + " --out " + q.string());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto bad = run("train --dataset mnist --net lenet-l --method lightnn1 --epochs 1 --data-dir " +
+                       root().string() + " --init " + fp.string());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--init model does not match"), std::string::npos) << bad.err;
+}
+
+TEST_F(CliTrain, BadModelFilesAreExit2NamingFileAndKey) {
+  const auto model = tmp.path() / "m.json";
+  ASSERT_EQ(run("train --dataset mnist --net lenet-s --method fixed4 --epochs 1 --batch 16 --data-dir " +
+                root().string() + " --out " + model.string()).exit_code, 0);
+  auto doc = boost::json::parse(slurp(model)).as_object();
+  const auto write = [&](const boost::json::object& o) {
+    const auto f = tmp.path() / "bad.json";
+    std::ofstream(f) << boost::json::serialize(o);
+    return run("sim --model " + f.string() + " --target asic");
+  };
+  auto v2 = doc;
+  v2["version"] = 2;
+  auto r = write(v2);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("key 'version' (expected 1, found 2)"), std::string::npos) << r.err;
+  auto tampered = doc;
+  tampered["layers"].as_array()[0].as_object()["quantized"].as_array()[3] = 123.0;
+  r = write(tampered);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("layers[0].quantized[3]"), std::string::npos) << r.err;
+  auto short_w = doc;
+  short_w["layers"].as_array()[0].as_object()["weights"].as_array().pop_back();
+  r = write(short_w);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("layers[0].weights"), std::string::npos) << r.err;
+  std::ofstream(tmp.path() / "trunc.json") << slurp(model).substr(0, 500);
+  r = run("sim --model " + (tmp.path() / "trunc.json").string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+}
+
+TEST_F(CliTrain, UnknownMethodIsBadInput) {
+  const auto r = run("train --dataset mnist --net lenet-s --method lightnn3 --data-dir " + root().string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown method 'lightnn3'"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace flight::test
