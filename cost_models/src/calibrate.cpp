@@ -82,7 +82,7 @@ std::string yosys_version(const std::string& yosys) {
 
 std::string synth_command(Block b, const SynthOptions& o, const std::string& top) {
   return "synth_xilinx -family " + o.family + " -top " + top + " -flatten -noiopad -noclkbuf" +
-         (b == Block::mult_dsp ? "" : " -nodsp");
+         (b == Block::mult_dsp || b == Block::fp32_mult ? "" : " -nodsp");
 }
 
 SynthStats synthesize(const std::string& verilog, const std::string& top, bool allow_dsp, const SynthOptions& o,
@@ -120,6 +120,9 @@ CalibrationGrid default_grid() {
   for (int w : {8, 12, 16, 24, 32, 40, 48}) g.fit.push_back({Block::adder, {0, 0, 0, w}});
   for (int w : {16, 24, 32, 48})
     for (int a : {4, 8}) g.fit.push_back({Block::requant, {a, 0, 0, w}});
+  // The fp32 reference blocks have one width: one point each, nothing to hold out.
+  g.fit.push_back({Block::fp32_mult, {0, 0, 0, 0}});
+  g.fit.push_back({Block::fp32_add, {0, 0, 0, 0}});
   // Held out: widths between the fitted ones.
   for (auto [a, e] : {std::pair{5, 3}, {10, 2}, {10, 3}, {14, 4}}) {
     g.held_out.push_back({Block::shift_k1, {a, e, 0, 0}});
@@ -157,7 +160,8 @@ CalibrationResult calibrate(const CalibrationGrid& grid, const SynthOptions& o, 
     oneapi::tbb::parallel_for(0, total, [&](int i) {
       auto& pt = result.points[i];
       const std::string top = "blk_" + std::to_string(i);
-      pt.measured = synthesize(block_verilog(pt.block, pt.params, top), top, pt.block == Block::mult_dsp, o,
+      const bool dsp = pt.block == Block::mult_dsp || pt.block == Block::fp32_mult;
+      pt.measured = synthesize(block_verilog(pt.block, pt.params, top), top, dsp, o,
                                block_name(pt.block) + "_" + std::to_string(i));
       if (progress) progress(++done, total);
     });
@@ -171,7 +175,7 @@ CalibrationResult calibrate(const CalibrationGrid& grid, const SynthOptions& o, 
       << "# date: " << today() << "\n"
       << "# tool: " << version << "\n"
       << "# command: yosys -p 'read_verilog BLOCK.v; synth_xilinx -family " << o.family
-      << " -top BLOCK -flatten -noiopad -noclkbuf [-nodsp except mult_dsp]; stat'\n"
+      << " -top BLOCK -flatten -noiopad -noclkbuf [-nodsp except mult_dsp, fp32_mult]; stat'\n"
       << "# lut = LUT1..LUT6 + INV cells, ff = FDRE/FDSE/FDCE/FDPE, dsp = DSP48E1/E2.\n"
       << "block,axis1,value1,axis2,value2,lut,ff,dsp\n";
   for (const auto& pt : result.points) {

@@ -66,6 +66,31 @@ std::string block_verilog(Block b, const BlockParams& p, const std::string& name
         << " : s[" << a - 1 << ":0];\nendmodule\n";
       break;
     }
+    case Block::fp32_mult:
+      v << "module " << name << " (input clk, input [31:0] a, input [31:0] b, output reg [31:0] y);\n"
+        << "  wire [7:0] ea = a[30:23], eb = b[30:23];\n"
+        << "  wire [23:0] ma = {|ea, a[22:0]}, mb = {|eb, b[22:0]};\n"
+        << "  wire [47:0] p = ma * mb;\n"
+        << "  wire [9:0] e = {2'b0, ea} + {2'b0, eb} - 10'd127 + {9'b0, p[47]};\n"
+        << "  wire [22:0] m = p[47] ? p[46:24] : p[45:23];\n"
+        << "  wire zero = (ea == 0) | (eb == 0) | e[9];\n"
+        << "  always @(posedge clk) y <= zero ? 32'd0 : {a[31] ^ b[31], e[7:0], m};\nendmodule\n";
+      break;
+    case Block::fp32_add:
+      v << "module " << name << " (input clk, input [31:0] a, input [31:0] b, output reg [31:0] y);\n"
+        << "  wire a_big = a[30:0] >= b[30:0];\n"
+        << "  wire [31:0] x = a_big ? a : b, z = a_big ? b : a;\n"
+        << "  wire [7:0] ex = x[30:23], ez = z[30:23];\n"
+        << "  wire [23:0] mx = {|ex, x[22:0]}, mz = {|ez, z[22:0]};\n"
+        << "  wire [7:0] d = ex - ez;\n"
+        << "  wire [23:0] mzs = (d > 8'd24) ? 24'd0 : (mz >> d);\n"
+        << "  wire [24:0] s = (x[31] ^ z[31]) ? {1'b0, mx} - {1'b0, mzs} : {1'b0, mx} + {1'b0, mzs};\n"
+        << "  reg [4:0] lz;\n  integer i;\n"
+        << "  always @* begin lz = 5'd24; for (i = 0; i < 25; i = i + 1) if (s[i]) lz = 24 - i; end\n"
+        << "  wire [24:0] sn = s << lz;\n"
+        << "  wire [8:0] en = {1'b0, ex} + 9'd1 - {4'b0, lz};\n"
+        << "  always @(posedge clk) y <= (s == 0 || en[8]) ? 32'd0 : {x[31], en[7:0], sn[23:1]};\nendmodule\n";
+      break;
   }
   return v.str();
 }

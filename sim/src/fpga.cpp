@@ -46,9 +46,6 @@ double bram_blocks(const cm::FpgaCostTable& c, double bits, double width_bits) {
 FpgaModel::FpgaModel(Workload workload, cm::Device device, const cm::FpgaCostTable& costs, FpgaLimits limits)
     : workload_(std::move(workload)), device_(std::move(device)), costs_(costs), limits_(limits) {
   validate(workload_);
-  if (workload_.format == WeightFormat::fp32) {
-    throw InputError("FPGA model: fp32 slots have no calibrated cost (the FPGA designs are the quantized methods)");
-  }
   clock_mhz_ = limits_.clock_mhz > 0 ? limits_.clock_mhz : device_.clock_mhz;
   for (const auto& l : workload_.layers) max_fan_in_ = std::max<int>(max_fan_in_, static_cast<int>(l.fan_in()));
 }
@@ -57,6 +54,7 @@ int FpgaModel::slot_weight_bits(Block slot) const {
   switch (slot) {
     case Block::shift_k1: return 1 + workload_.e_bits;
     case Block::shift_k2: return 2 * (1 + workload_.e_bits);
+    case Block::fp32_mult: return 32;
     default: return workload_.n_bits;
   }
 }
@@ -70,6 +68,16 @@ const FpgaModel::LaneCost& FpgaModel::lane_cost(Block slot, int p_in, bool dsp, 
   cm::BlockParams p{workload_.a_bits, workload_.e_bits, workload_.n_bits, 0};
   LaneCost lc;
   lc.slots = double(p_in) * cm::block_cost(costs_, kind, p);
+  if (kind == Block::fp32_mult) {
+    // fp32 reference lane: an fp32 adder per tree node and one as the accumulator; activations stay fp32, so
+    // there is no requantizer (the ReLU is a sign-bit gate, not modelled).
+    const auto add = cm::block_cost(costs_, Block::fp32_add, {});
+    lc.tree = double(p_in - 1) * add;
+    for (int count = p_in; count > 1; count = (count + 1) / 2) ++lc.tree_depth;
+    lc.acc = add;
+    lc.acc_bits = 32;
+    return lane_cache_.emplace(key, lc).first->second;
+  }
   // Registered adder tree: level l adds pairs of (width + l − 1)-bit values.
   const int sw = cm::block_output_width(kind, p);
   int count = p_in, width = sw;
@@ -97,14 +105,17 @@ FpgaEvaluation FpgaModel::evaluate(const FpgaDesign& d) const {
   ev.design = d;
   ev.clock_mhz = clock_mhz_;
   const bool pow2 = workload_.format == WeightFormat::pow2;
-  const bool mult = d.slot == Block::mult_lut || d.slot == Block::mult_dsp;
+  const bool fp32 = workload_.format == WeightFormat::fp32;
+  const bool mult = d.slot == Block::mult_lut || d.slot == Block::mult_dsp || d.slot == Block::fp32_mult;
   FLIGHT_CHECK(d.p_in >= 1 && d.lanes >= 0 && d.lanes_k2 >= 0 && d.dsp_lanes >= 0, "design sizes");
   auto reject = [&](std::string why) {
     ev.fits = false;
     ev.reason = std::move(why);
     return ev;
   };
-  if (pow2 == mult) return reject("slot " + cm::block_name(d.slot) + " cannot run this weight format");
+  if (pow2 == mult || fp32 != (d.slot == Block::fp32_mult)) {
+    return reject("slot " + cm::block_name(d.slot) + " cannot run this weight format");
+  }
   if (d.mapping != Mapping::uniform && d.slot != Block::shift_k1) {
     return reject(mapping_name(d.mapping) + " mapping uses shift_k1 slots");
   }
@@ -133,7 +144,12 @@ FpgaEvaluation FpgaModel::evaluate(const FpgaDesign& d) const {
   };
   int tree_depth = 0;
   double weight_width_bits = 0;  // weight bits consumed per cycle by all slots
-  if (mult) {
+  if (fp32) {
+    const auto& lc = lane_cost(Block::fp32_mult, d.p_in, false, 0, d.unroll_kernel);
+    add_lanes(lc, d.lanes);
+    tree_depth = lc.tree_depth;
+    weight_width_bits = double(d.lanes) * d.p_in * 32;
+  } else if (mult) {
     const auto& lut_lane = lane_cost(Block::mult_lut, d.p_in, false, 0, d.unroll_kernel);
     add_lanes(lut_lane, d.lanes - d.dsp_lanes);
     if (d.dsp_lanes > 0) add_lanes(lane_cost(Block::mult_dsp, d.p_in, true, 0, d.unroll_kernel), d.dsp_lanes);
@@ -278,6 +294,11 @@ SearchResult FpgaModel::search() const {
       d.fmap_on_chip = (variant & 1) == 0;
       d.weights_on_chip = (variant & 2) != 0;
       d.unroll_kernel = (variant & 4) != 0;
+      if (workload_.format == WeightFormat::fp32) {
+        d.slot = Block::fp32_mult;
+        sweep_lanes(d, false);
+        continue;
+      }
       if (!pow2) {
         d.slot = Block::mult_lut;
         sweep_lanes(d, false);  // all multipliers in LUTs

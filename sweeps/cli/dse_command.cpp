@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "commands.hpp"
 #include "flight/core/error.hpp"
@@ -34,7 +35,8 @@ struct ProfileResult {
   sweeps::KProfile profile;
   sim::Workload workload;
   sim::SearchResult search;
-  sim::AsicReport asic;
+  std::optional<sim::AsicReport> asic;
+  std::string asic_reason;  // why there is no ASIC figure (the energy table lacks an action this format needs)
   double search_seconds = 0;
 };
 
@@ -59,14 +61,14 @@ int run_dse(const DseOptions& o) {
                                         static_cast<std::size_t>(data::official_classes(*ds)), r.profile,
                                         {o.a_bits, o.e_bits});
     const auto t0 = std::chrono::steady_clock::now();
-    if (r.workload.format == sim::WeightFormat::fp32) {
-      r.search.reason = "fp32 slots have no calibrated FPGA cost (ASIC energy only)";
-    } else {
-      sim::FpgaModel model(r.workload, device, cost_models::builtin_fpga_costs(), limits);
-      r.search = model.search();
-    }
+    sim::FpgaModel model(r.workload, device, cost_models::builtin_fpga_costs(), limits);
+    r.search = model.search();
     r.search_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    r.asic = sim::asic_energy(r.workload, energy);
+    try {
+      r.asic = sim::asic_energy(r.workload, energy);
+    } catch (const InputError& e) {
+      r.asic_reason = e.what();
+    }
     results.push_back(std::move(r));
   }
 
@@ -79,7 +81,8 @@ int run_dse(const DseOptions& o) {
                           {"fraction_k2", r.workload.fraction_k2()},
                           {"fpga", sweeps::to_json(r.search)},
                           {"search_seconds", r.search_seconds},
-                          {"asic", sweeps::to_json(r.asic)}});
+                          {"asic", r.asic ? boost::json::value(sweeps::to_json(*r.asic))
+                                          : boost::json::value({{"error", r.asic_reason}})}});
     }
     boost::json::object speedups;
     for (const auto& a : results)
@@ -108,17 +111,23 @@ int run_dse(const DseOptions& o) {
   std::printf("%-10s %6s %6s %6s %6s %12s %10s %11s %11s %11s  %s\n", "profile", "LUT%", "FF%", "DSP%", "BRAM%",
               "cycles/img", "latency", "images/s", "E_comp/img", "E_tot/img", "design");
   for (const auto& r : results) {
+    char ecomp[32] = "        -", etot[32] = "        -";
+    if (r.asic) {
+      std::snprintf(ecomp, sizeof ecomp, "%9.3f uJ", r.asic->compute_pj * 1e-6);
+      std::snprintf(etot, sizeof etot, "%9.3f uJ", r.asic->total_pj() * 1e-6);
+    }
     if (!r.search.found) {
-      std::printf("%-10s %6s %6s %6s %6s %12s %10s %11s %9.3f uJ %9.3f uJ  no design fits: %s\n",
-                  r.profile.text.c_str(), "-", "-", "-", "-", "-", "-", "-", r.asic.compute_pj * 1e-6,
-                  r.asic.total_pj() * 1e-6, r.search.reason.c_str());
+      std::printf("%-10s %6s %6s %6s %6s %12s %10s %11s %12s %12s  no design fits: %s\n", r.profile.text.c_str(), "-",
+                  "-", "-", "-", "-", "-", "-", ecomp, etot, r.search.reason.c_str());
       continue;
     }
     const auto& b = r.search.best;
-    std::printf("%-10s %6.1f %6.1f %6.1f %6.1f %12.0f %7.3f ms %11.1f %9.3f uJ %9.3f uJ  %s\n", r.profile.text.c_str(),
+    std::printf("%-10s %6.1f %6.1f %6.1f %6.1f %12.0f %7.3f ms %11.1f %12s %12s  %s\n", r.profile.text.c_str(),
                 b.lut_pct, b.ff_pct, b.dsp_pct, b.bram_pct, b.cycles_per_image, b.latency_s * 1e3, b.images_per_s,
-                r.asic.compute_pj * 1e-6, r.asic.total_pj() * 1e-6, sim::describe(b.design).c_str());
+                ecomp, etot, sim::describe(b.design).c_str());
   }
+  for (const auto& r : results)
+    if (!r.asic) std::printf("%s: no ASIC figure: %s\n", r.profile.text.c_str(), r.asic_reason.c_str());
   if (results.size() > 1) {
     std::printf("\nspeedup (images/s of the row over the column)\n%-10s", "");
     for (const auto& c : results) std::printf(" %10s", c.profile.text.c_str());
@@ -138,9 +147,12 @@ int run_dse(const DseOptions& o) {
                 sim::describe(r.search.best.design).c_str(), r.search.candidates, r.search.feasible,
                 r.search_seconds);
     std::cout << sweeps::resource_table(r.search.best) << sweeps::layer_table(r.search.best);
-    std::printf("  ASIC (%s): computational %.3f uJ/image (%.3g ops/J), total %.3f uJ/image (SRAM %.3f, DRAM %.3f)\n",
-                r.asic.table.c_str(), r.asic.compute_pj * 1e-6, r.asic.compute_ops_per_joule(),
-                r.asic.total_pj() * 1e-6, r.asic.sram_pj * 1e-6, r.asic.dram_pj * 1e-6);
+    if (r.asic) {
+      const auto& a = *r.asic;
+      std::printf("  ASIC (%s): computational %.3f uJ/image (%.3g ops/J), total %.3f uJ/image (SRAM %.3f, DRAM %.3f)\n",
+                  a.table.c_str(), a.compute_pj * 1e-6, a.compute_ops_per_joule(), a.total_pj() * 1e-6,
+                  a.sram_pj * 1e-6, a.dram_pj * 1e-6);
+    }
   }
   return 0;
 }

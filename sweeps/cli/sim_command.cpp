@@ -104,10 +104,7 @@ int run_sim(const SimOptions& o) {
     const auto& device = cost_models::find_device(o.device);
     sim::FpgaLimits lim;
     lim.lut_cap = o.lut_cap;
-    if (workload.format == sim::WeightFormat::fp32) {
-      out["fpga"] = boost::json::object{{"found", false}, {"reason", "fp32 slots have no calibrated FPGA cost"}};
-      text += "FPGA: fp32 slots have no calibrated cost\n";
-    } else {
+    {
       sim::FpgaModel fpga(workload, device, cost_models::builtin_fpga_costs(), lim);
       const auto r = fpga.search();
       out["fpga"] = sweeps::to_json(r);

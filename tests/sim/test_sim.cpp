@@ -195,3 +195,25 @@ TEST(Asic, FewerShiftTermsNeverCostMoreComputeEnergy) {
 
 }  // namespace
 }  // namespace flight::sim
+
+namespace flight::sim {
+namespace {
+TEST(FpgaFp32, ReferenceLanesUseFp32BlocksAndFit) {
+  const auto& t = cost_models::builtin_fpga_costs();
+  const auto mult = cost_models::block_cost(t, Block::fp32_mult, {});
+  const auto add = cost_models::block_cost(t, Block::fp32_add, {});
+  EXPECT_GE(mult.dsp, 1);       // Yosys maps the 24x24 mantissa product to DSP slices
+  EXPECT_GT(add.lut, mult.lut);  // alignment and normalization shifters dominate an fp32 adder
+  Workload w = one_conv({0, 0, 0}, WeightFormat::fp32);
+  w.a_bits = 32;
+  FpgaModel m(w, z7045(), t, {});
+  const auto ev = m.evaluate(design(Mapping::uniform, Block::fp32_mult, 2, 4));
+  ASSERT_TRUE(ev.fits) << ev.reason;
+  // 4 lanes × (2 multipliers + 1 tree adder + 1 accumulator)
+  EXPECT_NEAR(ev.used.lut, 4 * (2 * mult.lut + 2 * add.lut) + t.fixed_value("control_lut"), 1e-9);
+  EXPECT_DOUBLE_EQ(ev.used.dsp, 4 * 2 * mult.dsp);
+  EXPECT_TRUE(m.search().found);
+  EXPECT_FALSE(m.evaluate(design(Mapping::uniform, Block::mult_lut, 2, 4)).fits);  // wrong slot for fp32
+}
+}  // namespace
+}  // namespace flight::sim

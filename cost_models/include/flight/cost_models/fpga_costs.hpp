@@ -12,6 +12,8 @@
 //   mult_lut  n-bit signed weight × A-bit activation multiplier in LUTs;  mult_dsp  the same in DSP slices
 //   adder     w-bit signed adder with registered output (adder-tree node, accumulator)
 //   requant   w-bit accumulator → A-bit activation: arithmetic shift, ReLU, saturation
+//   fp32_mult, fp32_add  single-precision multiply and add (the fp32 reference slot, its adder tree and
+//             accumulator), simplified: no denormals (flushed to 0), no NaN/Inf, truncation instead of rounding
 #include <array>
 #include <map>
 #include <string>
@@ -21,9 +23,9 @@
 
 namespace flight::cost_models {
 
-enum class Block { shift_k1, shift_k2, mult_lut, mult_dsp, adder, requant };
-constexpr std::array<Block, 6> kAllBlocks = {Block::shift_k1, Block::shift_k2, Block::mult_lut,
-                                             Block::mult_dsp, Block::adder,    Block::requant};
+enum class Block { shift_k1, shift_k2, mult_lut, mult_dsp, adder, requant, fp32_mult, fp32_add };
+constexpr std::array<Block, 8> kAllBlocks = {Block::shift_k1, Block::shift_k2, Block::mult_lut, Block::mult_dsp,
+                                             Block::adder,    Block::requant,  Block::fp32_mult, Block::fp32_add};
 std::string block_name(Block b);
 Block parse_block(const std::string& name, const std::string& where);
 

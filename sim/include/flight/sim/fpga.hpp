@@ -23,7 +23,8 @@ using cost_models::Resources;
 
 // How filters map onto lanes.
 //   uniform:          every lane has `slot` slots; a filter takes one pass (shift_k2 slots run k=1 filters with a
-//                     zero second term; fixed formats use mult_lut/mult_dsp slots);
+//                     zero second term; fixed formats use mult_lut/mult_dsp slots; fp32 uses fp32_mult slots with
+//                     fp32 adder trees);
 //   time_multiplexed: shift_k1 slots only; a k=2 filter takes two passes, so cycles ∝ Σ k_i;
 //   heterogeneous:    `lanes` shift_k1 lanes for k=1 filters beside `lanes_k2` shift_k2 lanes for k=2 filters,
 //                     both working on a layer at the same time.
