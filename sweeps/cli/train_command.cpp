@@ -1,6 +1,8 @@
 // flight train — quantization-aware training of a network on a data set (first version: no model file yet).
 #include <boost/json.hpp>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
@@ -26,6 +28,7 @@ struct TrainOptions {
   double lr = 0;
   unsigned seed = 1;
   std::size_t max_train = 0, max_test = 0;
+  int stop_after = 0;  // testing: end the process abruptly after this many epochs, as a kill would
   bool json = false;
 };
 
@@ -72,14 +75,15 @@ int run_train(const TrainOptions& o) {
   cfg.seed = o.seed;
   tr::ThreadLimit limit(o.threads);
   const auto d = data::load_dataset(*id, data::resolve_data_root(o.data_dir));
-  tr::Model model(net, d.shape, d.num_classes, q, o.seed);
+  auto model_ptr = std::make_unique<tr::Model>(net, d.shape, d.num_classes, q, o.seed);
+  tr::Model& fresh = *model_ptr;
   if (!o.init.empty()) {  // fine-tune: start from another model's weights and batch-norm statistics
     auto src = tr::load_model(o.init);
     if (src.meta.network.name != net.name || src.meta.dataset != o.dataset) {
       throw InputError(describe_input_problem(o.init, "--init model does not match", net.name + " on " + o.dataset,
                                               src.meta.network.name + " on " + src.meta.dataset));
     }
-    auto to = model.layers();
+    auto to = fresh.layers();
     auto from = src.model->layers();
     for (std::size_t i = 0; i < to.size(); ++i) {
       if (auto* wl = dynamic_cast<tr::WeightLayer*>(to[i])) {
@@ -93,6 +97,52 @@ int run_train(const TrainOptions& o) {
       }
     }
   }
+  tr::ModelMeta meta;
+  meta.dataset = o.dataset;
+  meta.network = net;
+  meta.input = d.shape;
+  meta.classes = d.num_classes;
+  meta.quant = q;
+  meta.seed = o.seed;
+  const boost::json::object run_key{{"dataset", o.dataset}, {"net", net.name}, {"method", tr::method_name(q)},
+                                    {"lambda", q.lambda},   {"epochs", cfg.epochs}, {"batch", cfg.batch},
+                                    {"lr", cfg.lr},         {"seed", o.seed},       {"init", o.init},
+                                    {"max_train", cfg.max_train}, {"optimizer", cfg.optimizer}};
+  // Resume: a checkpoint of the same run (same key) continues where it stopped; another run's is an error.
+  tr::TrainState state;
+  const std::string ckpt = o.out.empty() ? "" : o.out + ".ckpt";
+  if (!ckpt.empty() && std::filesystem::exists(ckpt)) {
+    auto loaded = tr::load_model(ckpt);
+    const auto it = loaded.meta.training.find("checkpoint");
+    if (it == loaded.meta.training.end() || !it->value().is_object()) {
+      throw InputError(describe_input_problem(ckpt, "key 'training.checkpoint'", "a checkpoint object", "nothing"));
+    }
+    const auto& c = it->value().as_object();
+    if (c.at("run") != boost::json::value(run_key)) {
+      throw InputError(describe_input_problem(ckpt, "checkpoint of a different run",
+                                              boost::json::serialize(run_key), boost::json::serialize(c.at("run"))));
+    }
+    model_ptr = std::move(loaded.model);
+    state.epochs_done = int(c.at("epochs_done").as_int64());
+    state.step = long(c.at("step").as_int64());
+    state.rng = std::string(c.at("rng").as_string());
+    for (const char* which : {"m", "v"}) {
+      auto& dst = std::string(which) == "m" ? state.m : state.v;
+      for (const auto& arr : c.at(which).as_array()) {
+        std::vector<float> v;
+        for (const auto& x : arr.as_array()) v.push_back(float(x.to_number<double>()));
+        dst.push_back(std::move(v));
+      }
+    }
+    for (const auto& h : c.at("history").as_array()) {
+      const auto& e = h.as_object();
+      state.history.push_back({int(e.at("epoch").as_int64()), e.at("train_loss").to_number<double>(),
+                               e.at("train_acc").to_number<double>(), e.at("test_acc").to_number<double>(),
+                               e.at("images_per_s").to_number<double>(), e.at("seconds").to_number<double>()});
+    }
+    std::fprintf(stderr, "flight train: resuming %s after epoch %d of %d\n", ckpt.c_str(), state.epochs_done, cfg.epochs);
+  }
+  tr::Model& model = *model_ptr;
   Progress bar("train " + net.name + " " + o.method);
   const auto result = tr::train(
       model, d, cfg,
@@ -102,16 +152,35 @@ int run_train(const TrainOptions& o) {
                       p.acc, p.images_per_s);
         bar.update(long(p.done), long(p.total), detail);
       },
-      [&](const tr::EpochStats& e) {
+      [&](const tr::EpochStats& e, const tr::TrainState& st) {
         if (!o.json) {
           std::printf("epoch %d: train loss %.4f, train acc %.4f, test acc %.4f, %.0f images/s, %.1f s\n", e.epoch,
                       e.train_loss, e.train_acc, e.test_acc, e.images_per_s, e.seconds);
           std::fflush(stdout);
         }
-      });
+        if (ckpt.empty() || st.epochs_done == cfg.epochs) return;
+        boost::json::array m_arr, v_arr, hist;
+        for (const auto& v : st.m) m_arr.push_back(boost::json::array(v.begin(), v.end()));
+        for (const auto& v : st.v) v_arr.push_back(boost::json::array(v.begin(), v.end()));
+        for (const auto& h : st.history) {
+          hist.push_back({{"epoch", h.epoch}, {"train_loss", h.train_loss}, {"train_acc", h.train_acc},
+                          {"test_acc", h.test_acc}, {"images_per_s", h.images_per_s}, {"seconds", h.seconds}});
+        }
+        tr::ModelMeta cm = meta;
+        cm.training["checkpoint"] = {{"run", run_key}, {"epochs_done", st.epochs_done}, {"step", st.step},
+                                     {"rng", st.rng}, {"m", m_arr}, {"v", v_arr}, {"history", hist}};
+        tr::save_model(ckpt, model, cm);
+        if (o.stop_after == st.epochs_done) std::_Exit(3);  // simulated kill: nothing after the checkpoint runs
+      },
+      state);
   const auto ks = tr::k_summary(model, net, d.shape, d.num_classes);
   boost::json::array hist;
   for (const auto& h : ks.per_layer) hist.push_back({h[0], h[1], h[2]});
+  boost::json::array curve;
+  for (const auto& e : result.epochs) {
+    curve.push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"train_acc", e.train_acc},
+                     {"test_acc", e.test_acc}, {"images_per_s", e.images_per_s}, {"seconds", e.seconds}});
+  }
   boost::json::object out{{"dataset", o.dataset},
                           {"net", net.name},
                           {"method", tr::method_name(q)},
@@ -125,21 +194,16 @@ int run_train(const TrainOptions& o) {
                           {"fraction_k2", ks.fraction_k2},
                           {"mean_shifts_per_weight", ks.mean_terms_per_weight},
                           {"images_per_s", result.images_per_s},
-                          {"wall_seconds", result.wall_seconds}};
+                          {"wall_seconds", result.wall_seconds},
+                          {"epochs_curve", curve}};
   if (!o.out.empty()) {
-    tr::ModelMeta meta;
-    meta.dataset = o.dataset;
-    meta.network = net;
-    meta.input = d.shape;
-    meta.classes = d.num_classes;
-    meta.quant = q;
-    meta.seed = o.seed;
     meta.training = out;
     meta.training["init"] = o.init;
     meta.training["lr"] = cfg.lr;
     meta.training["optimizer"] = cfg.optimizer;
     meta.training["profile"] = o.profile;
     tr::save_model(o.out, model, meta);
+    if (!ckpt.empty()) std::filesystem::remove(ckpt);
     out["model"] = o.out;
   }
   if (o.json) {
@@ -174,6 +238,8 @@ void register_train_commands(CLI::App& app, Action& chosen) {
   t->add_option("--out", o->out, "Model file to write (format: docs/model-format.md)");
   t->add_option("--init", o->init, "Model file to start from (fine-tuning, e.g. the FP32 model of the same network)");
   t->add_flag("--json", o->json, "Print one JSON object as the last line of stdout");
+  t->add_option("--stop-after", o->stop_after, "Testing: end abruptly after N epochs, as a kill would")
+      ->group("");  // hidden
   t->callback([o, &chosen] { chosen = [o] { return run_train(*o); }; });
 }
 

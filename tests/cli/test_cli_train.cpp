@@ -24,7 +24,8 @@ TEST_F(CliTrain, TrainWritesAModelThatSimReadsAndAgreesBitForBit) {
   const auto t = run("train --dataset mnist --net lenet-s --method lightnn2 --epochs 1 --batch 16 --threads 2 --json"
                      " --data-dir " + root().string() + " --out " + model.string());
   ASSERT_EQ(t.exit_code, 0) << t.err;
-  const auto last = t.out.substr(t.out.rfind('{'));
+  const auto trimmed = t.out.substr(0, t.out.find_last_not_of('\n') + 1);
+  const auto last = trimmed.substr(trimmed.rfind('\n') + 1);  // --json: the last line is one JSON object
   const auto j = boost::json::parse(last).as_object();
   EXPECT_EQ(j.at("method").as_string(), "lightnn2");
   EXPECT_DOUBLE_EQ(j.at("fraction_k2").as_double(), 1.0);
@@ -89,5 +90,35 @@ TEST_F(CliTrain, UnknownMethodIsBadInput) {
   EXPECT_NE(r.err.find("unknown method 'lightnn3'"), std::string::npos) << r.err;
 }
 
+}  // namespace
+}  // namespace flight::test
+
+namespace flight::test {
+namespace {
+TEST_F(CliTrain, KilledRunResumesFromItsCheckpointAndEndsBitIdentical) {
+  const auto straight = tmp.path() / "straight.json", resumed = tmp.path() / "resumed.json";
+  const std::string common = "train --dataset mnist --net lenet-s --method flightnn --lambda 0.1 --epochs 3 --batch 16"
+                             " --threads 2 --data-dir " + root().string();
+  ASSERT_EQ(run(common + " --out " + straight.string()).exit_code, 0);
+  const auto killed = run(common + " --out " + resumed.string() + " --stop-after 2");
+  EXPECT_EQ(killed.exit_code, 3);
+  ASSERT_TRUE(fs::exists(resumed.string() + ".ckpt"));
+  EXPECT_FALSE(fs::exists(resumed));
+  const auto again = run(common + " --out " + resumed.string());
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("resuming"), std::string::npos) << again.err;
+  EXPECT_FALSE(fs::exists(resumed.string() + ".ckpt"));
+  // Same weights, thresholds, statistics and history: the layers of both files are identical.
+  const auto a = boost::json::parse(slurp(straight)).as_object(), b = boost::json::parse(slurp(resumed)).as_object();
+  EXPECT_EQ(a.at("layers"), b.at("layers"));
+  EXPECT_EQ(a.at("training").at("epochs_curve").as_array().size(), 3u);
+  EXPECT_EQ(a.at("training").at("test_accuracy"), b.at("training").at("test_accuracy"));
+  // A checkpoint of another run is refused, not silently resumed.
+  ASSERT_EQ(run(common + " --out " + resumed.string() + " --stop-after 1").exit_code, 3);
+  const auto other = run("train --dataset mnist --net lenet-s --method lightnn1 --epochs 3 --batch 16 --data-dir " +
+                         root().string() + " --out " + resumed.string());
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("checkpoint of a different run"), std::string::npos) << other.err;
+}
 }  // namespace
 }  // namespace flight::test

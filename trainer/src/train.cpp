@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <sstream>
 
 #include "flight/core/error.hpp"
 #include "flight/trainer/kernels.hpp"
@@ -53,8 +54,9 @@ std::vector<int> labels_of(const data::Split& s, const std::vector<std::size_t>&
 
 struct Optimizer {
   TrainConfig cfg;
-  std::vector<std::vector<float>> m, v;
-  long step = 0;
+  std::vector<std::vector<float>>& m;
+  std::vector<std::vector<float>>& v;
+  long& step;
   void apply(std::vector<ParamRef>& params, double lr) {
     if (m.empty()) {
       for (auto& p : params) {
@@ -110,19 +112,25 @@ double evaluate_accuracy(Model& m, const data::Split& s, std::size_t max_images,
 
 TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
                   const std::function<void(const Progress&)>& progress,
-                  const std::function<void(const EpochStats&)>& on_epoch) {
+                  const std::function<void(const EpochStats&, const TrainState&)>& on_epoch, TrainState state) {
   init_kernels();
   const std::size_t n = cfg.max_train ? std::min(cfg.max_train, d.train.count) : d.train.count;
   std::mt19937 rng(cfg.seed);
+  if (!state.rng.empty()) {
+    std::istringstream in(state.rng);
+    in >> rng;
+  }
   std::vector<std::size_t> order(d.train.count);
   std::iota(order.begin(), order.end(), 0);
-  Optimizer opt{cfg, {}, {}, 0};
+  Optimizer opt{cfg, state.m, state.v, state.step};
   auto params = m.params();
   TrainResult result;
+  result.epochs = state.history;
   const auto t_start = std::chrono::steady_clock::now();
-  double train_seconds = 0;
   const std::size_t steps_per_epoch = (n + cfg.batch - 1) / cfg.batch;
-  for (int e = 0; e < cfg.epochs; ++e) {
+  for (int e = state.epochs_done; e < cfg.epochs; ++e) {
+    // The order is reshuffled from the identity each epoch, so a resumed run needs only the RNG state.
+    std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
     const auto t0 = std::chrono::steady_clock::now();
     double loss_sum = 0;
@@ -151,18 +159,24 @@ TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
       }
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    train_seconds += secs;
     EpochStats st{e + 1, loss_sum / std::max<std::size_t>(1, seen), double(correct) / std::max<std::size_t>(1, seen),
                   evaluate_accuracy(m, d.test, cfg.max_test, 256), seen / std::max(secs, 1e-9), secs};
     result.epochs.push_back(st);
-    if (on_epoch) on_epoch(st);
+    state.epochs_done = e + 1;
+    state.history = result.epochs;
+    std::ostringstream rs;
+    rs << rng;
+    state.rng = rs.str();
+    if (on_epoch) on_epoch(st, state);
   }
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   if (!result.epochs.empty()) {
     result.test_acc = result.epochs.back().test_acc;
     result.train_acc = result.epochs.back().train_acc;
   }
-  result.images_per_s = train_seconds > 0 ? double(n) * cfg.epochs / train_seconds : 0;
+  double seconds_all = 0;
+  for (const auto& ep : result.epochs) seconds_all += ep.seconds;
+  result.images_per_s = seconds_all > 0 ? double(n) * double(result.epochs.size()) / seconds_all : 0;
   return result;
 }
 

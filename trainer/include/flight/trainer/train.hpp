@@ -38,6 +38,15 @@ struct Progress {
   double loss = 0, acc = 0, images_per_s = 0;
 };
 
+// Everything a resumed run needs beyond the model's own parameters and statistics.
+struct TrainState {
+  int epochs_done = 0;
+  long step = 0;                                // optimizer steps taken (Adam bias correction)
+  std::vector<std::vector<float>> m, v;         // optimizer moments, one per parameter (Model::params order)
+  std::string rng;                              // std::mt19937 state as text
+  std::vector<EpochStats> history;
+};
+
 struct TrainResult {
   std::vector<EpochStats> epochs;
   double test_acc = 0, train_acc = 0;
@@ -50,9 +59,10 @@ Tensor to_tensor(const data::Split& s, const std::vector<std::size_t>& order, st
 
 double evaluate_accuracy(Model& m, const data::Split& s, std::size_t max_images, int batch);
 
+// Trains from `state` (fresh or resumed) to cfg.epochs; on_epoch sees the state after every epoch (to checkpoint).
 TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
                   const std::function<void(const Progress&)>& progress,
-                  const std::function<void(const EpochStats&)>& on_epoch);
+                  const std::function<void(const EpochStats&, const TrainState&)>& on_epoch, TrainState state = {});
 
 // Per-layer k of every filter after the last forward: {layer name → histogram [k=0, k=1, k=2]}.
 struct KSummary {
