@@ -86,6 +86,21 @@ TEST(Kernels, GemmMatchesReferenceInEveryTransposition) {
     }
 }
 
+TEST(Kernels, Im2colMatchesReferenceExactly) {
+  for (int stride : {1, 2, 3})
+    for (int pad : {0, 1, 2})
+      for (int k : {1, 3, 5}) {
+        const int ch = 2, h = 7, w = 6;
+        if (h + 2 * pad < k || w + 2 * pad < k) continue;
+        const int ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1;
+        const auto x = random_tensor(1, ch, h, w, 9);
+        std::vector<float> fast(std::size_t(ch) * k * k * ho * wo, -7.0f), ref(fast.size(), -9.0f);
+        im2col(x.data(), ch, h, w, k, stride, pad, ho, wo, fast.data());
+        im2col_ref(x.data(), ch, h, w, k, stride, pad, ho, wo, ref.data());
+        EXPECT_EQ(fast, ref) << "k " << k << " stride " << stride << " pad " << pad;  // a copy: no error budget
+      }
+}
+
 TEST(Kernels, Col2imIsTheAdjointOfIm2col) {
   // <im2col(x), c> = <x, col2im(c)> for any x and c.
   const int ch = 2, h = 5, w = 6, k = 3, stride = 2, pad = 1;

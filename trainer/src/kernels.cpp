@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <mutex>
 
 namespace flight::trainer {
@@ -32,24 +33,53 @@ void gemm_ref(bool trans_a, bool trans_b, int m, int n, int k, float alpha, cons
     }
 }
 
+void im2col_ref(const float* x, int c, int h, int w, int k, int stride, int pad, int ho, int wo, float* cols) {
+  for (int ch = 0; ch < c; ++ch)
+    for (int ky = 0; ky < k; ++ky)
+      for (int kx = 0; kx < k; ++kx)
+        for (int oy = 0; oy < ho; ++oy)
+          for (int ox = 0; ox < wo; ++ox) {
+            const int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+            cols[((std::size_t(ch * k + ky) * k + kx) * ho + oy) * wo + ox] =
+                (iy >= 0 && iy < h && ix >= 0 && ix < w) ? x[(std::size_t(ch) * h + iy) * w + ix] : 0.0f;
+          }
+}
+
+namespace {
+// Output columns ox whose input column ox·stride − pad + kx lies inside [0, w): [lo, hi).
+inline void valid_range(int w, int wo, int stride, int pad, int kx, int& lo, int& hi) {
+  // ix = ox·stride − pad + kx ≥ 0  ⇔  ox ≥ ⌈(pad − kx) / stride⌉;   ix < w  ⇔  ox ≤ ⌊(w − 1 + pad − kx) / stride⌋
+  const int a = pad - kx;
+  lo = a <= 0 ? 0 : (a + stride - 1) / stride;
+  const int b = w - 1 + pad - kx;
+  hi = b < 0 ? 0 : std::min(wo, b / stride + 1);
+  if (hi < lo) hi = lo;
+}
+}  // namespace
+
 void im2col(const float* x, int c, int h, int w, int k, int stride, int pad, int ho, int wo, float* cols) {
   const std::size_t plane = std::size_t(ho) * wo;
   for (int ch = 0; ch < c; ++ch)
     for (int ky = 0; ky < k; ++ky)
       for (int kx = 0; kx < k; ++kx) {
         float* row = cols + (std::size_t(ch * k + ky) * k + kx) * plane;
+        int lo, hi;
+        valid_range(w, wo, stride, pad, kx, lo, hi);
         for (int oy = 0; oy < ho; ++oy) {
           const int iy = oy * stride - pad + ky;
           float* out = row + std::size_t(oy) * wo;
           if (iy < 0 || iy >= h) {
-            for (int ox = 0; ox < wo; ++ox) out[ox] = 0.0f;
+            std::fill(out, out + wo, 0.0f);
             continue;
           }
-          const float* in = x + (std::size_t(ch) * h + iy) * w;
-          for (int ox = 0; ox < wo; ++ox) {
-            const int ix = ox * stride - pad + kx;
-            out[ox] = (ix >= 0 && ix < w) ? in[ix] : 0.0f;
+          const float* in = x + (std::size_t(ch) * h + iy) * w;  // input row; column ox reads ox·stride − pad + kx
+          std::fill(out, out + lo, 0.0f);
+          if (stride == 1) {
+            if (hi > lo) std::copy(in + (lo - pad + kx), in + (hi - pad + kx), out + lo);
+          } else {
+            for (int ox = lo; ox < hi; ++ox) out[ox] = in[ox * stride - pad + kx];
           }
+          std::fill(out + hi, out + wo, 0.0f);
         }
       }
 }
@@ -60,15 +90,14 @@ void col2im(const float* cols, int c, int h, int w, int k, int stride, int pad, 
     for (int ky = 0; ky < k; ++ky)
       for (int kx = 0; kx < k; ++kx) {
         const float* row = cols + (std::size_t(ch * k + ky) * k + kx) * plane;
+        int lo, hi;
+        valid_range(w, wo, stride, pad, kx, lo, hi);
         for (int oy = 0; oy < ho; ++oy) {
           const int iy = oy * stride - pad + ky;
           if (iy < 0 || iy >= h) continue;
           float* out = dx + (std::size_t(ch) * h + iy) * w;
           const float* in = row + std::size_t(oy) * wo;
-          for (int ox = 0; ox < wo; ++ox) {
-            const int ix = ox * stride - pad + kx;
-            if (ix >= 0 && ix < w) out[ix] += in[ox];
-          }
+          for (int ox = lo; ox < hi; ++ox) out[ox * stride - pad + kx] += in[ox];
         }
       }
 }

@@ -49,13 +49,16 @@ void Conv2d::forward(const Tensor& x, Tensor& y, bool train) {
   const int ho = (x.h() + 2 * pad_ - k_) / stride_ + 1, wo = (x.w() + 2 * pad_ - k_) / stride_ + 1;
   y = Tensor(x.n(), filters_, ho, wo);
   const int plane = ho * wo;
+  const std::size_t per = std::size_t(fan_in_) * plane;
+  if (train) cols_cache_.resize(per * x.n());
   parallel_chunks(x.n(), chunks_for(x.n()), [&](int b, int e, int) {
-    std::vector<float> cols(std::size_t(fan_in_) * plane);
+    std::vector<float> scratch(train ? 0 : per);
     for (int n = b; n < e; ++n) {
-      im2col(x.data() + n * x.per_sample(), c_in_, x.h(), x.w(), k_, stride_, pad_, ho, wo, cols.data());
+      float* cols = train ? cols_cache_.data() + per * n : scratch.data();
+      im2col(x.data() + n * x.per_sample(), c_in_, x.h(), x.w(), k_, stride_, pad_, ho, wo, cols);
       float* out = y.data() + n * y.per_sample();
       // (filters × fan_in) · (fan_in × plane) → (filters × plane)
-      gemm(false, false, filters_, plane, fan_in_, 1.0f, q_.data(), fan_in_, cols.data(), plane, 0.0f, out, plane);
+      gemm(false, false, filters_, plane, fan_in_, 1.0f, q_.data(), fan_in_, cols, plane, 0.0f, out, plane);
       if (has_bias_)
         for (int f = 0; f < filters_; ++f)
           for (int p = 0; p < plane; ++p) out[f * plane + p] += b_[f];
@@ -69,13 +72,15 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor
   const int chunks = chunks_for(x.n());
   std::vector<std::vector<float>> gq_part(chunks, std::vector<float>(q_.size(), 0.0f));
   std::vector<std::vector<float>> gb_part(chunks, std::vector<float>(b_.size(), 0.0f));
+  const std::size_t per = std::size_t(fan_in_) * plane;
+  FLIGHT_CHECK(cols_cache_.size() == per * x.n(), "conv backward after a training forward of the same batch");
   parallel_chunks(x.n(), chunks, [&](int b, int e, int c) {
-    std::vector<float> cols(std::size_t(fan_in_) * plane), gcols(cols.size());
+    std::vector<float> gcols(per);
     for (int n = b; n < e; ++n) {
       const float* g = gy.data() + n * gy.per_sample();
-      im2col(x.data() + n * x.per_sample(), c_in_, x.h(), x.w(), k_, stride_, pad_, ho, wo, cols.data());
+      const float* cols = cols_cache_.data() + per * n;
       // dQ += gy (filters × plane) · colsᵀ (plane × fan_in)
-      gemm(false, true, filters_, fan_in_, plane, 1.0f, g, plane, cols.data(), plane, 1.0f, gq_part[c].data(), fan_in_);
+      gemm(false, true, filters_, fan_in_, plane, 1.0f, g, plane, cols, plane, 1.0f, gq_part[c].data(), fan_in_);
       // dcols = Qᵀ (fan_in × filters) · gy (filters × plane)
       gemm(true, false, fan_in_, plane, filters_, 1.0f, q_.data(), fan_in_, g, plane, 0.0f, gcols.data(), plane);
       col2im(gcols.data(), c_in_, x.h(), x.w(), k_, stride_, pad_, ho, wo, gx.data() + n * gx.per_sample());

@@ -16,6 +16,7 @@ void gemm_ref(bool trans_a, bool trans_b, int m, int n, int k, float alpha, cons
 
 // im2col for one image: x (C, H, W) → cols (C·K·K, Ho·Wo), zero padding.
 void im2col(const float* x, int c, int h, int w, int k, int stride, int pad, int ho, int wo, float* cols);
+void im2col_ref(const float* x, int c, int h, int w, int k, int stride, int pad, int ho, int wo, float* cols);
 // col2im: accumulates cols (C·K·K, Ho·Wo) back into dx (C, H, W); dx must be zeroed by the caller.
 void col2im(const float* cols, int c, int h, int w, int k, int stride, int pad, int ho, int wo, float* dx);
 

@@ -65,6 +65,8 @@ class Conv2d : public WeightLayer {
 
  private:
   int c_in_, k_, stride_, pad_;
+  // im2col columns of the last training forward, (N, fan_in, Ho·Wo): backward reuses them instead of recomputing.
+  std::vector<float> cols_cache_;
 };
 
 class Linear : public WeightLayer {
