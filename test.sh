@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # FLight DSE quick start, step 2 of 2: install what is missing, build, run the whole CTest suite.
 #   ./test.sh [ctest arguments...]      e.g. ./test.sh -L unit   or   ./test.sh -R Cli
+# The real-data tests (label `realdata`) read $FLIGHT_DATA (default ./data, filled by scripts/get-data); when the
+# data cannot be fetched they skip and say why, and everything else still runs.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$repo"
 scripts/install-deps all
 scripts/build
+export FLIGHT_DATA="${FLIGHT_DATA:-$repo/data}"
+scripts/get-data "$FLIGHT_DATA" || echo "test.sh: scripts/get-data failed; the real-data tests will skip" >&2
 cd "${FLIGHT_BUILD_DIR:-build}"
 ctest --output-on-failure --parallel "$(nproc)" --timeout 1800 "$@"

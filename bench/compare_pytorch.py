@@ -6,7 +6,7 @@
 Both train FP32 from scratch with SGD (momentum 0.9, weight decay 5e-4) over the first N training images of the
 same files under the data root; the network is built from the same networks/*.toml file.  Prints images/s of each
 and the ratio flight / PyTorch.  Run it alone on the machine: a second busy process halves every number.
-PyTorch comes from Debian (python3-torch); run with /usr/bin/python3.
+PyTorch comes from Debian (scripts/install-deps bench installs python3-torch); run with /usr/bin/python3.
 """
 import argparse
 import gzip
