@@ -80,9 +80,11 @@ std::string yosys_version(const std::string& yosys) {
   return out;
 }
 
+bool synth_allows_dsp(Block b) { return b == Block::mult_dsp || b == Block::fp32_mult; }
+
 std::string synth_command(Block b, const SynthOptions& o, const std::string& top) {
   return "synth_xilinx -family " + o.family + " -top " + top + " -flatten -noiopad -noclkbuf" +
-         (b == Block::mult_dsp || b == Block::fp32_mult ? "" : " -nodsp");
+         (synth_allows_dsp(b) ? "" : " -nodsp");
 }
 
 SynthStats synthesize(const std::string& verilog, const std::string& top, bool allow_dsp, const SynthOptions& o,
@@ -160,8 +162,7 @@ CalibrationResult calibrate(const CalibrationGrid& grid, const SynthOptions& o, 
     oneapi::tbb::parallel_for(0, total, [&](int i) {
       auto& pt = result.points[i];
       const std::string top = "blk_" + std::to_string(i);
-      const bool dsp = pt.block == Block::mult_dsp || pt.block == Block::fp32_mult;
-      pt.measured = synthesize(block_verilog(pt.block, pt.params, top), top, dsp, o,
+      pt.measured = synthesize(block_verilog(pt.block, pt.params, top), top, synth_allows_dsp(pt.block), o,
                                block_name(pt.block) + "_" + std::to_string(i));
       if (progress) progress(++done, total);
     });

@@ -47,7 +47,13 @@ FpgaModel::FpgaModel(Workload workload, cm::Device device, const cm::FpgaCostTab
     : workload_(std::move(workload)), device_(std::move(device)), costs_(costs), limits_(limits) {
   validate(workload_);
   clock_mhz_ = limits_.clock_mhz > 0 ? limits_.clock_mhz : device_.clock_mhz;
-  for (const auto& l : workload_.layers) max_fan_in_ = std::max<int>(max_fan_in_, static_cast<int>(l.fan_in()));
+  for (const auto& l : workload_.layers) {
+    max_fan_in_ = std::max<int>(max_fan_in_, static_cast<int>(l.fan_in()));
+    if (workload_.format == WeightFormat::pow2) {
+      any_k1_ = any_k1_ || l.filters_by_k[1] > 0;
+      any_k2_ = any_k2_ || l.filters_by_k[2] > 0;
+    }
+  }
 }
 
 int FpgaModel::slot_weight_bits(Block slot) const {
@@ -119,11 +125,7 @@ FpgaEvaluation FpgaModel::evaluate(const FpgaDesign& d) const {
   if (d.mapping != Mapping::uniform && d.slot != Block::shift_k1) {
     return reject(mapping_name(d.mapping) + " mapping uses shift_k1 slots");
   }
-  bool any_k2 = false, any_k1 = false;
-  for (const auto& l : workload_.layers) {
-    any_k2 = any_k2 || (pow2 && l.filters_by_k[2] > 0);
-    any_k1 = any_k1 || (pow2 && l.filters_by_k[1] > 0);
-  }
+  const bool any_k1 = any_k1_, any_k2 = any_k2_;
   if (d.mapping == Mapping::uniform && d.slot == Block::shift_k1 && any_k2) {
     return reject("k=2 filters need shift_k2 slots or a time-multiplexed mapping");
   }
@@ -257,11 +259,7 @@ FpgaEvaluation FpgaModel::evaluate(const FpgaDesign& d) const {
 SearchResult FpgaModel::search() const {
   SearchResult r;
   const bool pow2 = workload_.format == WeightFormat::pow2;
-  bool any_k1 = false, any_k2 = false;
-  for (const auto& l : workload_.layers) {
-    any_k1 = any_k1 || (pow2 && l.filters_by_k[1] > 0);
-    any_k2 = any_k2 || (pow2 && l.filters_by_k[2] > 0);
-  }
+  const bool any_k1 = any_k1_, any_k2 = any_k2_;
   auto consider = [&](const FpgaDesign& d) {
     const auto ev = evaluate(d);
     ++r.candidates;

@@ -44,14 +44,8 @@ sim::IntNetwork to_int_network(tr::Model& model, const tr::ModelMeta& meta) {
         for (int f = 0; f < L.c_out; ++f) {
           const int kf = L.filter_k[f];
           for (int j = 0; j < fan_in; ++j) {
-            const float w = wl->weights()[std::size_t(f) * fan_in + j];
-            float terms[2] = {0, 0};
-            if (meta.quant.method == tr::Method::lightnn) {
-              tr::lightnn_quantize(w, kf, win, terms);
-            } else {
-              terms[0] = tr::pow2_round(w, win);
-              terms[1] = tr::pow2_round(w - terms[0], win);
-            }
+            float terms[2];
+            q.terms(wl->weights()[std::size_t(f) * fan_in + j], kf, terms);
             for (int t = 0; t < kf; ++t) {
               L.term_sign[f].push_back(terms[t] < 0 ? 1 : 0);
               L.term_shift[f].push_back(terms[t] == 0 ? std::int8_t(-1)

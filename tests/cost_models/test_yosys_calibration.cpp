@@ -27,7 +27,7 @@ TEST(YosysCalibration, ModelWithin10PercentOfYosysOnHeldOutWidths) {
   int i = 0;
   for (const auto& [block, p] : grid.held_out) {
     const std::string top = "held_" + std::to_string(i++);
-    const auto measured = synthesize(block_verilog(block, p, top), top, block == Block::mult_dsp, options("held"), top);
+    const auto measured = synthesize(block_verilog(block, p, top), top, synth_allows_dsp(block), options("held"), top);
     const auto model = block_cost(table, block, p);
     SCOPED_TRACE(block_name(block) + " A=" + std::to_string(p.a_bits) + " E=" + std::to_string(p.e_bits) +
                  " n=" + std::to_string(p.n_bits) + " w=" + std::to_string(p.width));

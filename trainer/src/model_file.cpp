@@ -166,15 +166,9 @@ void save_model(const std::filesystem::path& file, Model& model, const ModelMeta
         const Pow2Window win = q.window();
         for (int f = 0; f < wl->filters(); ++f)
           for (int j = 0; j < wl->fan_in(); ++j) {
-            float terms[2] = {0, 0};
-            const float x = w[std::size_t(f) * wl->fan_in() + j];
+            float terms[2];
             const int kf = q.filter_k()[f];
-            if (method == Method::lightnn) {
-              lightnn_quantize(x, kf, win, terms);
-            } else {
-              terms[0] = pow2_round(x, win);
-              terms[1] = pow2_round(x - terms[0], win);
-            }
+            q.terms(w[std::size_t(f) * wl->fan_in() + j], kf, terms);
             for (int t = 0; t < kf; ++t) codes.push_back(pow2_code(terms[t], win));
           }
         o["codes"] = codes;

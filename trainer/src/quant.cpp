@@ -180,6 +180,16 @@ void WeightQuantizer::backward(const std::vector<float>& grad_q, std::vector<flo
   }
 }
 
+void WeightQuantizer::terms(float w, int k, float out[2]) const {
+  out[0] = out[1] = 0.0f;
+  if (cfg_.method == Method::lightnn) {
+    lightnn_quantize(w, k, window_, out);
+  } else if (cfg_.method == Method::flightnn) {
+    out[0] = pow2_round(w, window_);
+    if (k == 2) out[1] = pow2_round(w - out[0], window_);
+  }
+}
+
 double WeightQuantizer::reg_loss() const {
   if (cfg_.method != Method::flightnn) return 0;
   double terms = 0;

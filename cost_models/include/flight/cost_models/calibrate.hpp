@@ -25,6 +25,8 @@ struct SynthOptions {
 };
 // "Yosys 0.23 (git sha1 ...)"; RunError naming the command when Yosys cannot be run.
 std::string yosys_version(const std::string& yosys);
+// Yosys may map a block to DSP slices only where the model costs it so (mult_dsp, fp32_mult); others get -nodsp.
+bool synth_allows_dsp(Block b);
 std::string synth_command(Block b, const SynthOptions& o, const std::string& top);
 // Synthesizes one module and returns its cell counts.  Thread-safe for distinct `tag`s.
 SynthStats synthesize(const std::string& verilog, const std::string& top, bool allow_dsp, const SynthOptions& o,

@@ -124,6 +124,7 @@ class FpgaModel {
   FpgaLimits limits_;
   double clock_mhz_ = 0;
   int max_fan_in_ = 0;
+  bool any_k1_ = false, any_k2_ = false;  // the workload has filters with 1 / 2 terms
   mutable std::map<std::tuple<int, int, bool, int, bool>, LaneCost> lane_cache_;
 };
 

@@ -75,6 +75,9 @@ class WeightQuantizer {
 
   // Terms per filter after the last forward (fp32: 0, fixed: 0, lightnn: k, flightnn: 1 or 2).
   const std::vector<int>& filter_k() const { return filter_k_; }
+  // The power-of-two terms of weight w in a filter with k terms, under the window of the last forward
+  // (lightnn: the greedy residual; flightnn: R(w) and, for k = 2, R(w − R(w))).  Unused terms are 0.
+  void terms(float w, int k, float out[2]) const;
   const QuantConfig& config() const { return cfg_; }
   Pow2Window window() const { return window_; }
   float fixed_scale_value() const { return fixed_scale_; }
