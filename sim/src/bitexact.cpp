@@ -113,7 +113,16 @@ IntResult IntInference::run(const std::uint8_t* image, std::vector<LayerStats>* 
       }
       for (int p = 0; p < plane; ++p) {
         if (st) st->max_abs_acc = std::max<std::int64_t>(st->max_abs_acc, std::llabs(acc[p]));
-        const double real = double(acc[p]) * L.weight_quantum * scale;
+        std::int64_t sum = acc[p];
+        if (net_.acc_bits > 0 && net_.acc_bits < 64) {  // wrap to acc_bits, two's complement
+          const std::uint64_t mask = (std::uint64_t(1) << net_.acc_bits) - 1;
+          std::uint64_t u = std::uint64_t(sum) & mask;
+          if (u >> (net_.acc_bits - 1)) u |= ~mask;
+          const auto wrapped = std::int64_t(u);
+          if (st && wrapped != sum) ++st->overflows;
+          sum = wrapped;
+        }
+        const double real = double(sum) * L.weight_quantum * scale;
         const double y = L.affine_scale[f] * (real + L.bias[f]) + L.affine_shift[f];
         const std::size_t o = std::size_t(f) * plane + p;
         if (L.relu) {

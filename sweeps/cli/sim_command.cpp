@@ -33,6 +33,7 @@ struct SimOptions {
   double lut_cap = 0.8;
   std::size_t max_test = 0;
   int threads = 0;
+  int acc_bits = 0;
   bool json = false;
 };
 
@@ -41,8 +42,11 @@ struct Agreement {
   std::vector<sim::LayerStats> stats;
 };
 
-Agreement bit_accurate(tr::Model& model, const tr::ModelMeta& meta, const data::Dataset& d, std::size_t max_test) {
-  const sim::IntInference inf(sweeps::to_int_network(model, meta));
+Agreement bit_accurate(tr::Model& model, const tr::ModelMeta& meta, const data::Dataset& d, std::size_t max_test,
+                       int acc_bits) {
+  auto net = sweeps::to_int_network(model, meta);
+  net.acc_bits = acc_bits;
+  const sim::IntInference inf(std::move(net));
   const std::size_t n = max_test ? std::min(max_test, d.test.count) : d.test.count;
   // Fake-quantized predictions of the trainer, in batches.
   std::vector<int> fq(n);
@@ -64,10 +68,14 @@ Agreement bit_accurate(tr::Model& model, const tr::ModelMeta& meta, const data::
     std::vector<sim::LayerStats> local;
     for (std::size_t i = r.begin(); i != r.end(); ++i) hw[i] = inf.run(d.test.image(i).data(), &local).predicted;
     std::lock_guard lock(mu);
-    if (a.stats.empty()) a.stats = local;
+    if (a.stats.empty()) {
+      a.stats = local;
+      return;
+    }
     for (std::size_t l = 0; l < local.size(); ++l) {
       a.stats[l].max_abs_acc = std::max(a.stats[l].max_abs_acc, local[l].max_abs_acc);
       a.stats[l].compute = a.stats[l].compute || local[l].compute;
+      a.stats[l].overflows += local[l].overflows;
     }
   });
   for (std::size_t i = 0; i < n; ++i) {
@@ -134,16 +142,18 @@ int run_sim(const SimOptions& o) {
     if (!id) throw InputError(o.model + ": unknown data set '" + meta.dataset + "'");
     const auto d = data::load_dataset(*id, data::resolve_data_root(o.data_dir));
     const auto t0 = std::chrono::steady_clock::now();
-    const auto a = bit_accurate(model, meta, d, o.max_test);
+    const auto a = bit_accurate(model, meta, d, o.max_test, o.acc_bits);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    boost::json::array acc_bits;
+    boost::json::array acc_bits, overflows;
     for (const auto& s : a.stats)
-      if (s.compute) acc_bits.push_back(s.acc_bits());
+      if (s.compute) acc_bits.push_back(s.acc_bits()), overflows.push_back(s.overflows);
     out["inference"] = {{"images", a.images},
                         {"hardware_accuracy", double(a.hw_correct) / a.images},
                         {"fake_quant_accuracy", double(a.fq_correct) / a.images},
                         {"agreement", double(a.same) / a.images},
                         {"accumulator_bits_per_layer", acc_bits},
+                        {"accumulator_width", o.acc_bits},
+                        {"overflows_per_layer", overflows},
                         {"seconds", secs}};
     std::snprintf(line, sizeof line,
                   "bit-accurate inference on %zu test images: hardware accuracy %.4f, fake-quantized %.4f, same "
@@ -175,6 +185,8 @@ void register_sim_commands(CLI::App& app, Action& chosen) {
   s->add_option("--data-dir", o->data_dir, "Data root for the test images (default: $FLIGHT_DATA, else ./data)");
   s->add_option("--max-test", o->max_test, "Run bit-accurate inference on the first N test images");
   s->add_option("--threads", o->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  s->add_option("--acc-bits", o->acc_bits, "Accumulator width of the integer inference (wrapping; 0: unbounded)")
+      ->check(CLI::Range(0, 63));
   s->add_flag("--json", o->json, "Print one JSON object");
   s->callback([o, &chosen] { chosen = [o] { return run_sim(*o); }; });
 }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <fstream>
 
 #include "cli/cli_runner.hpp"
@@ -38,6 +39,24 @@ TEST_F(CliTrain, TrainWritesAModelThatSimReadsAndAgreesBitForBit) {
   EXPECT_EQ(inf.at("images").as_int64(), 20);
   EXPECT_DOUBLE_EQ(inf.at("agreement").as_double(), 1.0);
   EXPECT_EQ(inf.at("accumulator_bits_per_layer").as_array().size(), 5u);  // 2 conv + 3 fc
+  // A stated accumulator width: wide enough → no overflow and the same predictions; too narrow → overflows counted.
+  std::int64_t widest = 0;
+  for (const auto& b : inf.at("accumulator_bits_per_layer").as_array()) widest = std::max(widest, b.as_int64());
+  auto with_width = [&](std::int64_t bits) {
+    const auto r = run("sim --model " + model.string() + " --target inference --json --acc-bits " +
+                       std::to_string(bits) + " --data-dir " + root().string());
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return boost::json::parse(r.out).as_object().at("inference").as_object();
+  };
+  const auto wide = with_width(widest);
+  std::int64_t over = 0;
+  for (const auto& v : wide.at("overflows_per_layer").as_array()) over += v.as_int64();
+  EXPECT_EQ(over, 0);
+  EXPECT_DOUBLE_EQ(wide.at("agreement").as_double(), 1.0);
+  const auto narrow = with_width(std::max<std::int64_t>(2, widest - 4));
+  over = 0;
+  for (const auto& v : narrow.at("overflows_per_layer").as_array()) over += v.as_int64();
+  EXPECT_GT(over, 0);
 }
 
 TEST_F(CliTrain, FineTuneFromAnFp32Model) {

@@ -42,6 +42,9 @@ struct IntNetwork {
   int in_c = 1, in_h = 28, in_w = 28;
   double in_scale = 1.0 / 255.0;  // input pixels are 0..255
   int a_bits = 8;
+  // Accumulator width in bits (two's complement, wrapping as an HLS ap_int does); 0: wide enough for anything.
+  // Wrapping is modular, so checking the final sum is exact: partial sums may overflow harmlessly.
+  int acc_bits = 0;
   std::vector<IntLayer> layers;
 };
 
@@ -52,8 +55,9 @@ struct IntResult {
 
 struct LayerStats {
   bool compute = false;          // a conv or fc layer (the others have no accumulator)
-  std::int64_t max_abs_acc = 0;  // largest |accumulator| seen
+  std::int64_t max_abs_acc = 0;  // largest |accumulator| seen (before any wrapping)
   int acc_bits() const;          // signed bits needed to hold it
+  std::int64_t overflows = 0;    // outputs whose sum did not fit IntNetwork::acc_bits
 };
 
 class IntInference {
