@@ -35,10 +35,11 @@ struct TrainOptions {
 tr::QuantConfig parse_method(const std::string& m, double lambda) {
   tr::QuantConfig q;
   if (m == "fp32") q.method = tr::Method::fp32;
-  else if (m == "fixed4" || m == "fixed8") q.method = tr::Method::fixed, q.fixed_bits = m == "fixed4" ? 4 : 8;
+  else if (m.size() == 6 && m.rfind("fixed", 0) == 0 && m[5] >= '2' && m[5] <= '8')
+    q.method = tr::Method::fixed, q.fixed_bits = m[5] - '0';
   else if (m == "lightnn1" || m == "lightnn2") q.method = tr::Method::lightnn, q.k = m == "lightnn1" ? 1 : 2;
   else if (m == "flightnn") q.method = tr::Method::flightnn, q.lambda = lambda;
-  else throw InputError("--method: unknown method '" + m + "' (expected fp32, fixed4, fixed8, lightnn1, lightnn2 or flightnn)");
+  else throw InputError("--method: unknown method '" + m + "' (expected fp32, fixedN with N = 2..8, lightnn1, lightnn2 or flightnn)");
   return q;
 }
 
@@ -223,7 +224,7 @@ void register_train_commands(CLI::App& app, Action& chosen) {
   auto* t = app.add_subcommand("train", "Train a network with a quantization method (FP32, Fixed-n, LightNN-k, FLightNN)");
   t->add_option("--dataset", o->dataset, "mnist, fashion-mnist, cifar10, cifar100 or svhn")->required();
   t->add_option("--net", o->net, "Network name or .toml file")->required();
-  t->add_option("--method", o->method, "fp32, fixed4, fixed8, lightnn1, lightnn2 or flightnn")->capture_default_str();
+  t->add_option("--method", o->method, "fp32, fixed2 … fixed8, lightnn1, lightnn2 or flightnn")->capture_default_str();
   t->add_option("--lambda", o->lambda, "FLightNN regularizer weight")->check(CLI::NonNegativeNumber);
   t->add_option("--profile", o->profile, "smoke, quick or paper")->capture_default_str();
   t->add_option("--epochs", o->epochs, "Epochs (default: the profile's)")->check(CLI::PositiveNumber);
