@@ -26,6 +26,8 @@ class Progress {
                    eta, detail.c_str());
       if (done == total) std::fputc('\n', stderr);
     } else {
+      if (done < last_done_) last_decile_ = -1;  // a new pass (the next epoch) starts its own tenths
+      last_done_ = done;
       const int decile = static_cast<int>(frac * 10);
       if (decile > last_decile_ || done == total) {
         last_decile_ = decile;
@@ -43,6 +45,7 @@ class Progress {
   clock::time_point start_;
   std::mutex mu_;
   int last_decile_ = -1;
+  long last_done_ = 0;
 };
 
 }  // namespace flight::cli

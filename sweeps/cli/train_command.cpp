@@ -151,7 +151,8 @@ int run_train(const TrainOptions& o) {
         char detail[128];
         std::snprintf(detail, sizeof detail, "epoch %d/%d loss %.3f acc %.3f %.0f img/s", p.epoch, p.epochs, p.loss,
                       p.acc, p.images_per_s);
-        bar.update(long(p.done), long(p.total), detail);
+        // Whole-run progress, so that the ETA covers every remaining epoch.
+        bar.update(long((p.epoch - 1) * p.total + p.done), long(p.epochs * p.total), detail);
       },
       [&](const tr::EpochStats& e, const tr::TrainState& st) {
         if (!o.json) {
