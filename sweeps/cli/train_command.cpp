@@ -28,7 +28,10 @@ struct TrainOptions {
   double lr = 0;
   unsigned seed = 1;
   std::size_t max_train = 0, max_test = 0;
-  int stop_after = 0;  // testing: end the process abruptly after this many epochs, as a kill would
+  int stop_after = 0;
+  std::string exp_base = "auto";
+  bool no_zero_code = false;
+  int e_bits = 3, a_bits = 8;  // testing: end the process abruptly after this many epochs, as a kill would
   bool json = false;
 };
 
@@ -65,7 +68,15 @@ int run_train(const TrainOptions& o) {
   const auto id = data::parse_dataset_id(o.dataset);
   if (!id) throw InputError("--dataset: unknown data set '" + o.dataset + "' (expected one of " + data::dataset_names_joined() + ")");
   const auto net = sweeps::load_network(o.net);
-  const auto q = parse_method(o.method, o.lambda);
+  auto q = parse_method(o.method, o.lambda);
+  // The LightNN paper's own setting: ±2^−n, n = 0…7 — exp_base 0 and no zero code (DESIGN.md §4).
+  if (o.exp_base != "auto" && o.exp_base != "0") {
+    throw InputError("--exp-base: unknown value '" + o.exp_base + "' (expected auto or 0)");
+  }
+  q.auto_base = o.exp_base == "auto";
+  q.zero_code = !o.no_zero_code;
+  q.e_bits = o.e_bits;
+  q.a_bits = o.a_bits;
   auto cfg = profile_config(o.profile, *id);
   if (o.epochs) cfg.epochs = o.epochs;
   if (o.batch) cfg.batch = o.batch;
@@ -240,6 +251,11 @@ void register_train_commands(CLI::App& app, Action& chosen) {
   t->add_option("--out", o->out, "Model file to write (format: docs/model-format.md)");
   t->add_option("--init", o->init, "Model file to start from (fine-tuning, e.g. the FP32 model of the same network)");
   t->add_flag("--json", o->json, "Print one JSON object as the last line of stdout");
+  t->add_option("--exp-base", o->exp_base, "Power-of-two window base: auto (per layer) or 0 (the LightNN paper's ±2^-n)")
+      ->capture_default_str();
+  t->add_flag("--no-zero-code", o->no_zero_code, "No code for the value 0 (the LightNN paper's 4-bit code)");
+  t->add_option("--e-bits", o->e_bits, "Exponent bits of a power-of-two term")->check(CLI::Range(2, 4))->capture_default_str();
+  t->add_option("--a-bits", o->a_bits, "Activation bits of quantized methods")->check(CLI::Range(2, 16))->capture_default_str();
   t->add_option("--stop-after", o->stop_after, "Testing: end abruptly after N epochs, as a kill would")
       ->group("");  // hidden
   t->callback([o, &chosen] { chosen = [o] { return run_train(*o); }; });

@@ -141,3 +141,23 @@ TEST_F(CliTrain, KilledRunResumesFromItsCheckpointAndEndsBitIdentical) {
 }
 }  // namespace
 }  // namespace flight::test
+
+namespace flight::test {
+namespace {
+// The LightNN paper's own code (±2^−n, n = 0…7: exp_base 0, no zero code) trains, saves, reloads and runs in
+// integers with the same predictions.
+TEST_F(CliTrain, LightNNPaperSettingRoundTripsThroughTheIntegerModel) {
+  const auto model = tmp.path() / "paper.json";
+  const auto t = run("train --dataset mnist --net lenet-s --method lightnn1 --exp-base 0 --no-zero-code --epochs 1"
+                     " --batch 16 --data-dir " + root().string() + " --out " + model.string());
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const auto doc = boost::json::parse(slurp(model)).as_object();
+  EXPECT_EQ(doc.at("quantization").at("zero_code").as_bool(), false);
+  EXPECT_EQ(doc.at("layers").as_array()[0].at("exp_base").as_int64(), 0);
+  EXPECT_EQ(doc.at("layers").as_array()[0].at("min_exp").as_int64(), -7);
+  const auto s = run("sim --model " + model.string() + " --target inference --json --data-dir " + root().string());
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_DOUBLE_EQ(boost::json::parse(s.out).at("inference").at("agreement").as_double(), 1.0);
+}
+}  // namespace
+}  // namespace flight::test
