@@ -49,6 +49,14 @@ struct Repository::Impl {
   sqlite3* db = nullptr;
   std::string file;
 
+  // Closes the connection however the Repository ends, also when its constructor throws; an open transaction is
+  // rolled back first.
+  ~Impl() {
+    if (!db) return;
+    if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+
   [[noreturn]] void fail(const std::string& what) const {
     throw RunError(file + ": SQLite error in " + what + ": " + (db ? sqlite3_errmsg(db) : "cannot open"));
   }
@@ -113,12 +121,16 @@ Repository::Repository(const std::filesystem::path& file) : file_(file), impl_(s
   impl_->file = file.string();
   if (sqlite3_open_v2(file.c_str(), &impl_->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
     const std::string msg = impl_->db ? sqlite3_errmsg(impl_->db) : "out of memory";
-    sqlite3_close(impl_->db);
-    impl_->db = nullptr;
     throw InputError(file.string() + ": cannot open results database (" + msg + ")");
   }
   sqlite3_busy_timeout(impl_->db, 30000);
-  impl_->exec("PRAGMA journal_mode=WAL", "PRAGMA journal_mode");
+  try {
+    impl_->exec("PRAGMA journal_mode=WAL", "PRAGMA journal_mode");
+  } catch (const RunError&) {
+    if (sqlite3_errcode(impl_->db) != SQLITE_NOTADB) throw;
+    throw InputError(describe_input_problem(file.string(), "not a results database", "an SQLite file",
+                                            "other content"));
+  }
   impl_->exec("PRAGMA synchronous=NORMAL", "PRAGMA synchronous");
   const int version = schema_version();
   constexpr int latest = int(sizeof(kMigrations) / sizeof(kMigrations[0]));
@@ -136,12 +148,7 @@ Repository::Repository(const std::filesystem::path& file) : file_(file), impl_(s
   });
 }
 
-Repository::~Repository() {
-  if (impl_ && impl_->db) {
-    if (!sqlite3_get_autocommit(impl_->db)) sqlite3_exec(impl_->db, "ROLLBACK", nullptr, nullptr, nullptr);
-    sqlite3_close(impl_->db);
-  }
-}
+Repository::~Repository() = default;
 
 int Repository::schema_version() const {
   Impl::Stmt st(*impl_, "PRAGMA user_version", "PRAGMA user_version");

@@ -95,7 +95,12 @@ TEST(Db, NotADatabaseIsAnError) {
   test::TempDir tmp;
   const auto file = tmp.path() / "text.sqlite";
   std::ofstream(file) << "this is not a database, just some text that is long enough to look like a header....";
-  EXPECT_ANY_THROW(Repository repo(file));
+  try {
+    Repository repo(file);
+    FAIL() << "opened a text file";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a results database"), std::string::npos) << e.what();
+  }
 }
 
 // Two processes claim from one file until nothing is pending: every key is claimed exactly once.
