@@ -130,12 +130,26 @@ int run_sim(const SimOptions& o) {
     }
   }
   if (o.target == "all" || o.target == "asic") {
-    const auto asic = sim::asic_energy(workload, cost_models::builtin_energy_table(o.energy_table));
-    out["asic"] = sweeps::to_json(asic);
-    std::snprintf(line, sizeof line,
-                  "ASIC (%s): computational %.3f uJ/image (%.3g ops/J), total %.3f uJ/image\n", asic.table.c_str(),
-                  asic.compute_pj * 1e-6, asic.compute_ops_per_joule(), asic.total_pj() * 1e-6);
-    text += line;
+    const auto& table = cost_models::builtin_energy_table(o.energy_table);  // an unknown table name is bad input
+    try {
+      const auto asic = sim::asic_energy(workload, table);
+      out["asic"] = sweeps::to_json(asic);
+      std::snprintf(line, sizeof line,
+                    "ASIC (%s): computational %.3f uJ/image (%.3g ops/J), total %.3f uJ/image\n", asic.table.c_str(),
+                    asic.compute_pj * 1e-6, asic.compute_ops_per_joule(), asic.total_pj() * 1e-6);
+      text += line;
+    } catch (const InputError& e) {  // the table lacks an action this format needs: say so, keep the rest
+      if (o.target == "asic") throw;
+      out["asic"] = {{"error", e.what()}};
+      text += std::string("ASIC: no figure: ") + e.what() + "\n";
+    }
+  }
+  if ((o.target == "all" || o.target == "inference") && meta.quant.method == tr::Method::fp32) {
+    if (o.target == "inference") {
+      throw InputError("--target inference: an fp32 model has no integer form (train a quantized method)");
+    }
+    out["inference"] = {{"error", "an fp32 model has no integer form"}};
+    text += "bit-accurate inference: not applicable to an fp32 model\n";
   }
   if ((o.target == "all" || o.target == "inference") && meta.quant.method != tr::Method::fp32) {
     const auto id = data::parse_dataset_id(meta.dataset);

@@ -66,6 +66,12 @@ TEST_F(CliTrain, FineTuneFromAnFp32Model) {
   const auto r = run("train --dataset mnist --net lenet-s --method flightnn --lambda 0.5 --epochs 1 --batch 16"
                      " --data-dir " + root().string() + " --init " + fp.string() + " --out " + q.string());
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  // An fp32 model: FPGA design with fp32 slots, no ASIC figure in the default table, no integer form — said, not fatal.
+  const auto s = run("sim --model " + fp.string() + " --device zynq-7020 --data-dir " + root().string());
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.out.find("not applicable to an fp32 model"), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("fp32_mult"), std::string::npos) << s.out;
+  EXPECT_EQ(run("sim --model " + fp.string() + " --target inference").exit_code, 2);
   const auto bad = run("train --dataset mnist --net lenet-l --method lightnn1 --epochs 1 --data-dir " +
                        root().string() + " --init " + fp.string());
   EXPECT_EQ(bad.exit_code, 2);
