@@ -64,6 +64,11 @@ tr::TrainConfig profile_config(const std::string& p, data::DatasetId id) {
   return c;
 }
 
+boost::json::object epoch_json(const tr::EpochStats& e) {
+  return {{"epoch", e.epoch},       {"train_loss", e.train_loss},     {"train_acc", e.train_acc},
+          {"test_acc", e.test_acc}, {"images_per_s", e.images_per_s}, {"seconds", e.seconds}};
+}
+
 int run_train(const TrainOptions& o) {
   const auto id = data::parse_dataset_id(o.dataset);
   if (!id) throw InputError("--dataset: unknown data set '" + o.dataset + "' (expected one of " + data::dataset_names_joined() + ")");
@@ -175,10 +180,7 @@ int run_train(const TrainOptions& o) {
         boost::json::array m_arr, v_arr, hist;
         for (const auto& v : st.m) m_arr.push_back(boost::json::array(v.begin(), v.end()));
         for (const auto& v : st.v) v_arr.push_back(boost::json::array(v.begin(), v.end()));
-        for (const auto& h : st.history) {
-          hist.push_back({{"epoch", h.epoch}, {"train_loss", h.train_loss}, {"train_acc", h.train_acc},
-                          {"test_acc", h.test_acc}, {"images_per_s", h.images_per_s}, {"seconds", h.seconds}});
-        }
+        for (const auto& h : st.history) hist.push_back(epoch_json(h));
         tr::ModelMeta cm = meta;
         cm.training["checkpoint"] = {{"run", run_key}, {"epochs_done", st.epochs_done}, {"step", st.step},
                                      {"rng", st.rng}, {"m", m_arr}, {"v", v_arr}, {"history", hist}};
@@ -190,10 +192,7 @@ int run_train(const TrainOptions& o) {
   boost::json::array hist;
   for (const auto& h : ks.per_layer) hist.push_back({h[0], h[1], h[2]});
   boost::json::array curve;
-  for (const auto& e : result.epochs) {
-    curve.push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"train_acc", e.train_acc},
-                     {"test_acc", e.test_acc}, {"images_per_s", e.images_per_s}, {"seconds", e.seconds}});
-  }
+  for (const auto& e : result.epochs) curve.push_back(epoch_json(e));
   boost::json::object out{{"dataset", o.dataset},
                           {"net", net.name},
                           {"method", tr::method_name(q)},

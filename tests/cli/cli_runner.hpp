@@ -35,6 +35,12 @@ inline CliResult run_flight(const std::string& args, const std::filesystem::path
   return r;
 }
 
+// The last non-empty line of a command's output (`--json` commands end with one JSON object there).
+inline std::string last_line(const std::string& out) {
+  const auto trimmed = out.substr(0, out.find_last_not_of('\n') + 1);
+  return trimmed.substr(trimmed.rfind('\n') + 1);
+}
+
 inline int count_lines(const std::string& s) {
   int n = 0;
   for (char c : s) n += c == '\n';

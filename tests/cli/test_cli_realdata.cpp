@@ -71,8 +71,7 @@ TEST_F(RealData, ShortTrainingOnARealSubsetLearns) {
                                   data_root(),
                               tmp.path());
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const auto trimmed = r.out.substr(0, r.out.find_last_not_of('\n') + 1);
-    const auto o = boost::json::parse(trimmed.substr(trimmed.rfind('\n') + 1)).as_object();
+    const auto o = boost::json::parse(last_line(r.out)).as_object();
     EXPECT_GE(o.at("test_accuracy").as_double(), 0.90) << method;
   }
 }

@@ -25,9 +25,7 @@ TEST_F(CliTrain, TrainWritesAModelThatSimReadsAndAgreesBitForBit) {
   const auto t = run("train --dataset mnist --net lenet-s --method lightnn2 --epochs 1 --batch 16 --threads 2 --json"
                      " --data-dir " + root().string() + " --out " + model.string());
   ASSERT_EQ(t.exit_code, 0) << t.err;
-  const auto trimmed = t.out.substr(0, t.out.find_last_not_of('\n') + 1);
-  const auto last = trimmed.substr(trimmed.rfind('\n') + 1);  // --json: the last line is one JSON object
-  const auto j = boost::json::parse(last).as_object();
+  const auto j = boost::json::parse(last_line(t.out)).as_object();
   EXPECT_EQ(j.at("method").as_string(), "lightnn2");
   EXPECT_DOUBLE_EQ(j.at("fraction_k2").as_double(), 1.0);
   ASSERT_TRUE(fs::exists(model));
