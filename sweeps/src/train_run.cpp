@@ -1,0 +1,196 @@
+#include "flight/sweeps/train_run.hpp"
+
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <filesystem>
+
+#include "flight/core/error.hpp"
+#include "flight/trainer/model_file.hpp"
+#include "flight/trainer/parallel.hpp"
+
+namespace flight::sweeps {
+namespace tr = flight::trainer;
+
+tr::QuantConfig parse_method(const std::string& m, double lambda, const std::string& field) {
+  tr::QuantConfig q;
+  if (m == "fp32") q.method = tr::Method::fp32;
+  else if (m.size() == 6 && m.rfind("fixed", 0) == 0 && m[5] >= '2' && m[5] <= '8')
+    q.method = tr::Method::fixed, q.fixed_bits = m[5] - '0';
+  else if (m == "lightnn1" || m == "lightnn2") q.method = tr::Method::lightnn, q.k = m == "lightnn1" ? 1 : 2;
+  else if (m == "flightnn") q.method = tr::Method::flightnn, q.lambda = lambda;
+  else
+    throw InputError(field + ": unknown method '" + m +
+                     "' (expected fp32, fixedN with N = 2..8, lightnn1, lightnn2 or flightnn)");
+  return q;
+}
+
+void set_augmentation(tr::TrainConfig& c, data::DatasetId id) {
+  const bool small = id == data::DatasetId::mnist || id == data::DatasetId::fashion_mnist;
+  c.augment = !small;
+  c.flip = id == data::DatasetId::cifar10 || id == data::DatasetId::cifar100;
+}
+
+tr::TrainConfig profile_config(const std::string& p, data::DatasetId id) {
+  tr::TrainConfig c;
+  const bool small = id == data::DatasetId::mnist || id == data::DatasetId::fashion_mnist;
+  if (p == "smoke") {
+    c.epochs = 1, c.max_train = 2000, c.max_test = 1000, c.batch = 64, c.lr = 0.05;
+  } else if (p == "quick") {
+    c.epochs = small ? 3 : 10, c.batch = 64, c.lr = 0.05;
+  } else if (p == "paper") {
+    c.epochs = small ? 20 : 100, c.batch = 128, c.lr = 0.1;
+  } else {
+    throw InputError("--profile: unknown profile '" + p + "' (expected smoke, quick or paper)");
+  }
+  set_augmentation(c, id);
+  return c;
+}
+
+boost::json::object epoch_json(const tr::EpochStats& e) {
+  return {{"epoch", e.epoch},       {"train_loss", e.train_loss},     {"train_acc", e.train_acc},
+          {"test_acc", e.test_acc}, {"images_per_s", e.images_per_s}, {"seconds", e.seconds}};
+}
+
+namespace {
+
+// Copies weights, biases and batch-norm statistics of `from` into `to` (same network).
+void copy_parameters(tr::Model& to_model, tr::Model& from_model) {
+  auto to = to_model.layers();
+  auto from = from_model.layers();
+  for (std::size_t i = 0; i < to.size(); ++i) {
+    if (auto* wl = dynamic_cast<tr::WeightLayer*>(to[i])) {
+      auto* s = dynamic_cast<tr::WeightLayer*>(from[i]);
+      wl->weights() = s->weights();
+      wl->bias() = s->bias();
+    } else if (auto* bn = dynamic_cast<tr::BatchNorm*>(to[i])) {
+      auto* s = dynamic_cast<tr::BatchNorm*>(from[i]);
+      bn->gamma() = s->gamma(), bn->beta() = s->beta();
+      bn->running_mean() = s->running_mean(), bn->running_var() = s->running_var();
+    }
+  }
+}
+
+tr::TrainState read_checkpoint(const boost::json::object& c) {
+  tr::TrainState state;
+  state.epochs_done = int(c.at("epochs_done").as_int64());
+  state.step = long(c.at("step").as_int64());
+  state.rng = std::string(c.at("rng").as_string());
+  for (const char* which : {"m", "v"}) {
+    auto& dst = std::string(which) == "m" ? state.m : state.v;
+    for (const auto& arr : c.at(which).as_array()) {
+      std::vector<float> v;
+      for (const auto& x : arr.as_array()) v.push_back(float(x.to_number<double>()));
+      dst.push_back(std::move(v));
+    }
+  }
+  for (const auto& h : c.at("history").as_array()) {
+    const auto& e = h.as_object();
+    state.history.push_back({int(e.at("epoch").as_int64()), e.at("train_loss").to_number<double>(),
+                             e.at("train_acc").to_number<double>(), e.at("test_acc").to_number<double>(),
+                             e.at("images_per_s").to_number<double>(), e.at("seconds").to_number<double>()});
+  }
+  return state;
+}
+
+}  // namespace
+
+boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, const TrainCallbacks& cb) {
+  const auto& net = r.net;
+  const auto& q = r.quant;
+  const auto& cfg = r.cfg;
+  auto model_ptr = std::make_unique<tr::Model>(net, d.shape, d.num_classes, q, cfg.seed);
+  if (!r.init.empty()) {  // fine-tune: start from another model's weights and batch-norm statistics
+    auto src = tr::load_model(r.init);
+    if (src.meta.network.name != net.name || src.meta.dataset != r.dataset) {
+      throw InputError(describe_input_problem(r.init, "--init model does not match", net.name + " on " + r.dataset,
+                                              src.meta.network.name + " on " + src.meta.dataset));
+    }
+    copy_parameters(*model_ptr, *src.model);
+  }
+  tr::ModelMeta meta;
+  meta.dataset = r.dataset;
+  meta.network = net;
+  meta.input = d.shape;
+  meta.classes = d.num_classes;
+  meta.quant = q;
+  meta.seed = cfg.seed;
+  const boost::json::object run_key{{"dataset", r.dataset}, {"net", net.name},      {"method", tr::method_name(q)},
+                                    {"lambda", q.lambda},   {"epochs", cfg.epochs}, {"batch", cfg.batch},
+                                    {"lr", cfg.lr},         {"seed", cfg.seed},     {"init", r.init},
+                                    {"max_train", cfg.max_train}, {"optimizer", cfg.optimizer}};
+  // Resume: a checkpoint of the same run (same key) continues where it stopped; another run's is an error.
+  tr::TrainState state;
+  const std::string ckpt = r.out.empty() ? "" : r.out + ".ckpt";
+  if (!ckpt.empty() && std::filesystem::exists(ckpt)) {
+    auto loaded = tr::load_model(ckpt);
+    const auto it = loaded.meta.training.find("checkpoint");
+    if (it == loaded.meta.training.end() || !it->value().is_object()) {
+      throw InputError(describe_input_problem(ckpt, "key 'training.checkpoint'", "a checkpoint object", "nothing"));
+    }
+    const auto& c = it->value().as_object();
+    if (c.at("run") != boost::json::value(run_key)) {
+      throw InputError(describe_input_problem(ckpt, "checkpoint of a different run",
+                                              boost::json::serialize(run_key), boost::json::serialize(c.at("run"))));
+    }
+    model_ptr = std::move(loaded.model);
+    state = read_checkpoint(c);
+    if (cb.note) {
+      cb.note("resuming " + ckpt + " after epoch " + std::to_string(state.epochs_done) + " of " +
+              std::to_string(cfg.epochs));
+    }
+  }
+  tr::Model& model = *model_ptr;
+  const auto result = tr::train(
+      model, d, cfg, [&](const tr::Progress& p) { if (cb.progress) cb.progress(p); },
+      [&](const tr::EpochStats& e, const tr::TrainState& st) {
+        if (cb.epoch) cb.epoch(e);
+        if (ckpt.empty() || st.epochs_done == cfg.epochs) return;
+        boost::json::array m_arr, v_arr, hist;
+        for (const auto& v : st.m) m_arr.push_back(boost::json::array(v.begin(), v.end()));
+        for (const auto& v : st.v) v_arr.push_back(boost::json::array(v.begin(), v.end()));
+        for (const auto& h : st.history) hist.push_back(epoch_json(h));
+        tr::ModelMeta cm = meta;
+        cm.training["checkpoint"] = {{"run", run_key}, {"epochs_done", st.epochs_done}, {"step", st.step},
+                                     {"rng", st.rng}, {"m", m_arr}, {"v", v_arr}, {"history", hist}};
+        // Written aside and renamed, so that a kill during the write leaves the previous checkpoint intact.
+        tr::save_model(ckpt + ".tmp", model, cm);
+        std::filesystem::rename(ckpt + ".tmp", ckpt);
+        if (r.stop_after == st.epochs_done) std::_Exit(3);  // simulated kill: nothing after the checkpoint runs
+      },
+      state);
+  const auto ks = tr::k_summary(model, net, d.shape, d.num_classes);
+  boost::json::array hist;
+  for (const auto& h : ks.per_layer) hist.push_back({h[0], h[1], h[2]});
+  boost::json::array curve;
+  for (const auto& e : result.epochs) curve.push_back(epoch_json(e));
+  boost::json::object out{{"dataset", r.dataset},
+                          {"net", net.name},
+                          {"method", tr::method_name(q)},
+                          {"lambda", q.lambda},
+                          {"epochs", cfg.epochs},
+                          {"batch", cfg.batch},
+                          {"threads", tr::ThreadLimit::current()},
+                          {"test_accuracy", result.test_acc},
+                          {"train_accuracy", result.train_acc},
+                          {"k_histogram_per_layer", hist},
+                          {"fraction_k2", ks.fraction_k2},
+                          {"mean_shifts_per_weight", ks.mean_terms_per_weight},
+                          {"images_per_s", result.images_per_s},
+                          {"wall_seconds", result.wall_seconds},
+                          {"epochs_curve", curve}};
+  if (!r.out.empty()) {
+    meta.training = out;
+    meta.training["init"] = r.init;
+    meta.training["lr"] = cfg.lr;
+    meta.training["optimizer"] = cfg.optimizer;
+    meta.training["profile"] = r.profile;
+    // Written aside and renamed: a model file that exists is always whole.
+    tr::save_model(r.out + ".tmp", model, meta);
+    std::filesystem::rename(r.out + ".tmp", r.out);
+    if (!ckpt.empty()) std::filesystem::remove(ckpt);
+    out["model"] = r.out;
+  }
+  return out;
+}
+
+}  // namespace flight::sweeps
