@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "flight/core/error.hpp"
@@ -37,6 +38,67 @@ CREATE TABLE experiments (
   result      TEXT
 );
 CREATE INDEX experiments_status ON experiments(status);
+)sql",
+    // v2: the sweep's DAG and names, its metadata, and views for the paper tables (docs/sweeps.md).
+    R"sql(
+ALTER TABLE experiments ADD COLUMN name TEXT;
+ALTER TABLE experiments ADD COLUMN parent TEXT;
+CREATE TABLE sweep_meta (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE VIEW results AS
+SELECT key, name,
+       json_extract(config, '$.dataset') AS dataset,
+       json_extract(config, '$.data') AS data,
+       json_extract(config, '$.net') AS net,
+       json_extract(config, '$.method') AS method,
+       json_extract(config, '$.lambda') AS lambda,
+       json_extract(config, '$.seed') AS seed,
+       json_extract(config, '$.profile') AS profile,
+       json_extract(result, '$.train.test_accuracy') AS test_accuracy,
+       json_extract(result, '$.train.train_accuracy') AS train_accuracy,
+       json_extract(result, '$.train.fraction_k2') AS fraction_k2,
+       json_extract(result, '$.train.mean_shifts_per_weight') AS shifts_per_weight,
+       json_extract(result, '$.train.images_per_s') AS train_images_per_s,
+       json_extract(result, '$.train.wall_seconds') AS train_seconds,
+       json_extract(result, '$.hardware.device.name') AS device,
+       json_extract(result, '$.hardware.fpga.found') AS fpga_found,
+       json_extract(result, '$.hardware.fpga.best.images_per_s') AS fpga_images_per_s,
+       json_extract(result, '$.hardware.fpga.best.latency_s') AS fpga_latency_s,
+       json_extract(result, '$.hardware.fpga.best.percent.lut') AS lut_pct,
+       json_extract(result, '$.hardware.fpga.best.percent.ff') AS ff_pct,
+       json_extract(result, '$.hardware.fpga.best.percent.dsp') AS dsp_pct,
+       json_extract(result, '$.hardware.fpga.best.percent.bram36') AS bram_pct,
+       json_extract(result, '$.hardware.fpga.best.design.summary') AS fpga_design,
+       json_extract(result, '$.hardware.asic.compute_energy_j') AS asic_compute_j,
+       json_extract(result, '$.hardware.asic.total_energy_j') AS asic_total_j,
+       json_extract(result, '$.hardware.asic.compute_ops_per_j') AS asic_compute_ops_per_j,
+       json_extract(result, '$.hardware.inference.hardware_accuracy') AS hw_accuracy,
+       json_extract(result, '$.hardware.inference.agreement') AS bit_agreement,
+       finished_at - claimed_at AS seconds
+FROM experiments WHERE status = 'done';
+CREATE VIEW paper_table AS
+SELECT r.dataset, r.data, r.net, r.method, r.lambda, r.seed, r.test_accuracy,
+       r.test_accuracy - f.test_accuracy AS delta_vs_fp32,
+       r.fraction_k2, r.shifts_per_weight, r.lut_pct, r.ff_pct, r.dsp_pct, r.bram_pct, r.fpga_images_per_s,
+       r.fpga_images_per_s / l2.fpga_images_per_s AS speedup_vs_lightnn2,
+       r.fpga_images_per_s / f4.fpga_images_per_s AS speedup_vs_fixed4,
+       r.asic_compute_j, r.asic_total_j, r.asic_compute_ops_per_j
+FROM results r
+LEFT JOIN results f  ON f.dataset = r.dataset AND f.net = r.net AND f.seed = r.seed AND f.method = 'fp32'
+LEFT JOIN results l2 ON l2.dataset = r.dataset AND l2.net = r.net AND l2.seed = r.seed AND l2.method = 'lightnn2'
+LEFT JOIN results f4 ON f4.dataset = r.dataset AND f4.net = r.net AND f4.seed = r.seed AND f4.method = 'fixed4'
+ORDER BY r.dataset, r.net, r.seed, r.method, r.lambda;
+CREATE VIEW training_curves AS
+SELECT e.key, e.name,
+       json_extract(c.value, '$.epoch') AS epoch,
+       json_extract(c.value, '$.train_loss') AS train_loss,
+       json_extract(c.value, '$.train_acc') AS train_accuracy,
+       json_extract(c.value, '$.test_acc') AS test_accuracy,
+       json_extract(c.value, '$.seconds') AS seconds
+FROM experiments e, json_each(e.result, '$.train.epochs_curve') c
+WHERE e.status = 'done';
 )sql"};
 
 double now_seconds() {
@@ -157,10 +219,11 @@ int Repository::schema_version() const {
 
 int Repository::add(const std::vector<Experiment>& experiments) {
   return impl_->transaction([&] {
-    Impl::Stmt st(*impl_, "INSERT OR IGNORE INTO experiments(key, config) VALUES (?1, ?2)", "add experiments");
+    Impl::Stmt st(*impl_, "INSERT OR IGNORE INTO experiments(key, config, name, parent) VALUES (?1, ?2, ?3, ?4)",
+                  "add experiments");
     int added = 0;
     for (const auto& e : experiments) {
-      st.text(1, e.key).text(2, e.config);
+      st.text(1, e.key).text(2, e.config).text(3, e.name).text(4, e.parent);
       st.step();
       added += sqlite3_changes(impl_->db);
       sqlite3_reset(st.s);
@@ -169,16 +232,34 @@ int Repository::add(const std::vector<Experiment>& experiments) {
   });
 }
 
-std::optional<Experiment> Repository::claim_next(const std::string& host, long pid) {
+std::optional<Experiment> Repository::claim_next(const std::string& host, long pid,
+                                                const std::vector<std::string>* only) {
   return impl_->transaction([&]() -> std::optional<Experiment> {
-    Impl::Stmt pick(*impl_, "SELECT key, config FROM experiments WHERE status = 'pending' ORDER BY rowid LIMIT 1",
+    // Children of a failed or skipped parent can never run: skipped, naming the parent.
+    impl_->exec(
+        "UPDATE experiments SET status = 'skipped', error = 'parent ' || "
+        "(SELECT COALESCE(p.name, p.key) || ' ' || p.status FROM experiments p WHERE p.key = experiments.parent) "
+        "WHERE status = 'pending' AND parent IN (SELECT key FROM experiments WHERE status IN ('failed', 'skipped'))",
+        "claim: skip children of failed parents");
+    Impl::Stmt pick(*impl_,
+                    "SELECT e.key, e.config, COALESCE(e.name, ''), COALESCE(e.parent, '') FROM experiments e "
+                    "LEFT JOIN experiments p ON p.key = e.parent "
+                    "WHERE e.status = 'pending' AND (COALESCE(e.parent, '') = '' OR p.status = 'done') "
+                    "ORDER BY e.rowid",
                     "claim: select");
-    if (!pick.step()) return std::nullopt;
-    Experiment e{pick.column_text(0), pick.column_text(1)};
+    std::optional<Experiment> e;
+    while (pick.step()) {
+      Experiment c{pick.column_text(0), pick.column_text(1), pick.column_text(2), pick.column_text(3)};
+      if (!only || std::find(only->begin(), only->end(), c.key) != only->end()) {
+        e = std::move(c);
+        break;
+      }
+    }
+    if (!e) return std::nullopt;
     Impl::Stmt mark(*impl_,
                     "UPDATE experiments SET status = 'running', host = ?2, pid = ?3, claimed_at = ?4 WHERE key = ?1",
                     "claim: update");
-    mark.text(1, e.key).text(2, host).integer(3, pid).real(4, now_seconds());
+    mark.text(1, e->key).text(2, host).integer(3, pid).real(4, now_seconds());
     mark.step();
     return e;
   });
@@ -243,6 +324,86 @@ std::optional<std::string> Repository::result(const std::string& key) {
   st.text(1, key);
   if (!st.step()) return std::nullopt;
   return st.column_text(0);
+}
+
+std::vector<Row> Repository::rows() {
+  Impl::Stmt st(*impl_,
+                "SELECT key, COALESCE(name, ''), COALESCE(parent, ''), config, status, COALESCE(host, ''), "
+                "COALESCE(error, ''), COALESCE(result, ''), COALESCE(pid, 0), COALESCE(claimed_at, 0), "
+                "COALESCE(finished_at, 0) FROM experiments ORDER BY rowid",
+                "rows");
+  std::vector<Row> out;
+  while (st.step()) {
+    Row r{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3),
+          st.column_text(4), st.column_text(5), st.column_text(6), st.column_text(7)};
+    r.pid = long(sqlite3_column_int64(st.s, 8));
+    r.claimed_at = sqlite3_column_double(st.s, 9);
+    r.finished_at = sqlite3_column_double(st.s, 10);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+int Repository::import_rows(const std::vector<Row>& rows) {
+  return impl_->transaction([&] {
+    Impl::Stmt st(*impl_,
+                  "INSERT INTO experiments(key, name, parent, config, status, host, error, result, pid, claimed_at, "
+                  "finished_at) VALUES (?1, ?2, ?3, ?4, ?5, NULLIF(?6, ''), NULLIF(?7, ''), NULLIF(?8, ''), "
+                  "NULLIF(?9, 0), NULLIF(?10, 0), NULLIF(?11, 0)) "
+                  "ON CONFLICT(key) DO UPDATE SET status = excluded.status, host = excluded.host, "
+                  "error = excluded.error, result = excluded.result, pid = excluded.pid, "
+                  "claimed_at = excluded.claimed_at, finished_at = excluded.finished_at "
+                  "WHERE excluded.status = 'done' AND experiments.status <> 'done'",
+                  "import rows");
+    int written = 0;
+    for (const auto& r : rows) {
+      st.text(1, r.key).text(2, r.name).text(3, r.parent).text(4, r.config).text(5, r.status).text(6, r.host);
+      st.text(7, r.error).text(8, r.result).integer(9, r.pid).real(10, r.claimed_at).real(11, r.finished_at);
+      st.step();
+      written += sqlite3_changes(impl_->db);
+      sqlite3_reset(st.s);
+    }
+    return written;
+  });
+}
+
+void Repository::set_meta(const std::string& name, const std::string& value) {
+  impl_->transaction([&] {
+    Impl::Stmt st(*impl_, "INSERT OR REPLACE INTO sweep_meta(name, value) VALUES (?1, ?2)", "set meta");
+    st.text(1, name).text(2, value);
+    st.step();
+    return 0;
+  });
+}
+
+std::optional<std::string> Repository::meta(const std::string& name) {
+  Impl::Stmt st(*impl_, "SELECT value FROM sweep_meta WHERE name = ?1", "meta");
+  st.text(1, name);
+  if (!st.step()) return std::nullopt;
+  return st.column_text(0);
+}
+
+std::map<std::string, std::string> Repository::all_meta() {
+  Impl::Stmt st(*impl_, "SELECT name, value FROM sweep_meta", "meta");
+  std::map<std::string, std::string> out;
+  while (st.step()) out[st.column_text(0)] = st.column_text(1);
+  return out;
+}
+
+std::vector<std::vector<std::string>> Repository::query(const std::string& sql) {
+  Impl::Stmt st(*impl_, sql.c_str(), "query");
+  if (!sqlite3_stmt_readonly(st.s)) throw InputError("query: only read-only statements are allowed: " + sql);
+  std::vector<std::vector<std::string>> out;
+  const int n = sqlite3_column_count(st.s);
+  std::vector<std::string> head;
+  for (int c = 0; c < n; ++c) head.push_back(sqlite3_column_name(st.s, c));
+  out.push_back(std::move(head));
+  while (st.step()) {
+    std::vector<std::string> row;
+    for (int c = 0; c < n; ++c) row.push_back(st.column_text(c));
+    out.push_back(std::move(row));
+  }
+  return out;
 }
 
 }  // namespace flight::db

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 
 std::vector<Experiment> make(int n, int first = 0) {
   std::vector<Experiment> v;
-  for (int i = first; i < first + n; ++i) v.push_back({"key" + std::to_string(i), "{\"i\":" + std::to_string(i) + "}"});
+  for (int i = first; i < first + n; ++i) v.push_back({"key" + std::to_string(i), "{\"i\":" + std::to_string(i) + "}", "", ""});
   return v;
 }
 
@@ -152,6 +152,83 @@ TEST(Db, TwoProcessesNeverClaimTheSameExperiment) {
   EXPECT_EQ(std::set<std::string>(claimed.begin(), claimed.end()).size(), 200u);  // no key twice
   Repository repo(file);
   EXPECT_EQ(repo.counts()[Status::done], 200);
+}
+
+// A file written by schema version 1 (the first release) opens, migrates to the latest and keeps its rows.
+TEST(Db, AVersionOneFileIsMigrated) {
+  test::TempDir tmp;
+  const auto file = tmp.path() / "v1.sqlite";
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+  const char* v1 =
+      "CREATE TABLE experiments (key TEXT PRIMARY KEY, config TEXT NOT NULL, status TEXT NOT NULL DEFAULT "
+      "'pending' CHECK (status IN ('pending', 'running', 'done', 'failed', 'skipped')), host TEXT, pid INTEGER, "
+      "claimed_at REAL, finished_at REAL, error TEXT, result TEXT);"
+      "CREATE INDEX experiments_status ON experiments(status);"
+      "INSERT INTO experiments(key, config, status, result) VALUES ('old', '{\"dataset\":\"mnist\"}', 'done', "
+      "'{\"train\":{\"test_accuracy\":0.5}}');"
+      "PRAGMA user_version=1;";
+  ASSERT_EQ(sqlite3_exec(raw, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  Repository repo(file);
+  EXPECT_EQ(repo.schema_version(), Repository::kSchemaVersion);
+  EXPECT_EQ(repo.counts()[Status::done], 1);
+  const auto q = repo.query("SELECT dataset, test_accuracy FROM results");
+  ASSERT_EQ(q.size(), 2u);
+  EXPECT_EQ(q[1][0], "mnist");
+  EXPECT_EQ(q[1][1], "0.5");
+  repo.set_meta("grid", "tiny");
+  EXPECT_EQ(repo.meta("grid").value_or(""), "tiny");
+}
+
+// A child is claimed only after its parent is done; children of a failed parent are skipped, naming it.
+TEST(Db, ClaimFollowsTheDag) {
+  test::TempDir tmp;
+  Repository repo(tmp.path() / "r.sqlite");
+  repo.add({{"p1", "{}", "p1", ""}, {"c1", "{}", "c1", "p1"}, {"p2", "{}", "p2", ""}, {"c2", "{}", "c2", "p2"}});
+  const auto a = repo.claim_next("h", 1);
+  const auto b = repo.claim_next("h", 1);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->key, "p1");
+  EXPECT_EQ(b->key, "p2");
+  EXPECT_FALSE(repo.claim_next("h", 1));  // both children wait for a running parent
+  repo.finish("p1", "{}");
+  repo.fail("p2", "diverged");
+  const auto c = repo.claim_next("h", 1);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->key, "c1");
+  EXPECT_FALSE(repo.claim_next("h", 1));
+  for (const auto& r : repo.rows()) {
+    if (r.key == "c2") {
+      EXPECT_EQ(r.status, "skipped");
+      EXPECT_EQ(r.error, "parent p2 failed");
+    }
+  }
+  // Only the keys of a shard are considered.
+  Repository other(tmp.path() / "s.sqlite");
+  other.add({{"a", "{}", "a", ""}, {"b", "{}", "b", ""}});
+  const std::vector<std::string> only{"b"};
+  EXPECT_EQ(other.claim_next("h", 1, &only)->key, "b");
+  EXPECT_FALSE(other.claim_next("h", 1, &only));
+}
+
+// Merging: new keys are inserted, a done row replaces a pending one, never the other way round.
+TEST(Db, ImportRowsPrefersFinishedResults) {
+  test::TempDir tmp;
+  Repository a(tmp.path() / "a.sqlite"), b(tmp.path() / "b.sqlite");
+  a.add(make(3));
+  b.add(make(3));
+  a.finish(a.claim_next("h", 1)->key, "{\"from\":\"a\"}");  // key0 done in a
+  b.claim_next("h", 1);                                        // key0 running in b
+  b.finish(b.claim_next("h", 1)->key, "{\"from\":\"b\"}");  // key1 done in b
+  Repository c(tmp.path() / "c.sqlite");
+  c.import_rows(a.rows());
+  c.import_rows(b.rows());
+  EXPECT_EQ(c.result("key0").value_or(""), "{\"from\":\"a\"}");
+  EXPECT_EQ(c.result("key1").value_or(""), "{\"from\":\"b\"}");
+  EXPECT_EQ(c.counts()[Status::done], 2);
+  EXPECT_EQ(c.counts()[Status::pending], 1);
+  EXPECT_THROW(c.query("DELETE FROM experiments"), InputError);
 }
 
 }  // namespace

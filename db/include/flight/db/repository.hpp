@@ -23,11 +23,20 @@ std::string status_name(Status s);
 struct Experiment {
   std::string key;     // hash of the canonical configuration
   std::string config;  // canonical configuration, JSON
+  std::string name;    // for people ("mnist/lenet-l/lightnn2/s1")
+  std::string parent;  // key of the experiment this one needs first ("" none)
+};
+
+// One experiments row as stored (for reports, merges and exports).
+struct Row {
+  std::string key, name, parent, config, status, host, error, result;
+  long pid = 0;
+  double claimed_at = 0, finished_at = 0;
 };
 
 class Repository {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   explicit Repository(const std::filesystem::path& file);
   ~Repository();
@@ -39,8 +48,10 @@ class Repository {
 
   // Adds experiments not yet present (by key); returns how many were new.
   int add(const std::vector<Experiment>& experiments);
-  // Claims one pending experiment for this process; nullopt when none is pending.
-  std::optional<Experiment> claim_next(const std::string& host, long pid);
+  // Claims one pending experiment whose parent is done, for this process; nullopt when none is ready.  When `only`
+  // is given, only those keys are considered (a shard).  A pending experiment whose parent failed or was skipped is
+  // marked skipped on the way, naming the parent.
+  std::optional<Experiment> claim_next(const std::string& host, long pid, const std::vector<std::string>* only = nullptr);
   void finish(const std::string& key, const std::string& result_json);
   void fail(const std::string& key, const std::string& error);
   void skip(const std::string& key, const std::string& reason);
@@ -48,6 +59,18 @@ class Repository {
   int release_running(const std::string& host, const std::vector<long>& dead_pids);
   std::map<Status, int> counts();
   std::optional<std::string> result(const std::string& key);
+  std::vector<Row> rows();
+  // Writes rows as they are (merging): a key not present is inserted; a present one is replaced only when the new
+  // row is done and the old one is not.  One transaction.  Returns how many rows were written.
+  int import_rows(const std::vector<Row>& rows);
+
+  // Sweep metadata (grid name, profile, fingerprint, expected keys): one text value per name.
+  void set_meta(const std::string& name, const std::string& value);
+  std::optional<std::string> meta(const std::string& name);
+  std::map<std::string, std::string> all_meta();
+
+  // Runs a read-only query and returns the rows as text (NULL as ""), with the column names first (exports).
+  std::vector<std::vector<std::string>> query(const std::string& sql);
 
  private:
   struct Impl;

@@ -1,0 +1,62 @@
+#pragma once
+// Grid files (TOML, sweeps/grids/*.toml): data sets × networks × methods × λ × seeds under a training profile,
+// expanded into experiments that form a DAG — each quantized run fine-tunes from the FP32 reference of its
+// configuration (DESIGN.md §7).  The format is documented in docs/sweeps.md.
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace flight::sweeps {
+
+struct TrainSettings {
+  int epochs = 1;
+  std::int64_t max_train = 0, max_test = 0;  // 0: all
+  double lr = 0.05;
+  int batch = 64;
+  std::string optimizer = "sgd";
+};
+
+struct ExperimentSpec {
+  std::string key;       // 16 hex digits: FNV-1a of the canonical configuration (which holds the parent's key)
+  std::string name;      // "cifar10/vgg-s/flightnn-l0.1/s1" for people
+  std::string parent;    // key of the FP32 run this one fine-tunes from ("" for an FP32 reference)
+  std::string dataset;   // the configuration's data set, as in the grid
+  std::string data;      // the data set trained on: differs from `dataset` when substituted
+  std::string net, method;
+  double lambda = 0;
+  unsigned seed = 1;
+  TrainSettings train;
+  std::string device, energy_table;
+  double lut_cap = 0.8;
+  std::int64_t sim_max_test = 0;
+  double cost = 0;  // relative cost estimate (training MACs), for balancing shards
+  boost::json::object config;  // canonical configuration (grid, profile and every field above but key and cost)
+};
+
+struct Grid {
+  std::string name, profile, file;
+  std::string fingerprint;  // FNV-1a of all experiment keys in order: two files are the same grid iff equal
+  std::map<std::string, std::string> substitutions;
+  std::vector<ExperimentSpec> experiments;  // parents before their children
+};
+
+// Parses and expands a grid file for one profile.  `substitutions` maps a data set to the one its configurations
+// run on instead (--substitute svhn=fashion-mnist).  Every problem is an InputError naming the file and key.
+Grid load_grid(const std::string& file, const std::string& profile,
+               const std::map<std::string, std::string>& substitutions = {});
+// The same from text (tests).
+Grid parse_grid(const std::string& text, const std::string& file, const std::string& profile,
+                const std::map<std::string, std::string>& substitutions = {});
+
+// "from=to" → {from: to}; bad input names the option.
+std::map<std::string, std::string> parse_substitutions(const std::vector<std::string>& items);
+
+// Shard `index` of `count` (0-based): whole DAG trees, balanced by estimated cost (largest first onto the lightest
+// shard).  Every experiment lands in exactly one shard.
+std::vector<ExperimentSpec> shard_of(const Grid& g, int index, int count);
+// "i/N" with 0 ≤ i < N; InputError naming --shard otherwise.
+std::pair<int, int> parse_shard(const std::string& text);
+
+}  // namespace flight::sweeps

@@ -1,0 +1,324 @@
+#include "flight/sweeps/grid.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include "flight/core/checksum.hpp"
+#include "flight/core/error.hpp"
+#include "flight/core/network.hpp"
+#include "flight/sweeps/config_table.hpp"
+#include "flight/sweeps/network_file.hpp"
+#include "flight/sweeps/train_run.hpp"
+#include "flight/trainer/data/dataset.hpp"
+
+namespace flight::sweeps {
+namespace {
+
+std::vector<std::string> string_list(ConfigTable& t, const std::string& key, bool required) {
+  const auto* n = t.raw(key);
+  if (!n) {
+    if (required) t.fail(key, "an array of strings (required)", "nothing");
+    return {};
+  }
+  const auto* arr = n->as_array();
+  if (!arr || arr->empty()) t.fail(key, "a non-empty array of strings", ConfigTable::describe(*n));
+  std::vector<std::string> out;
+  for (const auto& e : *arr) {
+    if (!e.is_string()) t.fail(key, "an array of strings", "an element " + ConfigTable::describe(e));
+    out.push_back(e.as_string()->get());
+  }
+  return out;
+}
+
+std::vector<double> number_list(ConfigTable& t, const std::string& key, double min, double max) {
+  const auto* n = t.raw(key);
+  if (!n) return {};
+  const auto* arr = n->as_array();
+  if (!arr || arr->empty()) t.fail(key, "a non-empty array of numbers", ConfigTable::describe(*n));
+  std::vector<double> out;
+  for (const auto& e : *arr) {
+    const auto v = e.value<double>();
+    if (!v || *v < min || *v > max) {
+      t.fail(key, "numbers in [" + std::to_string(min) + ", " + std::to_string(max) + "]",
+             "an element " + ConfigTable::describe(e));
+    }
+    out.push_back(*v);
+  }
+  return out;
+}
+
+const toml::table* sub_table(ConfigTable& t, const std::string& key, bool required) {
+  const auto* n = t.raw(key);
+  if (!n) {
+    if (required) t.fail(key, "a table (required)", "nothing");
+    return nullptr;
+  }
+  if (!n->is_table()) t.fail(key, "a table", ConfigTable::describe(*n));
+  return n->as_table();
+}
+
+TrainSettings read_train(const std::string& file, const std::string& path, const toml::table& tbl,
+                         const TrainSettings& base) {
+  ConfigTable t(file, path, tbl);
+  TrainSettings s = base;
+  s.epochs = int(t.int_or("epochs", base.epochs, 1, 100000));
+  s.max_train = t.int_or("max_train", base.max_train, 0, 1LL << 40);
+  s.max_test = t.int_or("max_test", base.max_test, 0, 1LL << 40);
+  s.lr = t.number_or("lr", base.lr, 1e-9, 10);
+  s.batch = int(t.int_or("batch", base.batch, 1, 1 << 20));
+  if (t.has("optimizer")) s.optimizer = t.one_of("optimizer", {"sgd", "adam"});
+  t.finish();
+  return s;
+}
+
+boost::json::object train_json(const TrainSettings& s) {
+  return {{"epochs", s.epochs}, {"max_train", s.max_train}, {"max_test", s.max_test},
+          {"lr", s.lr},         {"batch", s.batch},         {"optimizer", s.optimizer}};
+}
+
+struct Profile {
+  TrainSettings parent, child;
+  std::int64_t sim_max_test = 0;
+  std::map<std::string, std::pair<TrainSettings, TrainSettings>> per_net;  // net → (parent, child)
+};
+
+Profile read_profile(const std::string& file, const toml::table& profiles, const std::string& name) {
+  ConfigTable all(file, "profiles", profiles);
+  const auto* pt = all.raw(name);
+  if (!pt || !pt->is_table()) {
+    std::string names;
+    for (const auto& [k, v] : profiles) names += (names.empty() ? "" : ", ") + std::string(k.str());
+    throw InputError(describe_input_problem(file, "profile '" + name + "'", "one of " + names, "no such profile"));
+  }
+  const std::string path = "profiles." + name;
+  ConfigTable t(file, path, *pt->as_table());
+  Profile p;
+  t.string_or("description", "");
+  p.sim_max_test = t.int_or("sim_max_test", 0, 0, 1LL << 40);
+  p.parent = read_train(file, path + ".parent", *sub_table(t, "parent", true), TrainSettings{});
+  p.child = read_train(file, path + ".child", *sub_table(t, "child", true), p.parent);
+  if (const auto* nets = sub_table(t, "net", false)) {
+    for (const auto& [net, node] : *nets) {
+      const std::string np = path + ".net." + std::string(net.str());
+      if (!node.is_table()) {
+        throw InputError(describe_input_problem(file, "key '" + np + "'", "a table", ConfigTable::describe(node)));
+      }
+      ConfigTable nt(file, np, *node.as_table());
+      const auto* par = sub_table(nt, "parent", false);
+      const auto* chi = sub_table(nt, "child", false);
+      nt.finish();
+      TrainSettings ps = par ? read_train(file, np + ".parent", *par, p.parent) : p.parent;
+      TrainSettings cs = chi ? read_train(file, np + ".child", *chi, p.child) : p.child;
+      p.per_net[std::string(net.str())] = {ps, cs};
+    }
+  }
+  t.finish();
+  return p;
+}
+
+std::string lambda_text(double l) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", l);
+  return buf;
+}
+
+std::size_t official_train_count(data::DatasetId id) {
+  switch (id) {
+    case data::DatasetId::cifar10:
+    case data::DatasetId::cifar100: return 50000;
+    case data::DatasetId::svhn: return 73257;
+    default: return 60000;
+  }
+}
+
+}  // namespace
+
+std::map<std::string, std::string> parse_substitutions(const std::vector<std::string>& items) {
+  std::map<std::string, std::string> out;
+  for (const auto& s : items) {
+    const auto eq = s.find('=');
+    const auto from = s.substr(0, eq), to = eq == std::string::npos ? "" : s.substr(eq + 1);
+    if (eq == std::string::npos || !data::parse_dataset_id(from) || !data::parse_dataset_id(to) || from == to) {
+      throw InputError("--substitute: expected FROM=TO with two different data sets (" +
+                       data::dataset_names_joined() + "), found '" + s + "'");
+    }
+    out[from] = to;
+  }
+  return out;
+}
+
+Grid parse_grid(const std::string& text, const std::string& file, const std::string& profile,
+                const std::map<std::string, std::string>& substitutions) {
+  const auto doc = parse_toml(text, file);
+  ConfigTable top(file, "", doc);
+  Grid g;
+  g.file = file;
+  g.profile = profile;
+  g.substitutions = substitutions;
+  g.name = top.string("name");
+  top.string_or("description", "");
+  std::vector<unsigned> seeds;
+  for (double s : number_list(top, "seeds", 0, 1e9)) seeds.push_back(unsigned(s));
+  if (seeds.empty()) seeds.push_back(1);
+
+  std::string device = "zynq-7045", energy = "40nm-aladdin";
+  double lut_cap = 0.8;
+  if (const auto* hw = sub_table(top, "hardware", false)) {
+    ConfigTable h(file, "hardware", *hw);
+    device = h.string_or("device", device);
+    energy = h.string_or("energy_table", energy);
+    lut_cap = h.number_or("lut_cap", lut_cap, 0.01, 1.0);
+    h.finish();
+  }
+  const auto* profiles = sub_table(top, "profiles", true);
+  const auto prof = read_profile(file, *profiles, profile);
+
+  const auto* confs = top.raw("configuration");
+  if (!confs || !confs->is_array_of_tables() || confs->as_array()->empty()) {
+    top.fail("configuration", "one or more [[configuration]] tables", confs ? ConfigTable::describe(*confs) : "nothing");
+  }
+  top.finish();
+
+  std::set<std::string> keys;
+  auto add = [&](ExperimentSpec e) {
+    boost::json::object c{{"grid", g.name},       {"profile", profile},    {"dataset", e.dataset},
+                          {"data", e.data},       {"net", e.net},          {"method", e.method},
+                          {"lambda", e.lambda},   {"seed", e.seed},        {"parent", e.parent},
+                          {"train", train_json(e.train)},
+                          {"hardware", {{"device", e.device}, {"lut_cap", e.lut_cap}, {"energy_table", e.energy_table},
+                                        {"sim_max_test", e.sim_max_test}}}};
+    const auto canonical = boost::json::serialize(c);
+    Fnv1a64 h;
+    h.update({reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size()});
+    e.key = h.hex();
+    e.config = std::move(c);
+    e.config["name"] = e.name;  // for people; not part of the key
+    if (!keys.insert(e.key).second) {
+      throw InputError(describe_input_problem(file, "experiment " + e.name, "each experiment once", "a duplicate"));
+    }
+    g.experiments.push_back(std::move(e));
+  };
+
+  std::size_t ci = 0;
+  for (const auto& node : *confs->as_array()) {
+    const std::string path = "configuration[" + std::to_string(ci++) + "]";
+    ConfigTable t(file, path, *node.as_table());
+    const auto dataset = t.string("dataset");
+    const auto id = data::parse_dataset_id(dataset);
+    if (!id) t.fail("dataset", "one of " + data::dataset_names_joined(), "\"" + dataset + "\"");
+    const auto nets = string_list(t, "nets", true);
+    const auto methods = string_list(t, "methods", true);
+    const auto lambdas = number_list(t, "lambdas", 0, 1e6);
+    t.finish();
+    const auto sub = substitutions.find(dataset);
+    const std::string used = sub == substitutions.end() ? dataset : sub->second;
+    const auto used_id = *data::parse_dataset_id(used);
+    for (const auto& m : methods) {
+      parse_method(m, 0, file + ": key '" + path + ".methods'");
+      if (m == "fp32") t.fail("methods", "quantized methods (the FP32 reference is always run)", "\"fp32\"");
+      if (m == "flightnn" && lambdas.empty()) t.fail("lambdas", "λ values for flightnn", "nothing");
+    }
+    for (const auto& net_name : nets) {
+      NetworkSpec net;
+      try {
+        net = load_network(net_name);
+      } catch (const InputError& e) {
+        throw InputError(file + ": key '" + path + ".nets': " + e.what());
+      }
+      const auto shapes = infer_shapes(net, data::official_shape(used_id), data::official_classes(used_id));
+      double macs = 0;
+      for (const auto& s : shapes) macs += double(s.macs);
+      const auto per = prof.per_net.find(net_name);
+      const auto& ps = per == prof.per_net.end() ? prof.parent : per->second.first;
+      const auto& cs = per == prof.per_net.end() ? prof.child : per->second.second;
+      auto images = [&](const TrainSettings& s) {
+        return double(s.epochs) * double(s.max_train ? s.max_train : std::int64_t(official_train_count(used_id)));
+      };
+      for (unsigned seed : seeds) {
+        ExperimentSpec base;
+        base.dataset = dataset, base.data = used, base.net = net.name, base.seed = seed;
+        base.device = device, base.energy_table = energy, base.lut_cap = lut_cap;
+        base.sim_max_test = prof.sim_max_test;
+        const std::string prefix = dataset + "/" + net.name + "/";
+        const std::string suffix = "/s" + std::to_string(seed);
+        ExperimentSpec ref = base;
+        ref.method = "fp32", ref.train = ps, ref.name = prefix + "fp32" + suffix;
+        ref.cost = 3 * macs * images(ps);  // forward + backward ≈ 3× the forward MACs
+        add(ref);
+        const std::string parent = g.experiments.back().key;
+        for (const auto& m : methods) {
+          for (double l : m == "flightnn" ? lambdas : std::vector<double>{0.0}) {
+            ExperimentSpec e = base;
+            e.method = m, e.lambda = l, e.parent = parent, e.train = cs;
+            e.name = prefix + (m == "flightnn" ? m + "-l" + lambda_text(l) : m) + suffix;
+            e.cost = 3.6 * macs * images(cs);
+            add(e);
+          }
+        }
+      }
+    }
+  }
+  Fnv1a64 fp;
+  for (const auto& e : g.experiments) fp.update({reinterpret_cast<const std::uint8_t*>(e.key.data()), e.key.size()});
+  g.fingerprint = fp.hex();
+  return g;
+}
+
+Grid load_grid(const std::string& file, const std::string& profile,
+               const std::map<std::string, std::string>& substitutions) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw InputError(file + ": cannot open grid file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_grid(ss.str(), file, profile, substitutions);
+}
+
+std::pair<int, int> parse_shard(const std::string& text) {
+  int i = -1, n = 0;
+  char slash = 0, extra = 0;
+  std::istringstream is(text);
+  if (!(is >> i >> slash >> n) || slash != '/' || (is >> extra) || n < 1 || i < 0 || i >= n) {
+    throw InputError("--shard: expected i/N with 0 ≤ i < N (e.g. 0/4), found '" + text + "'");
+  }
+  return {i, n};
+}
+
+std::vector<ExperimentSpec> shard_of(const Grid& g, int index, int count) {
+  // Trees: an FP32 reference and its children.
+  std::vector<std::vector<const ExperimentSpec*>> trees;
+  std::map<std::string, std::size_t> tree_of;
+  for (const auto& e : g.experiments) {
+    if (e.parent.empty()) {
+      tree_of[e.key] = trees.size();
+      trees.push_back({&e});
+    } else {
+      trees[tree_of.at(e.parent)].push_back(&e);
+    }
+  }
+  std::vector<double> cost(trees.size(), 0);
+  for (std::size_t t = 0; t < trees.size(); ++t)
+    for (const auto* e : trees[t]) cost[t] += e->cost;
+  std::vector<std::size_t> order(trees.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return cost[a] > cost[b]; });
+  std::vector<double> load(std::size_t(count), 0);
+  std::vector<int> assigned(trees.size());
+  for (auto t : order) {
+    const auto s = std::size_t(std::min_element(load.begin(), load.end()) - load.begin());
+    assigned[t] = int(s);
+    load[s] += cost[t];
+  }
+  std::vector<ExperimentSpec> out;
+  for (const auto& e : g.experiments) {
+    const auto t = tree_of.at(e.parent.empty() ? e.key : e.parent);
+    if (assigned[t] == index) out.push_back(e);
+  }
+  return out;
+}
+
+}  // namespace flight::sweeps
