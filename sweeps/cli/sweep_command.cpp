@@ -1,0 +1,315 @@
+// flight sweep run|status|list, flight report, flight db merge|export — the grid end to end (DESIGN.md §7–9).
+#include <oneapi/tbb/info.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <set>
+
+#include "commands.hpp"
+#include "flight/core/error.hpp"
+#include "flight/db/repository.hpp"
+#include "flight/sweeps/grid.hpp"
+#include "flight/sweeps/report.hpp"
+#include "flight/sweeps/runner.hpp"
+#include "flight/trainer/data/dataset.hpp"
+
+namespace flight::cli {
+namespace {
+namespace fs = std::filesystem;
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int sig) {
+  if (g_stop.exchange(true)) {  // a second signal: stop now (finished results are already committed)
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+  }
+  static const char msg[] = "\nflight sweep: stopping after the running experiments checkpoint (again to stop now)\n";
+  if (::write(2, msg, sizeof msg - 1) < 0) {
+  }
+}
+
+struct SweepOptions {
+  std::string grid, db, profile = "quick", shard, models, out, format = "md", view = "results";
+  std::optional<std::string> data_dir;
+  std::vector<std::string> substitute, inputs;
+  int jobs = 1, threads = 0;
+  bool json = false, allow_partial = false, csv = true;
+};
+
+sweeps::Grid grid_of(const SweepOptions& o) {
+  return sweeps::load_grid(o.grid, o.profile, sweeps::parse_substitutions(o.substitute));
+}
+
+void require_file(const std::string& f, const std::string& what) {
+  if (!fs::exists(f)) throw InputError(f + ": no such " + what);
+}
+
+int run_sweep_command(const SweepOptions& o) {
+  const auto g = grid_of(o);
+  sweeps::RunOptions r;
+  r.db = o.db;
+  r.models = o.models;
+  r.data_root = data::resolve_data_root(o.data_dir);
+  r.jobs = o.jobs;
+  r.threads = o.threads > 0 ? o.threads : std::max(1, oneapi::tbb::info::default_concurrency() / std::max(1, o.jobs));
+  if (!o.shard.empty()) r.shard = sweeps::parse_shard(o.shard);
+  r.log = [](const std::string& s) {
+    std::fprintf(stderr, "%s\n", s.c_str());
+    std::fflush(stderr);
+  };
+  std::size_t n = g.experiments.size();
+  if (r.shard) n = sweeps::shard_of(g, r.shard->first, r.shard->second).size();
+  std::fprintf(stderr, "flight sweep: grid %s, profile %s, %zu experiments%s, %d job(s) × %d thread(s), data %s, db %s\n",
+               g.name.c_str(), g.profile.c_str(), n, o.shard.empty() ? "" : (" (shard " + o.shard + ")").c_str(),
+               r.jobs, r.threads, r.data_root.c_str(), o.db.c_str());
+  for (const auto& [a, b] : g.substitutions) {
+    std::fprintf(stderr, "flight sweep: %s configurations run on %s (substituted; the report labels them)\n", a.c_str(),
+                 b.c_str());
+  }
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  const auto s = sweeps::run_sweep(g, r, g_stop);
+  std::printf("%d done, %d failed, %d skipped, %d not finished; this run finished %d in %.1f s%s\n", s.done, s.failed,
+              s.skipped, s.pending, s.ran, s.seconds,
+              s.interrupted ? " (interrupted: rerun the same command to resume)" : "");
+  if (s.interrupted) return 130;
+  return s.failed > 0 ? 1 : 0;
+}
+
+int status_command(const SweepOptions& o) {
+  require_file(o.db, "results database");
+  db::Repository repo(o.db);
+  const auto meta = repo.all_meta();
+  const auto c = repo.counts();
+  int total = 0;
+  for (const auto& [st, n] : c) total += n;
+  auto m = [&](const char* k) { return meta.count(k) ? meta.at(k) : std::string(); };
+  if (o.json) {
+    boost::json::object counts;
+    for (const auto& [st, n] : c) counts[db::status_name(st)] = n;
+    boost::json::array failed;
+    for (const auto& r : repo.rows())
+      if (r.status == "failed") failed.push_back({{"name", r.name}, {"error", r.error}});
+    std::cout << boost::json::serialize(boost::json::object{{"grid", m("grid")},
+                                                            {"profile", m("profile")},
+                                                            {"shard", m("shard")},
+                                                            {"total", total},
+                                                            {"counts", counts},
+                                                            {"failed", failed}})
+              << "\n";
+    return 0;
+  }
+  std::printf("%s: grid %s, profile %s, shard %s: %d experiments\n", o.db.c_str(), m("grid").c_str(),
+              m("profile").c_str(), m("shard").c_str(), total);
+  for (const auto& [st, n] : c) std::printf("  %-8s %d\n", db::status_name(st).c_str(), n);
+  for (const auto& r : repo.rows())
+    if (r.status == "failed" || r.status == "running")
+      std::printf("  %s %s%s%s\n", r.status.c_str(), r.name.c_str(), r.error.empty() ? "" : ": ", r.error.c_str());
+  return 0;
+}
+
+int list_command(const SweepOptions& o) {
+  const auto g = grid_of(o);
+  std::vector<sweeps::ExperimentSpec> v = g.experiments;
+  if (!o.shard.empty()) {
+    const auto [i, n] = sweeps::parse_shard(o.shard);
+    v = sweeps::shard_of(g, i, n);
+  }
+  if (o.json) {
+    boost::json::array arr;
+    for (const auto& e : v) {
+      auto c = e.config;
+      c["key"] = e.key;
+      arr.push_back(c);
+    }
+    std::cout << boost::json::serialize(boost::json::object{
+                     {"grid", g.name}, {"profile", g.profile}, {"fingerprint", g.fingerprint}, {"experiments", arr}})
+              << "\n";
+    return 0;
+  }
+  std::map<std::string, std::string> names;
+  for (const auto& e : g.experiments) names[e.key] = e.name;
+  for (const auto& e : v) {
+    std::printf("%s  %-40s %s\n", e.key.c_str(), e.name.c_str(),
+                e.parent.empty() ? "" : ("← " + names[e.parent]).c_str());
+  }
+  std::printf("%zu experiments (grid %s, profile %s, fingerprint %s)\n", v.size(), g.name.c_str(), g.profile.c_str(),
+              g.fingerprint.c_str());
+  return 0;
+}
+
+void write_output(const std::string& out, const std::string& text) {
+  if (out.empty()) {
+    std::cout << text;
+    return;
+  }
+  const fs::path p(out);
+  if (p.has_parent_path()) fs::create_directories(p.parent_path());
+  {
+    std::ofstream f(out + ".tmp", std::ios::binary);
+    f << text;
+    if (!f) throw RunError(out + ": cannot write");
+  }
+  fs::rename(out + ".tmp", out);
+}
+
+int report_command(const SweepOptions& o) {
+  require_file(o.db, "results database");
+  if (o.format != "md" && o.format != "csv") {
+    throw InputError("--format: unknown format '" + o.format + "' (expected md or csv)");
+  }
+  db::Repository repo(o.db);
+  write_output(o.out, o.format == "md" ? sweeps::report_markdown(repo) : sweeps::report_csv(repo));
+  return 0;
+}
+
+int merge_command(const SweepOptions& o) {
+  if (o.inputs.empty()) throw InputError("db merge: no input databases");
+  if (fs::exists(o.out)) throw InputError(o.out + ": output exists (merge writes a new file; remove it first)");
+  std::optional<std::map<std::string, std::string>> first;
+  std::string first_file;
+  std::vector<std::vector<db::Row>> all;
+  for (const auto& in : o.inputs) {
+    require_file(in, "results database");
+    db::Repository repo(in);
+    auto meta = repo.all_meta();
+    if (!meta.count("fingerprint")) {
+      throw InputError(describe_input_problem(in, "sweep metadata", "a database written by flight sweep run", "none"));
+    }
+    if (!first) {
+      first = meta, first_file = in;
+    } else {
+      for (const char* k : {"grid", "profile", "fingerprint"}) {
+        if (meta[k] != (*first)[k]) {
+          throw InputError(describe_input_problem(in, std::string("sweep ") + k + " (must match " + first_file + ")",
+                                                  (*first)[k], meta[k]));
+        }
+      }
+    }
+    all.push_back(repo.rows());
+  }
+  const std::string tmp = o.out + ".tmp";
+  fs::remove(tmp);
+  std::set<std::string> done;
+  std::map<std::string, std::string> names;
+  {
+    db::Repository out(tmp);
+    for (const auto& [k, v] : *first)
+      if (k != "shard") out.set_meta(k, v);
+    out.set_meta("shard", "merged from " + std::to_string(o.inputs.size()) + " file(s)");
+    for (const auto& rows : all) {
+      out.import_rows(rows);
+      for (const auto& r : rows) {
+        names[r.key] = r.name;
+        if (r.status == "done") done.insert(r.key);
+      }
+    }
+  }
+  fs::rename(tmp, o.out);
+  const auto keys = boost::json::parse(first->at("expected_keys")).as_array();
+  std::vector<std::string> missing;
+  for (const auto& k : keys) {
+    const std::string key(k.as_string());
+    if (!done.count(key)) missing.push_back(names.count(key) ? names[key] : key);
+  }
+  std::printf("merged %zu file(s) into %s: %zu of %zu experiments of grid %s done\n", o.inputs.size(), o.out.c_str(),
+              done.size(), keys.size(), first->at("grid").c_str());
+  if (missing.empty()) return 0;
+  std::fprintf(stderr, "flight db merge: %zu experiment(s) of the grid are not done in any input:", missing.size());
+  for (const auto& m : missing) std::fprintf(stderr, " %s", m.c_str());
+  std::fprintf(stderr, "\n");
+  if (o.allow_partial) return 0;
+  std::fprintf(stderr, "flight db merge: the merged file is partial (rerun the missing shards, or pass --allow-partial)\n");
+  return 1;
+}
+
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+int export_command(const SweepOptions& o) {
+  require_file(o.db, "results database");
+  static const std::set<std::string> views{"results", "paper_table", "training_curves", "experiments"};
+  if (!views.count(o.view)) {
+    throw InputError("--view: unknown view '" + o.view + "' (expected results, paper_table, training_curves or experiments)");
+  }
+  db::Repository repo(o.db);
+  std::string text;
+  for (const auto& row : repo.query("SELECT * FROM " + o.view)) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (i) text += ',';
+      text += csv_cell(row[i]);
+    }
+    text += "\n";
+  }
+  write_output(o.out, text);
+  return 0;
+}
+
+}  // namespace
+
+void register_sweep_commands(CLI::App& app, Action& chosen) {
+  auto o = std::make_shared<SweepOptions>();
+  auto* sweep = app.add_subcommand("sweep", "Run a grid of experiments into a results database");
+  sweep->require_subcommand(1);
+  auto add_grid = [&](CLI::App* c) {
+    c->add_option("grid", o->grid, "Grid file (TOML; e.g. sweeps/grids/paper46.toml)")->required();
+    c->add_option("--profile", o->profile, "Training profile of the grid: smoke, quick, paper")->capture_default_str();
+    c->add_option("--substitute", o->substitute, "FROM=TO: run FROM's configurations on data set TO (repeatable)");
+    c->add_option("--shard", o->shard, "Only shard i of N (i/N, 0-based): whole FP32-parent trees");
+  };
+  auto* run = sweep->add_subcommand("run", "Run (or resume) a grid; finished experiments are never rerun");
+  add_grid(run);
+  run->add_option("--db", o->db, "Results database (SQLite; created if missing)")->required();
+  run->add_option("--jobs", o->jobs, "Experiments at a time")->check(CLI::Range(1, 256))->capture_default_str();
+  run->add_option("--threads", o->threads, "Threads per experiment (default: cores / jobs)")->check(CLI::Range(0, 1024));
+  run->add_option("--data-dir", o->data_dir, "Data root (default: $FLIGHT_DATA, else ./data)");
+  run->add_option("--models", o->models, "Folder for model files and checkpoints (default: <db>.models)");
+  run->callback([o, &chosen] { chosen = [o] { return run_sweep_command(*o); }; });
+
+  auto* status = sweep->add_subcommand("status", "Experiments of a results database by status");
+  status->add_option("--db", o->db, "Results database")->required();
+  status->add_flag("--json", o->json, "Print one JSON object");
+  status->callback([o, &chosen] { chosen = [o] { return status_command(*o); }; });
+
+  auto* list = sweep->add_subcommand("list", "Expand a grid: one line per experiment with its key and parent");
+  add_grid(list);
+  list->add_flag("--json", o->json, "Print one JSON object");
+  list->callback([o, &chosen] { chosen = [o] { return list_command(*o); }; });
+
+  auto* report = app.add_subcommand("report", "The paper tables and claims from a results database");
+  report->add_option("--db", o->db, "Results database")->required();
+  report->add_option("--format", o->format, "md or csv")->capture_default_str();
+  report->add_option("--out", o->out, "Write to this file (default: stdout)");
+  report->callback([o, &chosen] { chosen = [o] { return report_command(*o); }; });
+
+  auto* dbc = app.add_subcommand("db", "Results databases: merge shards, export CSV");
+  dbc->require_subcommand(1);
+  auto* merge = dbc->add_subcommand("merge", "Merge shard databases of one grid into a new file");
+  merge->add_option("inputs", o->inputs, "Shard databases")->required();
+  merge->add_option("-o,--out", o->out, "Merged database to write")->required();
+  merge->add_flag("--allow-partial", o->allow_partial, "Exit 0 even when experiments of the grid are missing");
+  merge->callback([o, &chosen] { chosen = [o] { return merge_command(*o); }; });
+  auto* exp = dbc->add_subcommand("export", "Export a view as CSV");
+  exp->add_option("--db", o->db, "Results database")->required();
+  exp->add_flag("--csv", o->csv, "CSV (the only format)");
+  exp->add_option("--view", o->view, "results, paper_table, training_curves or experiments")->capture_default_str();
+  exp->add_option("--out", o->out, "Write to this file (default: stdout)");
+  exp->callback([o, &chosen] { chosen = [o] { return export_command(*o); }; });
+}
+
+}  // namespace flight::cli

@@ -1,0 +1,289 @@
+#include "flight/sweeps/runner.hpp"
+
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "flight/core/error.hpp"
+#include "flight/db/repository.hpp"
+#include "flight/sweeps/hw_run.hpp"
+#include "flight/sweeps/network_file.hpp"
+#include "flight/sweeps/train_run.hpp"
+#include "flight/trainer/model_file.hpp"
+#include "flight/trainer/parallel.hpp"
+
+namespace flight::sweeps {
+namespace fs = std::filesystem;
+namespace tr = flight::trainer;
+
+namespace {
+
+struct Cancelled {};  // thrown from the training progress callback when a stop was requested
+
+std::string host_name() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+bool process_alive(long pid) { return pid > 0 && (::kill(pid_t(pid), 0) == 0 || errno == EPERM); }
+
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+// Data sets loaded once and shared by the workers.
+class DataCache {
+ public:
+  explicit DataCache(fs::path root) : root_(std::move(root)) {}
+  std::shared_ptr<const data::Dataset> get(data::DatasetId id) {
+    std::lock_guard lock(mu_);
+    auto& slot = cache_[id];
+    if (!slot) slot = std::make_shared<const data::Dataset>(data::load_dataset(id, root_));
+    return slot;
+  }
+  const fs::path& root() const { return root_; }
+
+ private:
+  fs::path root_;
+  std::mutex mu_;
+  std::map<data::DatasetId, std::shared_ptr<const data::Dataset>> cache_;
+};
+
+TrainSettings settings_of(const boost::json::object& t) {
+  TrainSettings s;
+  s.epochs = int(t.at("epochs").as_int64());
+  s.max_train = t.at("max_train").as_int64();
+  s.max_test = t.at("max_test").as_int64();
+  s.lr = t.at("lr").to_number<double>();
+  s.batch = int(t.at("batch").as_int64());
+  s.optimizer = std::string(t.at("optimizer").as_string());
+  return s;
+}
+
+// Runs one experiment in the calling arena; returns its result object.
+boost::json::object run_experiment(const boost::json::object& c, const std::string& key, const fs::path& models,
+                                   DataCache& cache, const std::atomic<bool>& stop,
+                                   const std::function<void(const std::string&)>& log, const std::string& name) {
+  const auto dataset = std::string(c.at("data").as_string());
+  const auto id = *data::parse_dataset_id(dataset);
+  const auto d = cache.get(id);
+  const auto ts = settings_of(c.at("train").as_object());
+  TrainRequest r;
+  r.dataset = dataset;
+  r.net = load_network(std::string(c.at("net").as_string()));
+  r.quant = parse_method(std::string(c.at("method").as_string()), c.at("lambda").to_number<double>());
+  r.cfg.epochs = ts.epochs;
+  r.cfg.max_train = std::size_t(ts.max_train);
+  r.cfg.max_test = std::size_t(ts.max_test);
+  r.cfg.lr = ts.lr;
+  r.cfg.batch = ts.batch;
+  r.cfg.optimizer = ts.optimizer;
+  r.cfg.seed = unsigned(c.at("seed").as_int64());
+  set_augmentation(r.cfg, id);
+  r.profile = std::string(c.at("profile").as_string());
+  const auto parent = std::string(c.at("parent").as_string());
+  if (!parent.empty()) {
+    const auto pm = models / (parent + ".model.json");
+    if (!fs::exists(pm)) throw RunError("the parent's model file " + pm.string() + " is missing");
+    r.init = pm.string();
+  }
+  r.out = (models / (key + ".model.json")).string();
+  TrainCallbacks cb;
+  cb.progress = [&](const tr::Progress&) {
+    if (stop.load()) throw Cancelled{};
+  };
+  cb.epoch = [&](const tr::EpochStats& e) {
+    if (!log || ts.epochs == 1) return;
+    char line[256];
+    std::snprintf(line, sizeof line, "  %s: epoch %d/%d, test accuracy %.4f, %.0f images/s, %.0f s", name.c_str(),
+                  e.epoch, ts.epochs, e.test_acc, e.images_per_s, e.seconds);
+    log(line);
+  };
+  cb.note = [&](const std::string& s) {
+    if (log) log("  " + name + ": " + s);
+  };
+  auto train = train_model(r, *d, cb);
+  HardwareRequest h;
+  const auto& hw = c.at("hardware").as_object();
+  h.device = std::string(hw.at("device").as_string());
+  h.lut_cap = hw.at("lut_cap").to_number<double>();
+  h.energy_table = std::string(hw.at("energy_table").as_string());
+  h.max_test = std::size_t(hw.at("sim_max_test").as_int64());
+  auto loaded = tr::load_model(r.out);
+  auto hres = hardware_results(*loaded.model, loaded.meta, h, d.get());
+  return {{"train", std::move(train)}, {"hardware", std::move(hres.json)}};
+}
+
+}  // namespace
+
+void bind_database(const Grid& g, const fs::path& db, const std::string& shard_text) {
+  db::Repository repo(db);
+  const auto meta = repo.all_meta();
+  const auto it = meta.find("fingerprint");
+  if (it != meta.end() && it->second != g.fingerprint) {
+    throw InputError(describe_input_problem(
+        db.string(), "results database of another grid or profile",
+        "grid '" + g.name + "', profile '" + g.profile + "' (fingerprint " + g.fingerprint + ")",
+        "grid '" + (meta.count("grid") ? meta.at("grid") : std::string("?")) + "', profile '" +
+            (meta.count("profile") ? meta.at("profile") : std::string("?")) + "' (fingerprint " + it->second + ")"));
+  }
+  if (it == meta.end()) {
+    boost::json::array keys;
+    for (const auto& e : g.experiments) keys.push_back(boost::json::string(e.key));
+    boost::json::object subs;
+    for (const auto& [a, b] : g.substitutions) subs[a] = b;
+    repo.set_meta("grid", g.name);
+    repo.set_meta("profile", g.profile);
+    repo.set_meta("fingerprint", g.fingerprint);
+    repo.set_meta("grid_file", g.file);
+    repo.set_meta("substitutions", boost::json::serialize(subs));
+    repo.set_meta("expected_keys", boost::json::serialize(keys));
+    repo.set_meta("shard", shard_text);
+  } else if (meta.count("shard") && meta.at("shard") != shard_text) {
+    throw InputError(describe_input_problem(db.string(), "results database of another shard", shard_text,
+                                            meta.at("shard")));
+  }
+}
+
+RunSummary run_sweep(const Grid& g, const RunOptions& o, const std::atomic<bool>& stop) {
+  const double t0 = now();
+  const auto mine = o.shard ? shard_of(g, o.shard->first, o.shard->second) : g.experiments;
+  const std::string shard_text =
+      o.shard ? std::to_string(o.shard->first) + "/" + std::to_string(o.shard->second) : "all";
+  bind_database(g, o.db, shard_text);
+  const fs::path models = o.models.empty() ? fs::path(o.db.string() + ".models") : o.models;
+  fs::create_directories(models);
+  std::vector<std::string> keys;
+  std::map<std::string, const ExperimentSpec*> by_key;
+  for (const auto& e : mine) keys.push_back(e.key), by_key[e.key] = &e;
+  const std::string host = host_name();
+  const long self = long(getpid());
+  {
+    db::Repository repo(o.db);
+    std::vector<db::Experiment> add;
+    for (const auto& e : mine) add.push_back({e.key, boost::json::serialize(e.config), e.name, e.parent});
+    repo.add(add);
+    // Rows left running by a process of this host that is gone (kill -9, power loss) go back to pending.
+    std::vector<long> dead;
+    for (const auto& r : repo.rows())
+      if (r.status == "running" && r.host == host && r.pid != self && !process_alive(r.pid)) dead.push_back(r.pid);
+    if (int n = repo.release_running(host, dead); n > 0 && o.log) {
+      o.log("resuming: " + std::to_string(n) + " experiment(s) left running by a stopped process go back to pending");
+    }
+  }
+  const std::set<std::string> key_set(keys.begin(), keys.end());
+  double total_cost = 0;
+  for (const auto& e : mine) total_cost += e.cost;
+  auto status_of_mine = [&](db::Repository& repo) {
+    std::map<std::string, int> c;
+    double finished_cost = 0;
+    for (const auto& r : repo.rows()) {
+      if (!key_set.count(r.key)) continue;
+      ++c[r.status];
+      if (r.status != "pending" && r.status != "running") finished_cost += by_key.at(r.key)->cost;
+    }
+    return std::make_pair(c, finished_cost);
+  };
+
+  RunSummary sum;
+  std::mutex mu;  // summary and log
+  DataCache cache(o.data_root);
+  auto log = [&](const std::string& s) {
+    if (!o.log) return;
+    std::lock_guard lock(mu);
+    o.log(s);
+  };
+  const int jobs = std::max(1, o.jobs), threads = std::max(1, o.threads);
+  tr::ThreadLimit limit(jobs * threads);
+  double cost_done_here = 0;
+
+  auto worker = [&](int slot) {
+    db::Repository repo(o.db);
+    oneapi::tbb::task_arena arena(threads);
+    while (!stop.load()) {
+      auto claimed = repo.claim_next(host, self, &keys);
+      if (!claimed) {
+        auto [c, fc] = status_of_mine(repo);
+        (void)fc;
+        if (c["pending"] == 0) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a parent is still running
+        continue;
+      }
+      const auto& spec = *by_key.at(claimed->key);
+      const auto config = boost::json::parse(claimed->config).as_object();
+      const auto data_name = std::string(config.at("data").as_string());
+      const auto presence = data::find_dataset(*data::parse_dataset_id(data_name), o.data_root);
+      if (!presence.present) {
+        repo.skip(spec.key, presence.reason);
+        std::lock_guard lock(mu);
+        if (o.log) o.log("skipped " + spec.name + ": " + presence.reason);
+        continue;
+      }
+      log("started " + spec.name + (spec.data != spec.dataset ? " (on " + spec.data + ", substituted)" : "") +
+          " [worker " + std::to_string(slot) + "]");
+      const double s0 = now();
+      try {
+        boost::json::object result;
+        arena.execute([&] {
+          result = run_experiment(config, spec.key, models, cache, stop, log, spec.name);
+        });
+        result["seconds"] = now() - s0;
+        result["host"] = host;
+        result["threads"] = threads;
+        repo.finish(spec.key, boost::json::serialize(result));
+        const double finished_cost = status_of_mine(repo).second;  // skipped work counts as finished
+        std::lock_guard lock(mu);
+        ++sum.ran;
+        cost_done_here += spec.cost;
+        const double elapsed = now() - t0;
+        const double frac = finished_cost / std::max(total_cost, 1e-9);
+        const double eta = elapsed * std::max(0.0, total_cost - finished_cost) / std::max(cost_done_here, 1e-9);
+        const auto& tj = result.at("train").as_object();
+        const auto& fpga = result.at("hardware").as_object().at("fpga").as_object();
+        char line[512];
+        std::snprintf(line, sizeof line,
+                      "done %s in %.0f s: test accuracy %.4f, k=2 filters %.1f %%, FPGA %s images/s  "
+                      "[%.0f %% of the grid's work, %.0f s elapsed, ETA %.0f s]",
+                      spec.name.c_str(), now() - s0, tj.at("test_accuracy").as_double(),
+                      100 * tj.at("fraction_k2").as_double(),
+                      fpga.at("found").as_bool()
+                          ? std::to_string(long(fpga.at("best").as_object().at("images_per_s").to_number<double>())).c_str()
+                          : "none fits",
+                      100 * frac, elapsed, eta);
+        if (o.log) o.log(line);
+      } catch (const Cancelled&) {
+        repo.release_running(host, {self});
+        log("stopped " + spec.name + " (its last epoch checkpoint is kept; a rerun resumes it)");
+        return;
+      } catch (const std::exception& e) {
+        repo.fail(spec.key, e.what());
+        std::lock_guard lock(mu);
+        ++sum.ran;
+        if (o.log) o.log("FAILED " + spec.name + ": " + e.what());
+      }
+    }
+  };
+  oneapi::tbb::task_arena outer(jobs);
+  outer.execute([&] { oneapi::tbb::parallel_for(0, jobs, 1, [&](int s) { worker(s); }); });
+
+  db::Repository repo(o.db);
+  auto [c, fc] = status_of_mine(repo);
+  (void)fc;
+  sum.done = c["done"], sum.failed = c["failed"], sum.skipped = c["skipped"];
+  sum.pending = c["pending"] + c["running"];
+  sum.interrupted = stop.load();
+  sum.seconds = now() - t0;
+  return sum;
+}
+
+}  // namespace flight::sweeps
