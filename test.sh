@@ -7,6 +7,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$repo"
 scripts/install-deps all
+# Slurm for the single-node Slurm test (label slurm); it skips with a reason when this fails.
+scripts/install-deps slurm || echo "test.sh: Slurm could not be installed; the Slurm test will skip" >&2
 scripts/build
 export FLIGHT_DATA="${FLIGHT_DATA:-$repo/data}"
 scripts/get-data "$FLIGHT_DATA" || echo "test.sh: scripts/get-data failed; the real-data tests will skip" >&2

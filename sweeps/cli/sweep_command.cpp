@@ -40,7 +40,9 @@ struct SweepOptions {
   std::string grid, db, profile = "quick", shard, models, out, format = "md", view = "results";
   std::optional<std::string> data_dir;
   std::vector<std::string> substitute, inputs;
-  int jobs = 1, threads = 0;
+  int jobs = 1, threads = 0, shards = 0, cpus = 2;
+  std::string partition, time_limit = "24:00:00";
+  bool submit = false;
   bool json = false, allow_partial = false, csv = true;
 };
 
@@ -67,6 +69,8 @@ int run_sweep_command(const SweepOptions& o) {
   };
   std::size_t n = g.experiments.size();
   if (r.shard) n = sweeps::shard_of(g, r.shard->first, r.shard->second).size();
+  // A database of another grid, profile, substitution or shard is refused before anything runs.
+  sweeps::bind_database(g, o.db, r.shard ? std::to_string(r.shard->first) + "/" + std::to_string(r.shard->second) : "all");
   std::fprintf(stderr, "flight sweep: grid %s, profile %s, %zu experiments%s, %d job(s) × %d thread(s), data %s, db %s\n",
                g.name.c_str(), g.profile.c_str(), n, o.shard.empty() ? "" : (" (shard " + o.shard + ")").c_str(),
                r.jobs, r.threads, r.data_root.c_str(), o.db.c_str());
@@ -110,8 +114,11 @@ int status_command(const SweepOptions& o) {
               << "\n";
     return 0;
   }
-  std::printf("%s: grid %s, profile %s, shard %s: %d experiments\n", o.db.c_str(), m("grid").c_str(),
-              m("profile").c_str(), m("shard").c_str(), total);
+  double seconds = 0;
+  for (const auto& r : repo.rows())
+    if (r.status == "done" && r.claimed_at > 0) seconds += r.finished_at - r.claimed_at;
+  std::printf("%s: grid %s, profile %s, shard %s: %d experiments (%.1f min of experiment time)\n", o.db.c_str(),
+              m("grid").c_str(), m("profile").c_str(), m("shard").c_str(), total, seconds / 60);
   for (const auto& [st, n] : c) std::printf("  %-8s %d\n", db::status_name(st).c_str(), n);
   for (const auto& r : repo.rows())
     if (r.status == "failed" || r.status == "running")
@@ -201,7 +208,7 @@ int merge_command(const SweepOptions& o) {
   }
   const std::string tmp = o.out + ".tmp";
   fs::remove(tmp);
-  std::set<std::string> done;
+  std::set<std::string> done, finished;  // finished: done, failed or skipped (a final outcome with its reason)
   std::map<std::string, std::string> names;
   {
     db::Repository out(tmp);
@@ -213,6 +220,7 @@ int merge_command(const SweepOptions& o) {
       for (const auto& r : rows) {
         names[r.key] = r.name;
         if (r.status == "done") done.insert(r.key);
+        if (r.status == "done" || r.status == "failed" || r.status == "skipped") finished.insert(r.key);
       }
     }
   }
@@ -221,12 +229,13 @@ int merge_command(const SweepOptions& o) {
   std::vector<std::string> missing;
   for (const auto& k : keys) {
     const std::string key(k.as_string());
-    if (!done.count(key)) missing.push_back(names.count(key) ? names[key] : key);
+    if (!finished.count(key)) missing.push_back(names.count(key) ? names[key] : key);
   }
-  std::printf("merged %zu file(s) into %s: %zu of %zu experiments of grid %s done\n", o.inputs.size(), o.out.c_str(),
-              done.size(), keys.size(), first->at("grid").c_str());
+  std::printf("merged %zu file(s) into %s: %zu of %zu experiments of grid %s done, %zu failed or skipped\n",
+              o.inputs.size(), o.out.c_str(), done.size(), keys.size(), first->at("grid").c_str(),
+              finished.size() - done.size());
   if (missing.empty()) return 0;
-  std::fprintf(stderr, "flight db merge: %zu experiment(s) of the grid are not done in any input:", missing.size());
+  std::fprintf(stderr, "flight db merge: %zu experiment(s) of the grid are not finished in any input:", missing.size());
   for (const auto& m : missing) std::fprintf(stderr, " %s", m.c_str());
   std::fprintf(stderr, "\n");
   if (o.allow_partial) return 0;
@@ -260,6 +269,116 @@ int export_command(const SweepOptions& o) {
   return 0;
 }
 
+
+// Single-quotes a word for bash.
+std::string sh_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string self_path() {
+  std::error_code ec;
+  const auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("flight") : p.string();
+}
+
+// Runs a command and returns its stdout; RunError naming the command when it fails.
+std::string capture(const std::string& cmd) {
+  FILE* f = ::popen(cmd.c_str(), "r");
+  if (!f) throw RunError("cannot run: " + cmd);
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, f)) out += buf;
+  const int status = ::pclose(f);
+  if (status != 0) throw RunError("command failed (status " + std::to_string(status) + "): " + cmd);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+int slurm_command(const SweepOptions& o) {
+  const auto g = grid_of(o);  // bad grid, profile or substitution: exit 2 before anything is written
+  if (o.shards < 1) throw InputError("--shards: expected a positive number of shards");
+  for (int i = 0; i < o.shards; ++i) {
+    if (sweeps::shard_of(g, i, o.shards).empty()) {
+      throw InputError("--shards: shard " + std::to_string(i) + " of " + std::to_string(o.shards) +
+                       " would be empty (the grid has fewer FP32-parent trees than shards)");
+    }
+  }
+  {
+    int h = 0, m = 0, sec = 0;
+    char c1 = 0, c2 = 0, extra = 0;
+    if (std::sscanf(o.time_limit.c_str(), "%d%c%d%c%d%c", &h, &c1, &m, &c2, &sec, &extra) != 5 || c1 != ':' ||
+        c2 != ':' || h < 0 || m < 0 || m > 59 || sec < 0 || sec > 59) {
+      throw InputError("--time: expected HH:MM:SS, found '" + o.time_limit + "'");
+    }
+  }
+  const auto dir = fs::absolute(o.out);
+  fs::create_directories(dir / "logs");
+  const auto flight = self_path();
+  const auto grid = fs::absolute(o.grid).string();
+  const auto data = fs::absolute(data::resolve_data_root(o.data_dir)).string();
+  std::string common = sh_quote(grid) + " --profile " + sh_quote(o.profile) + " --data-dir " + sh_quote(data);
+  for (const auto& s : o.substitute) common += " --substitute " + sh_quote(s);
+  const std::string n = std::to_string(o.shards);
+  const std::string header_extra =
+      (o.partition.empty() ? "" : "#SBATCH --partition=" + o.partition + "\n") + "#SBATCH --time=" + o.time_limit + "\n";
+  {
+    std::ofstream f(dir / "sweep.sbatch");
+    f << "#!/bin/bash\n"
+      << "# Written by `flight sweep slurm`: one array task per shard of grid " << g.name << " (profile " << g.profile
+      << ").\n# Re-run one failed or pre-empted shard K alone: sbatch --array=K " << (dir / "sweep.sbatch").string()
+      << "\n# (it resumes that shard's database), then: sbatch " << (dir / "merge.sbatch").string() << "\n"
+      << "#SBATCH --job-name=flight-" << g.name << "\n"
+      << "#SBATCH --array=0-" << o.shards - 1 << "\n"
+      << "#SBATCH --cpus-per-task=" << o.cpus << "\n" << header_extra
+      << "#SBATCH --output=" << (dir / "logs/shard-%a.log").string() << "\n"
+      << "set -euo pipefail\n"
+      << "K=${SLURM_ARRAY_TASK_ID:?run me with sbatch}\n"
+      << "exec " << sh_quote(flight) << " sweep run " << common << " --shard \"$K/" << n << "\" --jobs 1 --threads "
+      << o.cpus << " --db " << sh_quote((dir / "shard-").string()) << "\"$K\".sqlite --models "
+      << sh_quote((dir / "models").string()) << "\n";
+  }
+  {
+    std::ofstream f(dir / "merge.sbatch");
+    f << "#!/bin/bash\n"
+      << "# Written by `flight sweep slurm`: merges the shard databases and writes the report.\n"
+      << "#SBATCH --job-name=flight-" << g.name << "-merge\n"
+      << "#SBATCH --cpus-per-task=1\n" << header_extra
+      << "#SBATCH --output=" << (dir / "logs/merge.log").string() << "\n"
+      << "set -euo pipefail\n"
+      << "cd " << sh_quote(dir.string()) << "\n"
+      << "rm -f merged.sqlite merged.sqlite-wal merged.sqlite-shm\n"
+      << sh_quote(flight) << " db merge";
+    for (int i = 0; i < o.shards; ++i) f << " shard-" << i << ".sqlite";
+    f << " -o merged.sqlite\n"
+      << sh_quote(flight) << " report --db merged.sqlite --out report.md\n"
+      << sh_quote(flight) << " report --db merged.sqlite --format csv --out report.csv\n";
+  }
+  fs::permissions(dir / "sweep.sbatch", fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
+  fs::permissions(dir / "merge.sbatch", fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
+  std::printf("wrote %s (array of %d shard(s)) and %s\n", (dir / "sweep.sbatch").c_str(), o.shards,
+              (dir / "merge.sbatch").c_str());
+  if (!o.submit) {
+    std::printf("submit with: J=$(sbatch --parsable %s) && sbatch --dependency=afterok:$J %s\n",
+                (dir / "sweep.sbatch").c_str(), (dir / "merge.sbatch").c_str());
+    return 0;
+  }
+  if (std::system("command -v sbatch >/dev/null 2>&1") != 0) {
+    throw RunError("--submit: sbatch is not on PATH (is this a Slurm login node?); the scripts are written");
+  }
+  std::string array_id = capture("sbatch --parsable " + sh_quote((dir / "sweep.sbatch").string()));
+  array_id = array_id.substr(0, array_id.find(';'));  // "id;cluster"
+  std::string merge_id = capture("sbatch --parsable --dependency=afterok:" + array_id + " " +
+                                 sh_quote((dir / "merge.sbatch").string()));
+  merge_id = merge_id.substr(0, merge_id.find(';'));
+  std::printf("submitted array job %s (%d task(s)) and merge job %s (after the array succeeds)\n", array_id.c_str(),
+              o.shards, merge_id.c_str());
+  std::printf("{\"array_job\": \"%s\", \"merge_job\": \"%s\", \"dir\": \"%s\"}\n", array_id.c_str(),
+              merge_id.c_str(), dir.c_str());
+  return 0;
+}
+
 }  // namespace
 
 void register_sweep_commands(CLI::App& app, Action& chosen) {
@@ -290,6 +409,22 @@ void register_sweep_commands(CLI::App& app, Action& chosen) {
   add_grid(list);
   list->add_flag("--json", o->json, "Print one JSON object");
   list->callback([o, &chosen] { chosen = [o] { return list_command(*o); }; });
+
+  auto* slurm = sweep->add_subcommand("slurm", "Write (and submit) a Slurm job array over shards of a grid plus a merge job");
+  slurm->add_option("grid", o->grid, "Grid file (TOML)")->required();
+  slurm->add_option("--profile", o->profile, "Training profile of the grid")->capture_default_str();
+  slurm->add_option("--substitute", o->substitute, "FROM=TO: run FROM's configurations on data set TO (repeatable)");
+  slurm->add_option("--shards", o->shards, "Number of shards (array tasks)")->required()->check(CLI::Range(1, 100000));
+  slurm->add_option("--out", o->out, "Folder for the scripts, shard databases, models, logs, merged.sqlite, report.md")
+      ->required();
+  slurm->add_option("--partition", o->partition, "Slurm partition (default: the cluster's)");
+  slurm->add_option("--time", o->time_limit, "Time limit per task, HH:MM:SS")->capture_default_str();
+  slurm->add_option("--cpus-per-task", o->cpus, "CPUs per array task (= --threads of each shard)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  slurm->add_option("--data-dir", o->data_dir, "Data root on the nodes (default: $FLIGHT_DATA, else ./data)");
+  slurm->add_flag("--submit", o->submit, "Call sbatch and print the job ids");
+  slurm->callback([o, &chosen] { chosen = [o] { return slurm_command(*o); }; });
 
   auto* report = app.add_subcommand("report", "The paper tables and claims from a results database");
   report->add_option("--db", o->db, "Results database")->required();

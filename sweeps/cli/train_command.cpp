@@ -26,12 +26,12 @@ struct TrainOptions {
   std::string out, init;
   double lambda = 0;
   int epochs = 0, batch = 0, threads = 0;
-  double lr = 0;
+  double lr = 0, threshold_lr_scale = 1;
   unsigned seed = 1;
   std::size_t max_train = 0, max_test = 0;
   int stop_after = 0;
   std::string exp_base = "auto";
-  bool no_zero_code = false;
+  bool no_zero_code = false, allow_k0 = false;
   int e_bits = 3, a_bits = 8;  // testing: end the process abruptly after this many epochs, as a kill would
   bool json = false;
 };
@@ -47,6 +47,8 @@ int run_train(const TrainOptions& o) {
   }
   q.auto_base = o.exp_base == "auto";
   q.zero_code = !o.no_zero_code;
+  if (o.allow_k0 && q.method != tr::Method::flightnn) throw InputError("--allow-k0: only with --method flightnn");
+  q.allow_k0 = o.allow_k0;
   q.e_bits = o.e_bits;
   q.a_bits = o.a_bits;
   auto cfg = sweeps::profile_config(o.profile, *id);
@@ -56,6 +58,7 @@ int run_train(const TrainOptions& o) {
   if (o.max_train) cfg.max_train = o.max_train;
   if (o.max_test) cfg.max_test = o.max_test;
   cfg.optimizer = o.optimizer;
+  cfg.threshold_lr_scale = o.threshold_lr_scale;
   cfg.seed = o.seed;
   tr::ThreadLimit limit(o.threads);
   const auto d = data::load_dataset(*id, data::resolve_data_root(o.data_dir));
@@ -101,6 +104,9 @@ void register_train_commands(CLI::App& app, Action& chosen) {
   t->add_option("--epochs", o->epochs, "Epochs (default: the profile's)")->check(CLI::PositiveNumber);
   t->add_option("--batch", o->batch, "Batch size (default: the profile's)")->check(CLI::PositiveNumber);
   t->add_option("--lr", o->lr, "Learning rate (default: the profile's)")->check(CLI::PositiveNumber);
+  t->add_option("--threshold-lr-scale", o->threshold_lr_scale, "FLightNN: learning-rate multiplier of the thresholds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   t->add_option("--optimizer", o->optimizer, "sgd or adam")->check(CLI::IsMember({"sgd", "adam"}))->capture_default_str();
   t->add_option("--max-train", o->max_train, "Use only the first N training images");
   t->add_option("--max-test", o->max_test, "Evaluate on the first N test images");
@@ -112,6 +118,7 @@ void register_train_commands(CLI::App& app, Action& chosen) {
   t->add_flag("--json", o->json, "Print one JSON object as the last line of stdout");
   t->add_option("--exp-base", o->exp_base, "Power-of-two window base: auto (per layer) or 0 (the LightNN paper's ±2^-n)")
       ->capture_default_str();
+  t->add_flag("--allow-k0", o->allow_k0, "FLightNN: an outer indicator on each filter's norm may prune it (k = 0)");
   t->add_flag("--no-zero-code", o->no_zero_code, "No code for the value 0 (the LightNN paper's 4-bit code)");
   t->add_option("--e-bits", o->e_bits, "Exponent bits of a power-of-two term")->check(CLI::Range(2, 4))->capture_default_str();
   t->add_option("--a-bits", o->a_bits, "Activation bits of quantized methods")->check(CLI::Range(2, 16))->capture_default_str();

@@ -72,19 +72,22 @@ TrainSettings read_train(const std::string& file, const std::string& path, const
   s.lr = t.number_or("lr", base.lr, 1e-9, 10);
   s.batch = int(t.int_or("batch", base.batch, 1, 1 << 20));
   if (t.has("optimizer")) s.optimizer = t.one_of("optimizer", {"sgd", "adam"});
+  s.threshold_lr_scale = t.number_or("threshold_lr_scale", base.threshold_lr_scale, 1e-6, 1e6);
   t.finish();
   return s;
 }
 
 boost::json::object train_json(const TrainSettings& s) {
   return {{"epochs", s.epochs}, {"max_train", s.max_train}, {"max_test", s.max_test},
-          {"lr", s.lr},         {"batch", s.batch},         {"optimizer", s.optimizer}};
+          {"lr", s.lr},         {"batch", s.batch},         {"optimizer", s.optimizer},
+          {"threshold_lr_scale", s.threshold_lr_scale}};
 }
 
 struct Profile {
   TrainSettings parent, child;
   std::int64_t sim_max_test = 0;
   std::map<std::string, std::pair<TrainSettings, TrainSettings>> per_net;  // net → (parent, child)
+  std::map<std::string, std::int64_t> per_net_sim_max_test;
 };
 
 Profile read_profile(const std::string& file, const toml::table& profiles, const std::string& name) {
@@ -111,6 +114,7 @@ Profile read_profile(const std::string& file, const toml::table& profiles, const
       ConfigTable nt(file, np, *node.as_table());
       const auto* par = sub_table(nt, "parent", false);
       const auto* chi = sub_table(nt, "child", false);
+      if (nt.has("sim_max_test")) p.per_net_sim_max_test[std::string(net.str())] = nt.int_or("sim_max_test", 0, 0, 1LL << 40);
       nt.finish();
       TrainSettings ps = par ? read_train(file, np + ".parent", *par, p.parent) : p.parent;
       TrainSettings cs = chi ? read_train(file, np + ".child", *chi, p.child) : p.child;
@@ -243,7 +247,8 @@ Grid parse_grid(const std::string& text, const std::string& file, const std::str
         ExperimentSpec base;
         base.dataset = dataset, base.data = used, base.net = net.name, base.seed = seed;
         base.device = device, base.energy_table = energy, base.lut_cap = lut_cap;
-        base.sim_max_test = prof.sim_max_test;
+        const auto sm = prof.per_net_sim_max_test.find(net_name);
+        base.sim_max_test = sm == prof.per_net_sim_max_test.end() ? prof.sim_max_test : sm->second;
         const std::string prefix = dataset + "/" + net.name + "/";
         const std::string suffix = "/s" + std::to_string(seed);
         ExperimentSpec ref = base;

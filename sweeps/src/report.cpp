@@ -279,7 +279,6 @@ std::string report_markdown(db::Repository& repo) {
      << count("skipped") << " skipped, " << count("pending") + count("running") << " not finished)\n";
   os << "- Hardware: FPGA " << (L.device.empty() ? "?" : L.device) << ", best design per experiment; ASIC energy table "
      << (L.energy_table.empty() ? "?" : L.energy_table) << "\n";
-  os << "- Run time (sum over experiments): " << fmt("%.1f", L.seconds / 60) << " min\n";
   bool substituted = false;
   for (const auto& c : L.configs) substituted = substituted || c.data != c.dataset;
   if (substituted) {

@@ -67,6 +67,7 @@ TrainSettings settings_of(const boost::json::object& t) {
   s.lr = t.at("lr").to_number<double>();
   s.batch = int(t.at("batch").as_int64());
   s.optimizer = std::string(t.at("optimizer").as_string());
+  s.threshold_lr_scale = t.at("threshold_lr_scale").to_number<double>();
   return s;
 }
 
@@ -88,6 +89,7 @@ boost::json::object run_experiment(const boost::json::object& c, const std::stri
   r.cfg.lr = ts.lr;
   r.cfg.batch = ts.batch;
   r.cfg.optimizer = ts.optimizer;
+  r.cfg.threshold_lr_scale = ts.threshold_lr_scale;
   r.cfg.seed = unsigned(c.at("seed").as_int64());
   set_augmentation(r.cfg, id);
   r.profile = std::string(c.at("profile").as_string());
@@ -131,11 +133,15 @@ void bind_database(const Grid& g, const fs::path& db, const std::string& shard_t
   const auto meta = repo.all_meta();
   const auto it = meta.find("fingerprint");
   if (it != meta.end() && it->second != g.fingerprint) {
+    boost::json::object subs;
+    for (const auto& [a, b] : g.substitutions) subs[a] = b;
+    auto m = [&](const char* k) { return meta.count(k) ? meta.at(k) : std::string("?"); };
     throw InputError(describe_input_problem(
-        db.string(), "results database of another grid or profile",
-        "grid '" + g.name + "', profile '" + g.profile + "' (fingerprint " + g.fingerprint + ")",
-        "grid '" + (meta.count("grid") ? meta.at("grid") : std::string("?")) + "', profile '" +
-            (meta.count("profile") ? meta.at("profile") : std::string("?")) + "' (fingerprint " + it->second + ")"));
+        db.string(), "results database of another grid, profile or substitution",
+        "grid '" + g.name + "', profile '" + g.profile + "', substitutions " + boost::json::serialize(subs) +
+            " (fingerprint " + g.fingerprint + ")",
+        "grid '" + m("grid") + "', profile '" + m("profile") + "', substitutions " + m("substitutions") +
+            " (fingerprint " + it->second + ")"));
   }
   if (it == meta.end()) {
     boost::json::array keys;

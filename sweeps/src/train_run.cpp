@@ -117,7 +117,8 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
   const boost::json::object run_key{{"dataset", r.dataset}, {"net", net.name},      {"method", tr::method_name(q)},
                                     {"lambda", q.lambda},   {"epochs", cfg.epochs}, {"batch", cfg.batch},
                                     {"lr", cfg.lr},         {"seed", cfg.seed},     {"init", r.init},
-                                    {"max_train", cfg.max_train}, {"optimizer", cfg.optimizer}};
+                                    {"max_train", cfg.max_train}, {"optimizer", cfg.optimizer},
+                                    {"threshold_lr_scale", cfg.threshold_lr_scale}, {"allow_k0", q.allow_k0}};
   // Resume: a checkpoint of the same run (same key) continues where it stopped; another run's is an error.
   tr::TrainState state;
   const std::string ckpt = r.out.empty() ? "" : r.out + ".ckpt";
@@ -183,6 +184,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
     meta.training["init"] = r.init;
     meta.training["lr"] = cfg.lr;
     meta.training["optimizer"] = cfg.optimizer;
+    meta.training["threshold_lr_scale"] = cfg.threshold_lr_scale;
     meta.training["profile"] = r.profile;
     // Written aside and renamed: a model file that exists is always whole.
     tr::save_model(r.out + ".tmp", model, meta);

@@ -48,3 +48,31 @@ inline int count_lines(const std::string& s) {
 }
 
 }  // namespace flight::test
+
+#include <signal.h>
+#include <unistd.h>
+
+namespace flight::test {
+
+// Starts the real binary in the background (stdout and stderr to scratch/<tag>.out and .err); returns its pid.
+inline pid_t spawn_flight(const std::string& args, const std::filesystem::path& scratch, const std::string& tag) {
+  const std::string cmd = "exec " + std::string(FLIGHT_BINARY) + " " + args + " >" + (scratch / (tag + ".out")).string() +
+                          " 2>" + (scratch / (tag + ".err")).string() + " </dev/null";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits for a spawned process; its exit code, or 128 + signal when a signal ended it.
+inline int wait_exit(pid_t pid) {
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace flight::test

@@ -321,6 +321,56 @@ TEST(FLightNN, RegularizerPushesThresholdsUp) {
   for (float g : wq.threshold_grads()) EXPECT_LT(g, 0.0f);
 }
 
+TEST(GradientCheck, StraightThroughFLightNNWithK0) {
+  QuantConfig q{Method::flightnn, 4, 2, 3, true, true, 8, 0.0};
+  q.allow_k0 = true;
+  straight_through_check(q);
+}
+
+TEST(FLightNN, OuterThresholdAboveTheFilterNormPrunesIt) {
+  QuantConfig q{Method::flightnn, 4, 2, 3, true, true, 8, 0.0};
+  q.allow_k0 = true;
+  WeightQuantizer wq(q, 2, 3);
+  std::vector<float> w = {0.7f, 0.3f, -0.3f, 0.5f, 0.25f, 0.125f}, out;
+  wq.forward(w, out);  // thresholds 0: nothing pruned, LightNN-2 values
+  EXPECT_EQ(wq.filter_k()[0], 2);
+  wq.prune_thresholds() = {10.0f, 0.0f};  // ‖W_0‖ ≈ 0.81 < 10
+  wq.forward(w, out);
+  EXPECT_EQ(wq.filter_k()[0], 0);
+  for (int j = 0; j < 3; ++j) EXPECT_EQ(out[j], 0.0f);
+  EXPECT_EQ(wq.filter_k()[1], 1);  // exact filter: residual 0, kept
+  EXPECT_FLOAT_EQ(out[3], 0.5f);
+  float terms[2] = {1, 1};
+  wq.terms(0.7f, 0, terms);
+  EXPECT_EQ(terms[0], 0.0f);
+  EXPECT_EQ(terms[1], 0.0f);
+}
+
+TEST(FLightNN, RegularizerPushesOuterThresholdsUpAndTheirGradientMatchesTheSigmoid) {
+  QuantConfig q{Method::flightnn, 4, 2, 3, true, true, 8, 1.0};
+  q.allow_k0 = true;
+  WeightQuantizer wq(q, 4, 9);
+  wq.set_reg_weight(0.25);
+  std::vector<float> w(36), out, gw;
+  std::mt19937 rng(6);
+  std::uniform_real_distribution<float> d(-1, 1);
+  for (auto& v : w) v = d(rng);
+  wq.forward(w, out);
+  EXPECT_NEAR(wq.reg_loss(), 1.0 * 0.25 * 8, 1e-12);
+  wq.backward(std::vector<float>(36, 0.0f), gw);
+  // dR/dt0_i = λ · reg · (1 + g1) · (−σ'): negative, and by hand for filter 0.
+  double mean = 0, n0 = 0;
+  for (int f = 0; f < 4; ++f) {
+    double s = 0;
+    for (int j = 0; j < 9; ++j) s += double(w[f * 9 + j]) * w[f * 9 + j];
+    mean += std::sqrt(s) / 4;
+    if (f == 0) n0 = std::sqrt(s);
+  }
+  const double sg = 1 / (1 + std::exp(-n0 / mean));
+  EXPECT_NEAR(wq.prune_threshold_grads()[0], -1.0 * 0.25 * 2 * sg * (1 - sg) / mean, 1e-6);
+  for (float g : wq.prune_threshold_grads()) EXPECT_LT(g, 0.0f);
+}
+
 TEST(Determinism, SameSeedAndThreadsGiveIdenticalGradients) {
   init_kernels();
   auto run = [] {

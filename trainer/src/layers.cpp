@@ -26,6 +26,9 @@ std::vector<ParamRef> WeightLayer::params() {
   if (has_bias_) p.push_back({name() + ".bias", &b_, &gb_, false});
   if (quant_.config().method == Method::flightnn) {
     p.push_back({name() + ".threshold", &quant_.thresholds(), &quant_.threshold_grads(), false});
+    if (quant_.config().allow_k0) {
+      p.push_back({name() + ".threshold0", &quant_.prune_thresholds(), &quant_.prune_threshold_grads(), false});
+    }
   }
   return p;
 }

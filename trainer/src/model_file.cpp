@@ -40,8 +40,10 @@ json::object network_json(const NetworkSpec& n) {
 }
 
 json::object quant_json(const QuantConfig& q) {
-  return {{"method", method_name(q)}, {"fixed_bits", q.fixed_bits}, {"k", q.k},         {"e_bits", q.e_bits},
-          {"zero_code", q.zero_code}, {"auto_base", q.auto_base},   {"a_bits", q.a_bits}, {"lambda", q.lambda}};
+  json::object o{{"method", method_name(q)}, {"fixed_bits", q.fixed_bits}, {"k", q.k},         {"e_bits", q.e_bits},
+                 {"zero_code", q.zero_code}, {"auto_base", q.auto_base},   {"a_bits", q.a_bits}, {"lambda", q.lambda}};
+  if (q.allow_k0) o["allow_k0"] = true;  // optional key: absent means false (files before it existed)
+  return o;
 }
 
 // Reader helpers: every failure names the file and the key.
@@ -175,6 +177,7 @@ void save_model(const std::filesystem::path& file, Model& model, const ModelMeta
       }
       if (method == Method::fixed) o["fixed_scale"] = double(q.fixed_scale_value());
       if (method == Method::flightnn) o["thresholds"] = floats(q.thresholds());
+      if (method == Method::flightnn && q.config().allow_k0) o["prune_thresholds"] = floats(q.prune_thresholds());
     } else if (auto* bn = dynamic_cast<BatchNorm*>(layer)) {
       o["gamma"] = floats(bn->gamma());
       o["beta"] = floats(bn->beta());
@@ -239,6 +242,7 @@ LoadedModel load_model(const std::filesystem::path& file) {
   m.quant.auto_base = r.boolean(q, "quantization.", "auto_base");
   m.quant.a_bits = int(r.integer(q, "quantization.", "a_bits"));
   m.quant.lambda = r.number(q, "quantization.", "lambda");
+  m.quant.allow_k0 = q.contains("allow_k0") && r.boolean(q, "quantization.", "allow_k0");
   if (method == "fp32") m.quant.method = Method::fp32;
   else if (method.rfind("fixed", 0) == 0) m.quant.method = Method::fixed;
   else if (method.rfind("lightnn", 0) == 0) m.quant.method = Method::lightnn;
@@ -264,6 +268,9 @@ LoadedModel load_model(const std::filesystem::path& file) {
       r.floats_into(o, p, "bias", wl->bias());
       auto& qz = wl->quantizer();
       if (m.quant.method == Method::flightnn) r.floats_into(o, p, "thresholds", qz.thresholds());
+      if (m.quant.method == Method::flightnn && m.quant.allow_k0) {
+        r.floats_into(o, p, "prune_thresholds", qz.prune_thresholds());
+      }
       // Re-derive the quantized weights and check them against the file.
       std::vector<float> stored(wl->weights().size()), fresh;
       r.floats_into(o, p, "quantized", stored);

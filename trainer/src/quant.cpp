@@ -106,6 +106,12 @@ WeightQuantizer::WeightQuantizer(QuantConfig cfg, int filters, int fan_in)
     threshold_grads_.assign(filters, 0.0f);
     second_term_.assign(std::size_t(filters) * fan_in, 0.0f);
     gate_slope_.assign(filters, 0.0f);
+    if (cfg.allow_k0) {
+      prune_thresholds_.assign(filters, 0.0f);
+      prune_threshold_grads_.assign(filters, 0.0f);
+      kept_.assign(std::size_t(filters) * fan_in, 0.0f);
+      prune_slope_.assign(filters, 0.0f);
+    }
   }
 }
 
@@ -161,6 +167,27 @@ void WeightQuantizer::forward(const std::vector<float>& w, std::vector<float>& q
         if (two)
           for (int j = 0; j < fan_in_; ++j) q[std::size_t(f) * fan_in_ + j] += second_term_[std::size_t(f) * fan_in_ + j];
       }
+      if (cfg_.allow_k0) {
+        // Outer indicator: Q_i = 1[‖W_i‖ > t0_i] · (R(W_i) + g_i · R(res_i)); a pruned filter has k = 0.
+        std::vector<double> wn(filters_);
+        double mean_wn = 0;
+        for (int f = 0; f < filters_; ++f) {
+          double s = 0;
+          for (int j = 0; j < fan_in_; ++j) s += double(w[std::size_t(f) * fan_in_ + j]) * w[std::size_t(f) * fan_in_ + j];
+          wn[f] = std::sqrt(s);
+          mean_wn += wn[f] / filters_;
+        }
+        const double tau0 = std::max(1e-8, mean_wn);
+        std::copy(q.begin(), q.end(), kept_.begin());
+        inner_k_ = filter_k_;
+        for (int f = 0; f < filters_; ++f) {
+          const double s = 1.0 / (1.0 + std::exp(-(wn[f] - prune_thresholds_[f]) / tau0));
+          prune_slope_[f] = static_cast<float>(s * (1 - s) / tau0);
+          if (wn[f] > prune_thresholds_[f]) continue;
+          filter_k_[f] = 0;
+          std::fill(q.begin() + std::ptrdiff_t(f) * fan_in_, q.begin() + std::ptrdiff_t(f + 1) * fan_in_, 0.0f);
+        }
+      }
       return;
     }
   }
@@ -176,7 +203,18 @@ void WeightQuantizer::backward(const std::vector<float>& grad_q, std::vector<flo
     double dot = 0;
     for (int j = 0; j < fan_in_; ++j) dot += double(grad_q[std::size_t(f) * fan_in_ + j]) * second_term_[std::size_t(f) * fan_in_ + j];
     const double dgate_dt = -gate_slope_[f];
-    threshold_grads_[f] += static_cast<float>(dot * dgate_dt + cfg_.lambda * reg_weight_ * dgate_dt);
+    if (!cfg_.allow_k0) {
+      threshold_grads_[f] += static_cast<float>(dot * dgate_dt + cfg_.lambda * reg_weight_ * dgate_dt);
+      continue;
+    }
+    // k_i = g0 · (1 + g1): the inner threshold matters only while the filter is kept.
+    const bool on = filter_k_[f] > 0;
+    const double g1 = inner_k_[f] == 2 ? 1.0 : 0.0;
+    if (on) threshold_grads_[f] += static_cast<float>(dot * dgate_dt + cfg_.lambda * reg_weight_ * dgate_dt);
+    double dot0 = 0;
+    for (int j = 0; j < fan_in_; ++j) dot0 += double(grad_q[std::size_t(f) * fan_in_ + j]) * kept_[std::size_t(f) * fan_in_ + j];
+    const double dgate0_dt0 = -prune_slope_[f];
+    prune_threshold_grads_[f] += static_cast<float>(dot0 * dgate0_dt0 + cfg_.lambda * reg_weight_ * (1 + g1) * dgate0_dt0);
   }
 }
 
@@ -185,6 +223,7 @@ void WeightQuantizer::terms(float w, int k, float out[2]) const {
   if (cfg_.method == Method::lightnn) {
     lightnn_quantize(w, k, window_, out);
   } else if (cfg_.method == Method::flightnn) {
+    if (k == 0) return;  // a pruned filter
     out[0] = pow2_round(w, window_);
     if (k == 2) out[1] = pow2_round(w - out[0], window_);
   }

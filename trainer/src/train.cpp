@@ -57,7 +57,7 @@ struct Optimizer {
   std::vector<std::vector<float>>& m;
   std::vector<std::vector<float>>& v;
   long& step;
-  void apply(std::vector<ParamRef>& params, double lr) {
+  void apply(std::vector<ParamRef>& params, double base_lr) {
     if (m.empty()) {
       for (auto& p : params) {
         m.emplace_back(p.value->size(), 0.0f);
@@ -69,6 +69,10 @@ struct Optimizer {
       auto& w = *params[i].value;
       auto& g = *params[i].grad;
       const double wd = params[i].decay ? cfg.weight_decay : 0.0;
+      // FLightNN thresholds may learn faster than the weights (short fine-tuning runs; see TrainConfig).
+      const auto& name = params[i].name;
+      const bool threshold = name.find(".threshold") != std::string::npos;  // .threshold and .threshold0
+      const double lr = threshold ? base_lr * cfg.threshold_lr_scale : base_lr;
       if (cfg.optimizer == "adam") {
         const double b1 = 0.9, b2 = 0.999, c1 = 1 - std::pow(b1, step), c2 = 1 - std::pow(b2, step);
         for (std::size_t j = 0; j < w.size(); ++j) {

@@ -16,6 +16,7 @@ struct TrainSettings {
   double lr = 0.05;
   int batch = 64;
   std::string optimizer = "sgd";
+  double threshold_lr_scale = 1.0;  // FLightNN thresholds' learning-rate multiplier
 };
 
 struct ExperimentSpec {
@@ -30,7 +31,7 @@ struct ExperimentSpec {
   TrainSettings train;
   std::string device, energy_table;
   double lut_cap = 0.8;
-  std::int64_t sim_max_test = 0;
+  std::int64_t sim_max_test = 0;  // test images of the bit-accurate inference (0: all)
   double cost = 0;  // relative cost estimate (training MACs), for balancing shards
   boost::json::object config;  // canonical configuration (grid, profile and every field above but key and cost)
 };

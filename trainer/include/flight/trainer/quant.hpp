@@ -51,6 +51,7 @@ struct QuantConfig {
   bool auto_base = true;  // false: exp_base = 0
   int a_bits = 8;         // activations of every quantized method
   double lambda = 0;      // flightnn: weight of the shift-count regularizer
+  bool allow_k0 = false;  // flightnn: an outer indicator 1[‖W_i‖ > t0_i] may prune a whole filter (k = 0)
 };
 
 std::string method_name(const QuantConfig& q);  // "fp32", "fixed4", "lightnn2", "flightnn"
@@ -68,12 +69,15 @@ class WeightQuantizer {
   // FLightNN: per-filter thresholds t_i (start at 0: every filter k = 2) and their gradients.
   std::vector<float>& thresholds() { return thresholds_; }
   std::vector<float>& threshold_grads() { return threshold_grads_; }
+  // FLightNN with allow_k0: the outer thresholds t0_i on ‖W_i‖ (start at 0: no filter pruned) and their gradients.
+  std::vector<float>& prune_thresholds() { return prune_thresholds_; }
+  std::vector<float>& prune_threshold_grads() { return prune_threshold_grads_; }
   // Regularizer weight of one filter's term count: (MACs of one filter) / (MACs of the network).
   void set_reg_weight(double w) { reg_weight_ = w; }
   // λ · Σ_i reg_weight · k_i of the last forward.
   double reg_loss() const;
 
-  // Terms per filter after the last forward (fp32: 0, fixed: 0, lightnn: k, flightnn: 1 or 2).
+  // Terms per filter after the last forward (fp32: 0, fixed: 0, lightnn: k, flightnn: 1 or 2, or 0 when pruned).
   const std::vector<int>& filter_k() const { return filter_k_; }
   // The power-of-two terms of weight w in a filter with k terms, under the window of the last forward
   // (lightnn: the greedy residual; flightnn: R(w) and, for k = 2, R(w − R(w))).  Unused terms are 0.
@@ -90,6 +94,10 @@ class WeightQuantizer {
   std::vector<float> thresholds_, threshold_grads_;
   std::vector<float> second_term_;  // flightnn: R(W − R(W)) of the last forward
   std::vector<float> gate_slope_;   // flightnn: σ'((‖res‖ − t)/τ)/τ per filter
+  std::vector<float> prune_thresholds_, prune_threshold_grads_;
+  std::vector<float> kept_;          // allow_k0: R(W) + g·R(res), the filter's value when it is not pruned
+  std::vector<float> prune_slope_;   // allow_k0: σ'((‖W‖ − t0)/τ0)/τ0 per filter
+  std::vector<int> inner_k_;         // allow_k0: 1 or 2, the inner indicator's choice before pruning
   std::vector<int> filter_k_;
   double reg_weight_ = 0;
 };

@@ -24,6 +24,9 @@ struct TrainConfig {
   std::size_t max_train = 0;       // 0: all
   std::size_t max_test = 0;
   unsigned seed = 1;
+  // FLightNN: learning-rate multiplier of the per-filter thresholds.  1 is the paper's joint training; short
+  // fine-tuning runs (the sweep's quick profile) raise it so that the thresholds move within a few hundred steps.
+  double threshold_lr_scale = 1.0;
 };
 
 struct EpochStats {

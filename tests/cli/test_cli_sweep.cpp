@@ -1,0 +1,265 @@
+// End-to-end tests of the sweep through the real binary on tiny data: run, skip, substitute, resume after kill -9
+// and SIGINT, two processes on one file, shards merged = unsharded, report, export and the figure script.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "cli/cli_runner.hpp"
+#include "flight/db/repository.hpp"
+#include "trainer/fixture_writers.hpp"
+
+namespace flight::test {
+namespace {
+namespace fs = std::filesystem;
+
+// lenet-s on MNIST (FP32 + LightNN-1, LightNN-2, FLightNN), on Fashion-MNIST (FP32 + Fixed-4) and on SVHN (absent).
+std::string grid_text(int epochs) {
+  const auto e = std::to_string(epochs);
+  return "name = \"e2e\"\n"
+         "[hardware]\ndevice = \"zynq-7020\"\n"
+         "[profiles.smoke]\nsim_max_test = 10\n"
+         "parent = { epochs = " + e + ", max_train = 64, max_test = 20, lr = 0.05, batch = 16 }\n"
+         "child = { epochs = " + e + ", lr = 0.01 }\n"
+         "[[configuration]]\ndataset = \"mnist\"\nnets = [\"lenet-s\"]\n"
+         "methods = [\"lightnn1\", \"lightnn2\", \"flightnn\"]\nlambdas = [0.5]\n"
+         "[[configuration]]\ndataset = \"fashion-mnist\"\nnets = [\"lenet-s\"]\nmethods = [\"fixed4\"]\n"
+         "[[configuration]]\ndataset = \"svhn\"\nnets = [\"lenet-s\"]\nmethods = [\"lightnn1\"]\n";
+}
+
+class CliSweep : public ::testing::Test {
+ protected:
+  TempDir tmp;
+  fs::path root() const { return tmp.path() / "data"; }
+  fs::path grid() const { return tmp.path() / "grid.toml"; }
+  void SetUp() override {
+    write_tiny_data_root(root(), 64, 20);
+    fs::remove_all(root() / "svhn");  // as on our machines
+    write_grid(1);
+  }
+  void write_grid(int epochs) { std::ofstream(grid()) << grid_text(epochs); }
+  std::string db(const std::string& name) const { return (tmp.path() / name).string(); }
+  std::string run_args(const std::string& dbfile, const std::string& extra = "") const {
+    return "sweep run " + grid().string() + " --profile smoke --db " + dbfile + " --threads 1 --data-dir " +
+           root().string() + " " + extra;
+  }
+  CliResult run(const std::string& args) { return run_flight(args, tmp.path()); }
+  std::map<std::string, int> counts(const std::string& dbfile) {
+    const auto r = run("sweep status --json --db " + dbfile);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::map<std::string, int> c;
+    boost::system::error_code ec;
+    const auto j = boost::json::parse(r.out, ec);
+    if (ec || !j.is_object() || !j.as_object().contains("counts")) {
+      ADD_FAILURE() << "sweep status --json printed: " << r.out;
+      return c;
+    }
+    for (const auto& [k, v] : j.as_object().at("counts").as_object()) c[std::string(k)] = v.to_number<int>();
+    return c;
+  }
+  // key → (finished_at, result) of the done rows.
+  static std::map<std::string, std::pair<double, std::string>> done_rows(const std::string& dbfile) {
+    db::Repository repo(dbfile);
+    std::map<std::string, std::pair<double, std::string>> m;
+    for (const auto& r : repo.rows())
+      if (r.status == "done") m[r.key] = {r.finished_at, r.result};
+    return m;
+  }
+  static int started_lines(const std::string& err) {
+    int n = 0;
+    for (std::size_t p = 0; (p = err.find("\nstarted ", p)) != std::string::npos; ++p) ++n;
+    return n + (err.rfind("started ", 0) == 0);
+  }
+};
+
+TEST_F(CliSweep, RunsTheGridSkipsAbsentDataAndNeverRerunsFinishedWork) {
+  const auto r = run(run_args(db("r.sqlite"), "--jobs 2"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto c = counts(db("r.sqlite"));
+  EXPECT_EQ(c["done"], 6);
+  EXPECT_EQ(c["skipped"], 2);  // svhn's FP32 run (no data) and its child (parent skipped)
+  EXPECT_NE(r.err.find("skipped svhn/lenet-s/fp32/s1: svhn: no data"), std::string::npos) << r.err;
+  EXPECT_EQ(started_lines(r.err), 6);
+  const auto before = done_rows(db("r.sqlite"));
+  const auto again = run(run_args(db("r.sqlite")));
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(started_lines(again.err), 0) << again.err;
+  EXPECT_EQ(done_rows(db("r.sqlite")), before);
+  // Every finished experiment holds a training result and a hardware result; quantized ones agree bit for bit.
+  for (const auto& [key, row] : before) {
+    const auto res = boost::json::parse(row.second).as_object();
+    EXPECT_TRUE(res.at("hardware").as_object().at("fpga").as_object().at("found").as_bool()) << key;
+    const auto& inf = res.at("hardware").as_object().at("inference").as_object();
+    if (inf.contains("agreement")) {
+      EXPECT_DOUBLE_EQ(inf.at("agreement").as_double(), 1.0) << key;
+    }
+  }
+  // Report, CSV, export.
+  const auto md = run("report --db " + db("r.sqlite"));
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("## mnist / lenet-s"), std::string::npos);
+  EXPECT_NE(md.out.find("| FLightNN λ=0.5 |"), std::string::npos);
+  EXPECT_NE(md.out.find("## The paper's headline claims"), std::string::npos);
+  EXPECT_NE(md.out.find("| svhn/lenet-s/fp32/s1 | skipped |"), std::string::npos);
+  const auto csv = run("report --format csv --db " + db("r.sqlite"));
+  ASSERT_EQ(csv.exit_code, 0);
+  EXPECT_EQ(count_lines(csv.out), 7);
+  const auto ex = run("db export --csv --view paper_table --db " + db("r.sqlite"));
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  EXPECT_EQ(count_lines(ex.out), 7);
+  EXPECT_EQ(ex.out.rfind("dataset,data,net,method,lambda", 0), 0u) << ex.out;
+  const auto curves = run("db export --csv --view training_curves --db " + db("r.sqlite"));
+  EXPECT_EQ(count_lines(curves.out), 7);  // one epoch each
+  EXPECT_EQ(run("db export --view nope --db " + db("r.sqlite")).exit_code, 2);
+  // The figure script (Debian's matplotlib under /usr/bin/python3).
+  if (std::system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 has no matplotlib (apt-get install python3-matplotlib)";
+  }
+  const auto figs = tmp.path() / "figs";
+  const std::string cmd = "/usr/bin/python3 " + std::string(FLIGHT_SOURCE_DIR) + "/plots/make_figures.py " +
+                          db("r.sqlite") + " --out " + figs.string() + " >/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  for (const char* f : {"accuracy_vs_throughput", "k_mix_per_layer", "resources", "energy_per_image", "training_curves"}) {
+    for (const char* ext : {".png", ".pdf"}) {
+      const auto p = figs / (std::string(f) + ext);
+      EXPECT_TRUE(fs::exists(p) && fs::file_size(p) > 1000) << p;
+    }
+  }
+  const std::string bad = "/usr/bin/python3 " + std::string(FLIGHT_SOURCE_DIR) + "/plots/make_figures.py " +
+                          grid().string() + " --out " + figs.string() + " 2>/dev/null";
+  EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 2);
+}
+
+TEST_F(CliSweep, SubstitutionRunsSvhnOnFashionMnistAndTheReportSaysSo) {
+  const auto r = run(run_args(db("s.sqlite"), "--substitute svhn=fashion-mnist"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(counts(db("s.sqlite"))["done"], 8);
+  EXPECT_NE(r.err.find("svhn configurations run on fashion-mnist"), std::string::npos) << r.err;
+  const auto md = run("report --db " + db("s.sqlite"));
+  EXPECT_NE(md.out.find("## svhn→fashion-mnist / lenet-s"), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("Substituted data sets"), std::string::npos);
+  // The same file with another substitution is another grid: refused.
+  const auto other = run(run_args(db("s.sqlite")));
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("another grid, profile or substitution"), std::string::npos) << other.err;
+  EXPECT_EQ(count_lines(other.err), 1) << other.err;
+}
+
+// kill -9 in the middle of a sweep, then the same command again: nothing finished is lost or repeated.
+TEST_F(CliSweep, KillNineThenResume) {
+  write_grid(40);  // long enough to be killed in the middle
+  const auto file = db("k.sqlite");
+  const pid_t pid = spawn_flight(run_args(file), tmp.path(), "first");
+  ASSERT_GT(pid, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  std::size_t done_before_kill = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!fs::exists(file)) continue;
+    try {
+      done_before_kill = done_rows(file).size();
+    } catch (const std::exception&) {
+      continue;  // the schema is being created
+    }
+    if (done_before_kill >= 2) break;
+  }
+  ASSERT_GE(done_before_kill, 2u) << slurp(tmp.path() / "first.err");
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  EXPECT_EQ(wait_exit(pid), 128 + SIGKILL);
+  const auto before = done_rows(file);
+  ASSERT_LT(before.size(), 6u) << "the sweep finished before the kill; make the test grid longer";
+  const auto r = run(run_args(file));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto after = done_rows(file);
+  EXPECT_EQ(after.size(), 6u);
+  for (const auto& [key, row] : before) EXPECT_EQ(after.at(key), row) << "finished experiment " << key << " was rerun";
+  EXPECT_EQ(started_lines(r.err), int(6 - before.size())) << r.err;
+  EXPECT_EQ(counts(file)["running"], 0);
+}
+
+// SIGINT: running work stops at the next batch and goes back to pending; exit 130; a rerun finishes the grid.
+TEST_F(CliSweep, SigintStopsCleanlyAndARerunFinishes) {
+  write_grid(40);
+  const auto file = db("i.sqlite");
+  const pid_t pid = spawn_flight(run_args(file), tmp.path(), "first");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (slurp(tmp.path() / "first.err").find("\ndone ") != std::string::npos) break;
+  }
+  ASSERT_EQ(kill(pid, SIGINT), 0);
+  EXPECT_EQ(wait_exit(pid), 130) << slurp(tmp.path() / "first.err");
+  auto c = counts(file);
+  EXPECT_EQ(c["running"], 0);
+  EXPECT_GE(c["done"], 1);
+  EXPECT_LT(c["done"], 6);
+  const auto r = run(run_args(file));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(counts(file)["done"], 6);
+}
+
+// Two processes on one file: every experiment runs exactly once.
+TEST_F(CliSweep, TwoProcessesShareOneFile) {
+  write_grid(5);
+  const auto file = db("two.sqlite");
+  // The first creates the file; the second joins it.
+  const pid_t a = spawn_flight(run_args(file), tmp.path(), "a");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const pid_t b = spawn_flight(run_args(file), tmp.path(), "b");
+  EXPECT_EQ(wait_exit(a), 0) << slurp(tmp.path() / "a.err");
+  EXPECT_EQ(wait_exit(b), 0) << slurp(tmp.path() / "b.err");
+  const auto ea = slurp(tmp.path() / "a.err"), eb = slurp(tmp.path() / "b.err");
+  EXPECT_EQ(started_lines(ea) + started_lines(eb), 6) << ea << "\n----\n" << eb;
+  EXPECT_EQ(counts(file)["done"], 6);
+}
+
+// Shards merged equal the unsharded run (the same report); a partial or foreign merge is refused.
+TEST_F(CliSweep, MergedShardsEqualTheUnshardedRun) {
+  ASSERT_EQ(run(run_args(db("all.sqlite"))).exit_code, 0);
+  ASSERT_EQ(run(run_args(db("s0.sqlite"), "--shard 0/2")).exit_code, 0);
+  ASSERT_EQ(run(run_args(db("s1.sqlite"), "--shard 1/2")).exit_code, 0);
+  const auto m = run("db merge " + db("s0.sqlite") + " " + db("s1.sqlite") + " -o " + db("merged.sqlite"));
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  const auto a = run("report --format csv --db " + db("all.sqlite"));
+  const auto b = run("report --format csv --db " + db("merged.sqlite"));
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_EQ(counts(db("all.sqlite")), counts(db("merged.sqlite")));
+  // One shard alone is partial: exit 1 and the missing experiments named.
+  const auto p = run("db merge " + db("s0.sqlite") + " -o " + db("partial.sqlite"));
+  EXPECT_EQ(p.exit_code, 1);
+  EXPECT_NE(p.err.find("not finished in any input"), std::string::npos) << p.err;
+  // A shard of another grid: exit 2, one line, nothing written.
+  write_grid(2);
+  ASSERT_EQ(run(run_args(db("other.sqlite"), "--shard 0/2")).exit_code, 0);
+  const auto f = run("db merge " + db("s0.sqlite") + " " + db("other.sqlite") + " -o " + db("bad.sqlite"));
+  EXPECT_EQ(f.exit_code, 2);
+  EXPECT_EQ(count_lines(f.err), 1) << f.err;
+  EXPECT_FALSE(fs::exists(db("bad.sqlite")));
+  // The output must be new.
+  EXPECT_EQ(run("db merge " + db("s0.sqlite") + " -o " + db("all.sqlite")).exit_code, 2);
+}
+
+TEST_F(CliSweep, BadInputIsOneLineAndExitTwo) {
+  std::ofstream(tmp.path() / "bad.toml") << "name = \"x\"\n[profiles.smoke]\nparent = { epochs = 1 }\nchild = {}\n"
+                                            "[[configuration]]\ndataset = \"mnist\"\nnets = [\"lenet-s\"]\n"
+                                            "methods = [\"lightnn3\"]\n";
+  auto r = run("sweep run " + (tmp.path() / "bad.toml").string() + " --profile smoke --db " + db("b.sqlite"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("configuration[0].methods"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(db("b.sqlite")));
+  r = run("sweep run " + grid().string() + " --profile smoke --shard 2/2 --db " + db("b.sqlite"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--shard"), std::string::npos);
+  r = run("sweep status --db " + db("missing.sqlite"));
+  EXPECT_EQ(r.exit_code, 2);
+  r = run("report --db " + db("missing.sqlite"));
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace flight::test

@@ -1,0 +1,207 @@
+// Grid files (expansion, DAG, keys, substitution, shards, bad input) and the report against a golden file.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "flight/core/error.hpp"
+#include "flight/db/repository.hpp"
+#include "flight/sweeps/grid.hpp"
+#include "flight/sweeps/report.hpp"
+#include "trainer/fixture_writers.hpp"
+
+namespace flight::sweeps {
+namespace {
+namespace fs = std::filesystem;
+
+const std::string kGrids = std::string(FLIGHT_SOURCE_DIR) + "/sweeps/grids/";
+
+TEST(Grid, Paper46ExpandsToFortySixDesignsAndEightReferences) {
+  const auto g = load_grid(kGrids + "paper46.toml", "quick");
+  ASSERT_EQ(g.experiments.size(), 54u);
+  std::set<std::string> keys;
+  std::map<std::string, const ExperimentSpec*> by_key;
+  int refs = 0;
+  std::map<std::string, int> per_method;
+  for (const auto& e : g.experiments) {
+    keys.insert(e.key);
+    by_key[e.key] = &e;
+    EXPECT_EQ(e.key.size(), 16u);
+    if (e.parent.empty()) {
+      ++refs;
+      EXPECT_EQ(e.method, "fp32") << e.name;
+    } else {
+      // The parent comes first and is the FP32 run of the same data set and network.
+      ASSERT_TRUE(by_key.count(e.parent)) << e.name;
+      const auto* p = by_key[e.parent];
+      EXPECT_EQ(p->method, "fp32");
+      EXPECT_EQ(p->dataset, e.dataset);
+      EXPECT_EQ(p->net, e.net);
+    }
+    ++per_method[e.method];
+  }
+  EXPECT_EQ(keys.size(), 54u);
+  EXPECT_EQ(refs, 8);
+  EXPECT_EQ(54 - refs, 46);
+  EXPECT_EQ(per_method["fixed4"], 8);
+  EXPECT_EQ(per_method["lightnn1"], 8);
+  EXPECT_EQ(per_method["lightnn2"], 8);
+  EXPECT_EQ(per_method["flightnn"], 2 * 2 + 6 * 3);
+  // Expansion is deterministic: the same file gives the same keys.
+  EXPECT_EQ(load_grid(kGrids + "paper46.toml", "quick").fingerprint, g.fingerprint);
+  // Another profile is another grid.
+  EXPECT_NE(load_grid(kGrids + "paper46.toml", "smoke").fingerprint, g.fingerprint);
+}
+
+TEST(Grid, SubstitutionChangesTheDataTrainedOnAndTheKeys) {
+  const auto plain = load_grid(kGrids + "paper46.toml", "quick");
+  const auto sub = load_grid(kGrids + "paper46.toml", "quick", parse_substitutions({"svhn=fashion-mnist"}));
+  ASSERT_EQ(sub.experiments.size(), plain.experiments.size());
+  int substituted = 0;
+  for (std::size_t i = 0; i < sub.experiments.size(); ++i) {
+    const auto& a = plain.experiments[i];
+    const auto& b = sub.experiments[i];
+    EXPECT_EQ(a.dataset, b.dataset);
+    if (a.dataset == "svhn") {
+      ++substituted;
+      EXPECT_EQ(b.data, "fashion-mnist");
+      EXPECT_NE(a.key, b.key);
+    } else {
+      EXPECT_EQ(a.key, b.key);
+    }
+  }
+  EXPECT_EQ(substituted, 14);
+  EXPECT_THROW(parse_substitutions({"svhn"}), InputError);
+  EXPECT_THROW(parse_substitutions({"svhn=imagenet"}), InputError);
+}
+
+TEST(Grid, ShardsKeepTreesTogetherAndCoverEveryExperimentOnce) {
+  const auto g = load_grid(kGrids + "paper46.toml", "quick");
+  for (int n : {1, 2, 3, 8, 11}) {
+    std::multiset<std::string> seen;
+    for (int i = 0; i < n; ++i) {
+      const auto s = shard_of(g, i, n);
+      std::set<std::string> here;
+      for (const auto& e : s) here.insert(e.key);
+      for (const auto& e : s) {
+        seen.insert(e.key);
+        if (!e.parent.empty()) {
+          EXPECT_TRUE(here.count(e.parent)) << e.name << " without its parent in shard " << i;
+        }
+      }
+    }
+    EXPECT_EQ(seen.size(), g.experiments.size()) << n;
+    EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), g.experiments.size()) << n;
+  }
+  EXPECT_EQ(parse_shard("1/4"), std::make_pair(1, 4));
+  for (const char* bad : {"4/4", "-1/2", "1", "a/b", "1/0", "1/2x"}) EXPECT_THROW(parse_shard(bad), InputError) << bad;
+}
+
+std::string grid_error(const std::string& text, const std::string& profile = "smoke") {
+  try {
+    parse_grid(text, "g.toml", profile);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+const char* kGood = R"(name = "t"
+[profiles.smoke]
+parent = { epochs = 1 }
+child = { epochs = 1 }
+[[configuration]]
+dataset = "mnist"
+nets = ["lenet-s"]
+methods = ["lightnn1"]
+)";
+
+TEST(Grid, BadFilesNameTheKey) {
+  EXPECT_EQ(parse_grid(kGood, "g.toml", "smoke").experiments.size(), 2u);
+  auto with = [](const std::string& from, const std::string& to) {
+    std::string s = kGood;
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  EXPECT_NE(grid_error(with("epochs = 1 }\nchild", "epochs = 0 }\nchild")).find("profiles.smoke.parent.epochs"),
+            std::string::npos);
+  EXPECT_NE(grid_error(with("\"mnist\"", "\"imagenet\"")).find("configuration[0].dataset"), std::string::npos);
+  EXPECT_NE(grid_error(with("\"lightnn1\"", "\"lightnn3\"")).find("configuration[0].methods"), std::string::npos);
+  EXPECT_NE(grid_error(with("\"lightnn1\"", "\"flightnn\"")).find("lambdas"), std::string::npos);
+  EXPECT_NE(grid_error(with("\"lenet-s\"", "\"resnet\"")).find("configuration[0].nets"), std::string::npos);
+  EXPECT_NE(grid_error(with("name = \"t\"", "name = \"t\"\ncolour = 1")).find("colour"), std::string::npos);
+  EXPECT_NE(grid_error(kGood, "paper").find("profile 'paper'"), std::string::npos);
+  EXPECT_NE(grid_error("name = \"t\"\n[[configuration]\n").find("g.toml:"), std::string::npos);
+}
+
+// A results database with fixed results (as a sweep would write them) → the report, compared with a golden file.
+void add_done(db::Repository& repo, const std::string& key, const std::string& parent, const std::string& method,
+              double lambda, double acc, double k2, double ips, double lut, double energy_j, double ops_per_j,
+              const std::string& data = "mnist") {
+  boost::json::object config{{"grid", "golden"}, {"profile", "smoke"}, {"dataset", "mnist"}, {"data", data},
+                             {"net", "lenet-s"}, {"method", method},   {"lambda", lambda},   {"seed", 1},
+                             {"parent", parent}};
+  boost::json::object train{{"test_accuracy", acc},
+                            {"train_accuracy", acc},
+                            {"fraction_k2", k2},
+                            {"mean_shifts_per_weight", 1 + k2},
+                            {"k_histogram_per_layer", boost::json::array{}},
+                            {"epochs_curve", boost::json::array{}}};
+  boost::json::object hw{
+      {"device", {{"name", "zynq-7020"}}},
+      {"fpga",
+       {{"found", true},
+        {"best", {{"images_per_s", ips}, {"percent", {{"lut", lut}, {"ff", lut / 4}, {"dsp", 0.0}, {"bram36", 30.0}}}}}}},
+      {"inference", {{"agreement", 1.0}, {"hardware_accuracy", acc}}}};
+  if (std::isnan(energy_j)) {
+    hw["asic"] = {{"error", "the table has no fp32 operations"}};
+  } else {
+    hw["asic"] = {{"energy_table", "40nm-aladdin"}, {"compute_energy_j", energy_j}, {"total_energy_j", 10 * energy_j},
+                  {"compute_ops_per_j", ops_per_j}};
+  }
+  db::Row r;
+  r.key = key, r.name = "mnist/lenet-s/" + key, r.parent = parent, r.status = "done";
+  r.config = boost::json::serialize(config);
+  r.result = boost::json::serialize(boost::json::object{{"train", train}, {"hardware", hw}});
+  r.claimed_at = 1000, r.finished_at = 1030;
+  repo.import_rows({r});
+}
+
+TEST(Report, MatchesTheGoldenFile) {
+  test::TempDir tmp;
+  db::Repository repo(tmp.path() / "r.sqlite");
+  repo.set_meta("grid", "golden");
+  repo.set_meta("profile", "smoke");
+  add_done(repo, "fp32", "", "fp32", 0, 0.9900, 0, 20000, 80, NAN, NAN);
+  add_done(repo, "fixed4", "fp32", "fixed4", 0, 0.9850, 0, 50000, 78, 2e-7, 4e12);
+  add_done(repo, "lightnn2", "fp32", "lightnn2", 0, 0.9880, 1, 40000, 79, 1.5e-7, 5e12);
+  add_done(repo, "lightnn1", "fp32", "lightnn1", 0, 0.9800, 0, 90000, 77, 0.8e-7, 9e12);
+  add_done(repo, "fl1", "fp32", "flightnn", 0.1, 0.9875, 0.4, 82000, 79, 1.0e-7, 7e12);  // 2.05× at −0.05 pt
+  add_done(repo, "fl2", "fp32", "flightnn", 0.5, 0.9810, 0.1, 88000, 78, 0.9e-7, 8e12);
+  db::Row pending;
+  pending.key = "c100", pending.name = "cifar100/vgg-s/fp32/s1", pending.status = "skipped";
+  pending.config = "{}", pending.error = "cifar100: no data";
+  repo.import_rows({pending});
+  const auto md = report_markdown(repo);
+  const auto golden = fs::path(FLIGHT_SOURCE_DIR) / "tests/golden/report_golden.md";
+  if (std::getenv("FLIGHT_UPDATE_GOLDEN")) std::ofstream(golden) << md;
+  std::ifstream in(golden);
+  ASSERT_TRUE(in) << golden << " is missing (FLIGHT_UPDATE_GOLDEN=1 writes it)";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(md, ss.str()) << "rerun with FLIGHT_UPDATE_GOLDEN=1 after checking the difference";
+  // The claims are computed, not copied: this fixture makes the first and third hold.
+  EXPECT_NE(md.find("| FLightNN is 2× faster than LightNN-2 with ≤ 0.1 point accuracy loss | 2× at 0.1 % loss | best "
+                    "2.05×"),
+            std::string::npos);
+  const auto csv = report_csv(repo);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 7);  // header + 6 finished experiments
+}
+
+}  // namespace
+}  // namespace flight::sweeps
