@@ -243,6 +243,28 @@ TEST_F(CliSweep, MergedShardsEqualTheUnshardedRun) {
   EXPECT_EQ(run("db merge " + db("s0.sqlite") + " -o " + db("all.sqlite")).exit_code, 2);
 }
 
+// `flight sweep slurm` without --submit: the job-array and merge scripts, and its bad input.
+TEST_F(CliSweep, SlurmWritesTheArrayAndMergeScripts) {
+  const auto out = tmp.path() / "slurm";
+  const auto r = run("sweep slurm " + grid().string() + " --profile smoke --shards 2 --out " + out.string() +
+                     " --cpus-per-task 3 --time 01:30:00 --partition short --data-dir " + root().string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto sweep = slurp(out / "sweep.sbatch"), merge = slurp(out / "merge.sbatch");
+  EXPECT_NE(sweep.find("#SBATCH --array=0-1\n"), std::string::npos) << sweep;
+  EXPECT_NE(sweep.find("#SBATCH --cpus-per-task=3\n"), std::string::npos);
+  EXPECT_NE(sweep.find("#SBATCH --partition=short\n"), std::string::npos);
+  EXPECT_NE(sweep.find("#SBATCH --time=01:30:00\n"), std::string::npos);
+  EXPECT_NE(sweep.find("--shard \"$K/2\" --jobs 1 --threads 3"), std::string::npos) << sweep;
+  EXPECT_NE(merge.find("db merge shard-0.sqlite shard-1.sqlite -o merged.sqlite"), std::string::npos) << merge;
+  EXPECT_NE(merge.find("report --db merged.sqlite --out report.md"), std::string::npos);
+  EXPECT_NE(r.out.find("--dependency=afterok:$J"), std::string::npos) << r.out;
+  // The grid has 3 FP32 trees: 4 shards would leave one empty.
+  EXPECT_EQ(run("sweep slurm " + grid().string() + " --profile smoke --shards 4 --out " + out.string()).exit_code, 2);
+  const auto t = run("sweep slurm " + grid().string() + " --profile smoke --shards 2 --time 90min --out " + out.string());
+  EXPECT_EQ(t.exit_code, 2);
+  EXPECT_NE(t.err.find("--time"), std::string::npos) << t.err;
+}
+
 TEST_F(CliSweep, BadInputIsOneLineAndExitTwo) {
   std::ofstream(tmp.path() / "bad.toml") << "name = \"x\"\n[profiles.smoke]\nparent = { epochs = 1 }\nchild = {}\n"
                                             "[[configuration]]\ndataset = \"mnist\"\nnets = [\"lenet-s\"]\n"

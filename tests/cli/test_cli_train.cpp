@@ -165,3 +165,33 @@ TEST_F(CliTrain, LightNNPaperSettingRoundTripsThroughTheIntegerModel) {
 }
 }  // namespace
 }  // namespace flight::test
+
+namespace flight::test {
+namespace {
+
+// The k = 0 outer indicator: prune thresholds are saved and validated on load; integer inference still agrees.
+TEST(CliTrainK0, AllowK0ModelRoundTripsAndAgreesBitForBit) {
+  TempDir tmp;
+  const auto root = tmp.path() / "data";
+  write_tiny_data_root(root, 64, 20);
+  const auto model = tmp.path() / "k0.json";
+  auto r = run_flight("train --dataset mnist --net lenet-s --method flightnn --allow-k0 --lambda 5 "
+                      "--threshold-lr-scale 1000 --epochs 2 --batch 16 --threads 1 --json --data-dir " +
+                          root.string() + " --out " + model.string(),
+                      tmp.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(slurp(model).find("\"prune_thresholds\""), std::string::npos);
+  EXPECT_NE(slurp(model).find("\"allow_k0\":true"), std::string::npos);
+  const auto s = run_flight("sim --model " + model.string() + " --json --data-dir " + root.string(), tmp.path());
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  const auto sim = boost::json::parse(s.out).as_object();
+  EXPECT_DOUBLE_EQ(sim.at("inference").as_object().at("agreement").as_double(), 1.0);
+  r = run_flight("train --dataset mnist --net lenet-s --method lightnn2 --allow-k0 --epochs 1 --data-dir " +
+                     root.string(),
+                 tmp.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--allow-k0"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace flight::test
