@@ -84,6 +84,19 @@ void im2col(const float* x, int c, int h, int w, int k, int stride, int pad, int
       }
 }
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define FLIGHT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define FLIGHT_CLONES
+#endif
+
+namespace {
+// out[i] += in[i]: the stride-1 rows of col2im, vectorized for the machine it runs on.
+FLIGHT_CLONES void add_row(float* __restrict out, const float* __restrict in, int n) {
+  for (int i = 0; i < n; ++i) out[i] += in[i];
+}
+}  // namespace
+
 void col2im(const float* cols, int c, int h, int w, int k, int stride, int pad, int ho, int wo, float* dx) {
   const std::size_t plane = std::size_t(ho) * wo;
   for (int ch = 0; ch < c; ++ch)
@@ -97,9 +110,87 @@ void col2im(const float* cols, int c, int h, int w, int k, int stride, int pad, 
           if (iy < 0 || iy >= h) continue;
           float* out = dx + (std::size_t(ch) * h + iy) * w;
           const float* in = row + std::size_t(oy) * wo;
-          for (int ox = lo; ox < hi; ++ox) out[ox * stride - pad + kx] += in[ox];
+          if (stride == 1) {
+            if (hi > lo) add_row(out + (lo - pad + kx), in + lo, hi - lo);
+          } else {
+            for (int ox = lo; ox < hi; ++ox) out[ox * stride - pad + kx] += in[ox];
+          }
         }
       }
+}
+
+}  // namespace flight::trainer
+
+// ---------------- element-wise kernels (runtime-dispatched) ----------------
+
+namespace flight::trainer {
+
+
+FLIGHT_CLONES float relu_max(const float* x, float* y, std::size_t n) {
+  float m[16] = {0};
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; ++l) {
+      const float v = x[i + l] > 0.0f ? x[i + l] : 0.0f;
+      if (y) y[i + l] = v;
+      m[l] = m[l] > v ? m[l] : v;
+    }
+  for (; i < n; ++i) {
+    const float v = x[i] > 0.0f ? x[i] : 0.0f;
+    if (y) y[i] = v;
+    m[0] = m[0] > v ? m[0] : v;
+  }
+  float r = 0;
+  for (float v : m) r = r > v ? r : v;
+  return r;
+}
+
+FLIGHT_CLONES void relu_quantize(const float* x, float* y, std::size_t n, float inv, float top, float scale) {
+  const float cap = top + 1.0f;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float r = x[i] > 0.0f ? x[i] : 0.0f;
+    float v = r * inv;
+    v = v < cap ? v : cap;
+    v = (v + 12582912.0f) - 12582912.0f;  // round half to even (|v| < 2^22)
+    v = v < 0.0f ? 0.0f : (v > top ? top : v);
+    y[i] = v * scale;
+  }
+}
+
+FLIGHT_CLONES void relu_backward(const float* x, const float* gy, float* gx, std::size_t n, float clip) {
+  for (std::size_t i = 0; i < n; ++i) gx[i] = (x[i] > 0.0f && x[i] <= clip) ? gy[i] : 0.0f;
+}
+
+FLIGHT_CLONES void sum_and_squares(const float* p, std::size_t n, float& sum, float& sum_sq) {
+  float s[16] = {0}, s2[16] = {0};
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; ++l) {
+      s[l] += p[i + l];
+      s2[l] += p[i + l] * p[i + l];
+    }
+  for (; i < n; ++i) s[0] += p[i], s2[0] += p[i] * p[i];
+  sum = sum_sq = 0;
+  for (int l = 0; l < 16; ++l) sum += s[l], sum_sq += s2[l];
+}
+
+FLIGHT_CLONES void sum_and_dot_centered(const float* g, const float* p, std::size_t n, float mean, float& sum_g,
+                                        float& dot) {
+  float s[16] = {0}, d[16] = {0};
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; ++l) {
+      s[l] += g[i + l];
+      d[l] += g[i + l] * (p[i + l] - mean);
+    }
+  for (; i < n; ++i) s[0] += g[i], d[0] += g[i] * (p[i] - mean);
+  sum_g = dot = 0;
+  for (int l = 0; l < 16; ++l) sum_g += s[l], dot += d[l];
+}
+
+FLIGHT_CLONES void bn_backward_plane(const float* g, const float* p, float* o, std::size_t n, float mean, float a,
+                                     float b, float c) {
+  for (std::size_t i = 0; i < n; ++i) o[i] = a * g[i] - b - c * (p[i] - mean);
 }
 
 }  // namespace flight::trainer

@@ -50,7 +50,7 @@ void Conv2d::forward(const Tensor& x, Tensor& y, bool train) {
   FLIGHT_CHECK(x.c() == c_in_, "conv input channels");
   quantize(train);
   const int ho = (x.h() + 2 * pad_ - k_) / stride_ + 1, wo = (x.w() + 2 * pad_ - k_) / stride_ + 1;
-  y = Tensor(x.n(), filters_, ho, wo);
+  y.reshape(x.n(), filters_, ho, wo);
   const int plane = ho * wo;
   const std::size_t per = std::size_t(fan_in_) * plane;
   if (train) cols_cache_.resize(per * x.n());
@@ -71,14 +71,22 @@ void Conv2d::forward(const Tensor& x, Tensor& y, bool train) {
 
 void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) {
   const int ho = y.h(), wo = y.w(), plane = ho * wo;
-  gx = Tensor(x.n(), x.c(), x.h(), x.w());
+  gx.zeros(x.n(), x.c(), x.h(), x.w());
   const int chunks = chunks_for(x.n());
-  std::vector<std::vector<float>> gq_part(chunks, std::vector<float>(q_.size(), 0.0f));
-  std::vector<std::vector<float>> gb_part(chunks, std::vector<float>(b_.size(), 0.0f));
   const std::size_t per = std::size_t(fan_in_) * plane;
   FLIGHT_CHECK(cols_cache_.size() == per * x.n(), "conv backward after a training forward of the same batch");
+  gq_part_.resize(std::size_t(chunks));
+  gb_part_.resize(std::size_t(chunks));
+  gcols_.resize(std::size_t(chunks));
+  for (int c = 0; c < chunks; ++c) {
+    gq_part_[c].assign(q_.size(), 0.0f);
+    gb_part_[c].assign(b_.size(), 0.0f);
+    gcols_[c].resize(per);
+  }
+  auto& gq_part = gq_part_;
+  auto& gb_part = gb_part_;
   parallel_chunks(x.n(), chunks, [&](int b, int e, int c) {
-    std::vector<float> gcols(per);
+    std::vector<float>& gcols = gcols_[c];
     for (int n = b; n < e; ++n) {
       const float* g = gy.data() + n * gy.per_sample();
       const float* cols = cols_cache_.data() + per * n;
@@ -110,7 +118,7 @@ Linear::Linear(int in, int out, bool bias, const QuantConfig& q) : WeightLayer(o
 void Linear::forward(const Tensor& x, Tensor& y, bool train) {
   FLIGHT_CHECK(int(x.per_sample()) == fan_in_, "fc input features");
   quantize(train);
-  y = Tensor(x.n(), filters_, 1, 1);
+  y.reshape(x.n(), filters_, 1, 1);
   parallel_chunks(x.n(), chunks_for(x.n()), [&](int b, int e, int) {
     // y (rows × out) = x (rows × in) · Qᵀ (in × out)
     gemm(false, true, e - b, filters_, fan_in_, 1.0f, x.data() + std::size_t(b) * fan_in_, fan_in_, q_.data(),
@@ -122,7 +130,7 @@ void Linear::forward(const Tensor& x, Tensor& y, bool train) {
 }
 
 void Linear::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) {
-  gx = Tensor(x.n(), x.c(), x.h(), x.w());
+  gx.reshape(x.n(), x.c(), x.h(), x.w());
   const int n = x.n();
   parallel_chunks(n, chunks_for(n), [&](int b, int e, int) {
     gemm(false, false, e - b, fan_in_, filters_, 1.0f, gy.data() + std::size_t(b) * filters_, filters_, q_.data(),
@@ -153,16 +161,18 @@ std::vector<ParamRef> BatchNorm::params() {
 
 void BatchNorm::forward(const Tensor& x, Tensor& y, bool train) {
   FLIGHT_CHECK(x.c() == c_, "batchnorm channels");
-  y = Tensor(x.n(), x.c(), x.h(), x.w());
+  y.reshape(x.n(), x.c(), x.h(), x.w());
   const int plane = x.h() * x.w(), n = x.n();
   last_train_ = train;
   oneapi::tbb::parallel_for(0, c_, [&](int ch) {
     float mean, inv_std;
     if (train) {
-      double s = 0, s2 = 0;
+      double s = 0, s2 = 0;  // float partial sums per plane, double across planes
       for (int i = 0; i < n; ++i) {
         const float* p = x.data() + i * x.per_sample() + std::size_t(ch) * plane;
-        for (int j = 0; j < plane; ++j) s += p[j], s2 += double(p[j]) * p[j];
+        float ps, ps2;
+        sum_and_squares(p, std::size_t(plane), ps, ps2);
+        s += ps, s2 += ps2;
       }
       const double cnt = double(n) * plane;
       const double m = s / cnt, var = std::max(0.0, s2 / cnt - m * m);
@@ -186,30 +196,28 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, bool train) {
 
 void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) {
   FLIGHT_CHECK(last_train_, "batchnorm backward after a training forward");
-  gx = Tensor(x.n(), x.c(), x.h(), x.w());
+  gx.reshape(x.n(), x.c(), x.h(), x.w());
   const int plane = x.h() * x.w(), n = x.n();
   const double cnt = double(n) * plane;
   oneapi::tbb::parallel_for(0, c_, [&](int ch) {
-    double sg = 0, sgx = 0;
+    double sg = 0, sgx = 0;  // Σ g and Σ g·x̂; float partial sums per plane, double across planes
     for (int i = 0; i < n; ++i) {
       const float* p = x.data() + i * x.per_sample() + std::size_t(ch) * plane;
       const float* g = gy.data() + i * gy.per_sample() + std::size_t(ch) * plane;
-      for (int j = 0; j < plane; ++j) {
-        sg += g[j];
-        sgx += double(g[j]) * (p[j] - mean_[ch]) * inv_std_[ch];
-      }
+      float ps, pd;
+      sum_and_dot_centered(g, p, std::size_t(plane), mean_[ch], ps, pd);
+      sg += ps, sgx += double(pd) * inv_std_[ch];
     }
     g_beta_[ch] += float(sg);
     g_gamma_[ch] += float(sgx);
+    // gx = k·(g − Σg/cnt − x̂·Σgx̂/cnt), x̂ = (p − mean)·inv_std
     const double k = gamma_[ch] * inv_std_[ch];
+    const float a = float(k), b = float(k * sg / cnt), c = float(k * sgx / cnt * inv_std_[ch]);
     for (int i = 0; i < n; ++i) {
       const float* p = x.data() + i * x.per_sample() + std::size_t(ch) * plane;
       const float* g = gy.data() + i * gy.per_sample() + std::size_t(ch) * plane;
       float* o = gx.data() + i * gx.per_sample() + std::size_t(ch) * plane;
-      for (int j = 0; j < plane; ++j) {
-        const double xhat = (p[j] - mean_[ch]) * inv_std_[ch];
-        o[j] = float(k * (g[j] - sg / cnt - xhat * sgx / cnt));
-      }
+      bn_backward_plane(g, p, o, std::size_t(plane), mean_[ch], a, b, c);
     }
   });
 }
@@ -217,41 +225,40 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tenso
 // ---------------- ReLU (+ activation quantization) ----------------
 
 void ReLU::forward(const Tensor& x, Tensor& y, bool train) {
-  y = x;
-  const int n = int(y.size());
-  const int chunks = chunks_for(std::max(1, n / 16384));
+  y.reshape(x.n(), x.c(), x.h(), x.w());
+  const std::size_t n = x.size();
+  const int chunks = chunks_for(std::max(1, int(n / 16384)));
   std::vector<float> chunk_max(std::max(1, chunks), 0.0f);
-  parallel_chunks(n, chunks, [&](int b, int e, int c) {
-    float m = 0;
-    for (int i = b; i < e; ++i) {
-      const float v = y[i] > 0 ? y[i] : 0.0f;
-      y[i] = v;
-      m = std::max(m, v);
-    }
-    chunk_max[c] = m;
+  auto range = [&](int b, int e) { return std::make_pair(std::size_t(b), std::size_t(e - b)); };
+  if (a_bits_ <= 0) {
+    parallel_chunks(int(n), chunks, [&](int b, int e, int) {
+      const auto [at, cnt] = range(b, e);
+      relu_max(x.data() + at, y.data() + at, cnt);
+    });
+    return;
+  }
+  // Pass 1: the batch maximum (sets the scale); pass 2: ReLU and quantization in one sweep.
+  parallel_chunks(int(n), chunks, [&](int b, int e, int c) {
+    const auto [at, cnt] = range(b, e);
+    chunk_max[c] = relu_max(x.data() + at, nullptr, cnt);
   });
-  if (a_bits_ <= 0) return;
   const float batch_max = *std::max_element(chunk_max.begin(), chunk_max.end());
   if (train) running_max_ = running_max_ == 0 ? batch_max : 0.9f * running_max_ + 0.1f * batch_max;
   scale_ = activation_scale(running_max_, a_bits_);
-  // activation_quantize() inlined with its constants hoisted: scale is a power of two, so ·(1/scale) is exact.
+  // activation_quantize() with its constants hoisted: scale is a power of two, so ·(1/scale) is exact.
   const float inv = 1.0f / scale_, top = std::ldexp(1.0f, a_bits_) - 1;
-  parallel_chunks(n, chunks, [&](int b, int e, int) {
-    for (int i = b; i < e; ++i) {
-      float v = std::min(y[i] * inv, top + 1.0f);
-      v = (v + 12582912.0f) - 12582912.0f;
-      y[i] = std::clamp(v, 0.0f, top) * scale_;
-    }
+  parallel_chunks(int(n), chunks, [&](int b, int e, int) {
+    const auto [at, cnt] = range(b, e);
+    relu_quantize(x.data() + at, y.data() + at, cnt, inv, top, scale_);
   });
 }
 
 void ReLU::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) {
-  gx = gy;
+  gx.reshape(gy.n(), gy.c(), gy.h(), gy.w());
   const float clip = a_bits_ > 0 ? (std::ldexp(1.0f, a_bits_) - 1) * scale_ : std::numeric_limits<float>::infinity();
   const int n = int(gx.size());
   parallel_chunks(n, chunks_for(std::max(1, n / 16384)), [&](int b, int e, int) {
-    for (int i = b; i < e; ++i)
-      if (!(x[i] > 0 && x[i] <= clip)) gx[i] = 0;
+    relu_backward(x.data() + b, gy.data() + b, gx.data() + b, std::size_t(e - b), clip);
   });
 }
 
@@ -259,7 +266,7 @@ void ReLU::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx
 
 void MaxPool::forward(const Tensor& x, Tensor& y, bool) {
   const int ho = (x.h() - k_) / stride_ + 1, wo = (x.w() - k_) / stride_ + 1;
-  y = Tensor(x.n(), x.c(), ho, wo);
+  y.reshape(x.n(), x.c(), ho, wo);
   argmax_.assign(y.size(), 0);
   const int planes = x.n() * x.c();
   oneapi::tbb::parallel_for(0, planes, [&](int pl) {
@@ -280,7 +287,7 @@ void MaxPool::forward(const Tensor& x, Tensor& y, bool) {
 }
 
 void MaxPool::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) {
-  gx = Tensor(x.n(), x.c(), x.h(), x.w());
+  gx.zeros(x.n(), x.c(), x.h(), x.w());
   const std::size_t in_plane = std::size_t(x.h()) * x.w(), out_plane = std::size_t(y.h()) * y.w();
   for (std::size_t o = 0; o < gy.size(); ++o) gx[(o / out_plane) * in_plane + argmax_[o]] += gy[o];
 }

@@ -24,3 +24,24 @@ void col2im(const float* cols, int c, int h, int w, int k, int stride, int pad, 
 void init_kernels();
 
 }  // namespace flight::trainer
+
+namespace flight::trainer {
+
+// Element-wise kernels of the activation and batch-norm layers, compiled for AVX-512, AVX2 and plain x86-64 and
+// picked at run time (GCC target_clones).  Each is exact element by element (no reassociation across elements except
+// the documented sums), so results do not depend on the instruction set chosen.
+//
+// y = max(x, 0) for n values; returns the largest y (0 for n = 0).  y may be null (only the maximum).
+float relu_max(const float* x, float* y, std::size_t n);
+// y = clamp(round_half_even(min(max(x, 0)·inv, top + 1)), 0, top)·scale: ReLU then A-bit activation quantization.
+void relu_quantize(const float* x, float* y, std::size_t n, float inv, float top, float scale);
+// gx = gy where 0 < x ≤ clip, else 0.
+void relu_backward(const float* x, const float* gy, float* gx, std::size_t n, float clip);
+// Σ p and Σ p² over n values, in float with 16 partial sums (the batch-norm statistics of one plane).
+void sum_and_squares(const float* p, std::size_t n, float& sum, float& sum_sq);
+// Σ g and Σ g·(p − mean) over n values, in float with 16 partial sums (batch-norm backward of one plane).
+void sum_and_dot_centered(const float* g, const float* p, std::size_t n, float mean, float& sum_g, float& dot);
+// o = a·g − b − c·(p − mean): batch-norm backward of one plane.
+void bn_backward_plane(const float* g, const float* p, float* o, std::size_t n, float mean, float a, float b, float c);
+
+}  // namespace flight::trainer

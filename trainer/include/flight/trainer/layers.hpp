@@ -67,6 +67,9 @@ class Conv2d : public WeightLayer {
   int c_in_, k_, stride_, pad_;
   // im2col columns of the last training forward, (N, fan_in, Ho·Wo): backward reuses them instead of recomputing.
   std::vector<float> cols_cache_;
+  // Backward scratch kept between steps (no allocation per step): per chunk, partial weight and bias gradients and
+  // the column gradient of one image.
+  std::vector<std::vector<float>> gq_part_, gb_part_, gcols_;
 };
 
 class Linear : public WeightLayer {
