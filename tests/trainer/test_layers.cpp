@@ -205,6 +205,26 @@ void straight_through_check(const QuantConfig& q) {
   gradient_check(plain, x);
 }
 
+// The first layer of a model skips the image gradient; its weight gradients are unchanged.
+TEST(Conv2d, SkippingTheInputGradientLeavesWeightGradientsUnchanged) {
+  init_kernels();
+  Conv2d a(2, 3, 3, 1, 1, true, fp32()), b(2, 3, 3, 1, 1, true, fp32());
+  b.weights() = a.weights();
+  b.set_input_grad_needed(false);
+  const auto x = random_tensor(2, 2, 5, 5, 31);
+  Tensor ya, yb, gxa, gxb;
+  a.forward(x, ya, true);
+  b.forward(x, yb, true);
+  const auto gy = random_tensor(ya.n(), ya.c(), ya.h(), ya.w(), 32);
+  a.backward(x, ya, gy, gxa);
+  b.backward(x, yb, gy, gxb);
+  EXPECT_EQ(gxa.size(), x.size());
+  EXPECT_EQ(gxb.size(), 0u);
+  auto pa = a.params(), pb = b.params();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (std::size_t p = 0; p < pa.size(); ++p) EXPECT_EQ(*pa[p].grad, *pb[p].grad) << pa[p].name;
+}
+
 TEST(GradientCheck, StraightThroughFixed4) { straight_through_check({Method::fixed, 4}); }
 TEST(GradientCheck, StraightThroughLightNN1) { straight_through_check({Method::lightnn, 4, 1}); }
 TEST(GradientCheck, StraightThroughLightNN2) { straight_through_check({Method::lightnn, 4, 2}); }

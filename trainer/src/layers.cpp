@@ -71,7 +71,8 @@ void Conv2d::forward(const Tensor& x, Tensor& y, bool train) {
 
 void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) {
   const int ho = y.h(), wo = y.w(), plane = ho * wo;
-  gx.zeros(x.n(), x.c(), x.h(), x.w());
+  if (input_grad_needed_) gx.zeros(x.n(), x.c(), x.h(), x.w());
+  else gx = Tensor();
   const int chunks = chunks_for(x.n());
   const std::size_t per = std::size_t(fan_in_) * plane;
   FLIGHT_CHECK(cols_cache_.size() == per * x.n(), "conv backward after a training forward of the same batch");
@@ -92,9 +93,11 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor
       const float* cols = cols_cache_.data() + per * n;
       // dQ += gy (filters × plane) · colsᵀ (plane × fan_in)
       gemm(false, true, filters_, fan_in_, plane, 1.0f, g, plane, cols, plane, 1.0f, gq_part[c].data(), fan_in_);
-      // dcols = Qᵀ (fan_in × filters) · gy (filters × plane)
-      gemm(true, false, fan_in_, plane, filters_, 1.0f, q_.data(), fan_in_, g, plane, 0.0f, gcols.data(), plane);
-      col2im(gcols.data(), c_in_, x.h(), x.w(), k_, stride_, pad_, ho, wo, gx.data() + n * gx.per_sample());
+      if (input_grad_needed_) {
+        // dcols = Qᵀ (fan_in × filters) · gy (filters × plane)
+        gemm(true, false, fan_in_, plane, filters_, 1.0f, q_.data(), fan_in_, g, plane, 0.0f, gcols.data(), plane);
+        col2im(gcols.data(), c_in_, x.h(), x.w(), k_, stride_, pad_, ho, wo, gx.data() + n * gx.per_sample());
+      }
       if (has_bias_)
         for (int f = 0; f < filters_; ++f) {
           float s = 0;
@@ -360,6 +363,7 @@ Model::Model(const NetworkSpec& spec, ImageShape input, int classes, const Quant
     }
     layers_.push_back(std::move(layer));
   }
+  if (!layers_.empty()) layers_.front()->set_input_grad_needed(false);
   acts_.resize(layers_.size() + 1);
   grads_.resize(layers_.size() + 1);
 }

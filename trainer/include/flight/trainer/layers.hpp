@@ -29,6 +29,12 @@ class Layer {
   virtual void backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) = 0;
   virtual std::vector<ParamRef> params() { return {}; }
   virtual std::string name() const = 0;
+  // The first layer of a model: the gradient with respect to its input (the image) is never used, so a layer may
+  // skip computing it and leave gx empty.
+  void set_input_grad_needed(bool needed) { input_grad_needed_ = needed; }
+
+ protected:
+  bool input_grad_needed_ = true;
 };
 
 // Conv2d and Linear share the weight layout (filters, fan_in) and a WeightQuantizer.
