@@ -307,6 +307,23 @@ int Repository::release_running(const std::string& host, const std::vector<long>
   });
 }
 
+int Repository::reset_skipped(const std::vector<std::string>& keys) {
+  return impl_->transaction([&] {
+    Impl::Stmt st(*impl_,
+                  "UPDATE experiments SET status = 'pending', error = NULL, finished_at = NULL, host = NULL, "
+                  "pid = NULL, claimed_at = NULL WHERE key = ?1 AND status = 'skipped'",
+                  "reset skipped");
+    int n = 0;
+    for (const auto& k : keys) {
+      st.text(1, k);
+      st.step();
+      n += sqlite3_changes(impl_->db);
+      sqlite3_reset(st.s);
+    }
+    return n;
+  });
+}
+
 std::map<Status, int> Repository::counts() {
   std::map<Status, int> c;
   for (auto s : {Status::pending, Status::running, Status::done, Status::failed, Status::skipped}) c[s] = 0;

@@ -60,6 +60,10 @@ int run_sweep_command(const SweepOptions& o) {
   r.db = o.db;
   r.models = o.models;
   r.data_root = data::resolve_data_root(o.data_dir);
+  if (!fs::is_directory(r.data_root)) {
+    throw InputError("data root " + r.data_root.string() +
+                     " is not a folder (--data-dir, else $FLIGHT_DATA, else ./data; scripts/get-data fills one)");
+  }
   r.jobs = o.jobs;
   r.threads = o.threads > 0 ? o.threads : std::max(1, oneapi::tbb::info::default_concurrency() / std::max(1, o.jobs));
   if (!o.shard.empty()) r.shard = sweeps::parse_shard(o.shard);

@@ -186,6 +186,8 @@ RunSummary run_sweep(const Grid& g, const RunOptions& o, const std::atomic<bool>
     if (int n = repo.release_running(host, dead); n > 0 && o.log) {
       o.log("resuming: " + std::to_string(n) + " experiment(s) left running by a stopped process go back to pending");
     }
+    // Skips are decided again on every run: the missing data set may have been fetched since.
+    repo.reset_skipped(keys);
   }
   const std::set<std::string> key_set(keys.begin(), keys.end());
   double total_cost = 0;

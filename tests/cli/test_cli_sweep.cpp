@@ -115,6 +115,14 @@ TEST_F(CliSweep, RunsTheGridSkipsAbsentDataAndNeverRerunsFinishedWork) {
   const auto curves = run("db export --csv --view training_curves --db " + db("r.sqlite"));
   EXPECT_EQ(count_lines(curves.out), 7);  // one epoch each
   EXPECT_EQ(run("db export --view nope --db " + db("r.sqlite")).exit_code, 2);
+  // Skips are decided again on each run: once SVHN is there, its two experiments run and nothing else reruns.
+  write_tiny_data_root(root(), 64, 20);
+  const auto third = run(run_args(db("r.sqlite")));
+  ASSERT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_EQ(started_lines(third.err), 2) << third.err;
+  EXPECT_EQ(counts(db("r.sqlite"))["done"], 8);
+  for (const auto& [key, row] : before) EXPECT_EQ(done_rows(db("r.sqlite")).at(key), row);
+  fs::remove_all(root() / "svhn");
   // The figure script (Debian's matplotlib under /usr/bin/python3).
   if (std::system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0) {
     GTEST_SKIP() << "/usr/bin/python3 has no matplotlib (apt-get install python3-matplotlib)";
@@ -277,6 +285,11 @@ TEST_F(CliSweep, BadInputIsOneLineAndExitTwo) {
   r = run("sweep run " + grid().string() + " --profile smoke --shard 2/2 --db " + db("b.sqlite"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--shard"), std::string::npos);
+  r = run("sweep run " + grid().string() + " --profile smoke --db " + db("b.sqlite") + " --data-dir " +
+          (tmp.path() / "nowhere").string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("is not a folder"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(db("b.sqlite")));
   r = run("sweep status --db " + db("missing.sqlite"));
   EXPECT_EQ(r.exit_code, 2);
   r = run("report --db " + db("missing.sqlite"));

@@ -57,6 +57,8 @@ class Repository {
   void skip(const std::string& key, const std::string& reason);
   // Running rows whose process is gone (after a kill -9) go back to pending; returns how many.
   int release_running(const std::string& host, const std::vector<long>& dead_pids);
+  // Skipped rows among `keys` go back to pending (a skip is re-decided on every run: the data may be there now).
+  int reset_skipped(const std::vector<std::string>& keys);
   std::map<Status, int> counts();
   std::optional<std::string> result(const std::string& key);
   std::vector<Row> rows();
