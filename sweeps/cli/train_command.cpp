@@ -32,6 +32,7 @@ struct TrainOptions {
   int stop_after = 0;
   std::string exp_base = "auto";
   bool no_zero_code = false, allow_k0 = false;
+  std::string rounding = "nearest";
   int e_bits = 3, a_bits = 8;  // testing: end the process abruptly after this many epochs, as a kill would
   bool json = false;
 };
@@ -49,6 +50,13 @@ int run_train(const TrainOptions& o) {
   q.zero_code = !o.no_zero_code;
   if (o.allow_k0 && q.method != tr::Method::flightnn) throw InputError("--allow-k0: only with --method flightnn");
   q.allow_k0 = o.allow_k0;
+  if (o.rounding != "nearest" && o.rounding != "kones-stochastic") {
+    throw InputError("--rounding: unknown rounding '" + o.rounding + "' (expected nearest or kones-stochastic)");
+  }
+  if (o.rounding == "kones-stochastic" && q.method != tr::Method::lightnn) {
+    throw InputError("--rounding kones-stochastic: only with --method lightnn1 or lightnn2");
+  }
+  q.kones_stochastic = o.rounding == "kones-stochastic";
   q.e_bits = o.e_bits;
   q.a_bits = o.a_bits;
   auto cfg = sweeps::profile_config(o.profile, *id);
@@ -117,6 +125,10 @@ void register_train_commands(CLI::App& app, Action& chosen) {
   t->add_option("--init", o->init, "Model file to start from (fine-tuning, e.g. the FP32 model of the same network)");
   t->add_flag("--json", o->json, "Print one JSON object as the last line of stdout");
   t->add_option("--exp-base", o->exp_base, "Power-of-two window base: auto (per layer) or 0 (the LightNN paper's ±2^-n)")
+      ->capture_default_str();
+  t->add_option("--rounding", o->rounding,
+                 "LightNN rounding: nearest, or kones-stochastic (the LightNN paper's k-ones + stochastic rounding "
+                 "in training, nearest in evaluation and export)")
       ->capture_default_str();
   t->add_flag("--allow-k0", o->allow_k0, "FLightNN: an outer indicator on each filter's norm may prune it (k = 0)");
   t->add_flag("--no-zero-code", o->no_zero_code, "No code for the value 0 (the LightNN paper's 4-bit code)");

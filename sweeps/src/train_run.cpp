@@ -118,7 +118,8 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
                                     {"lambda", q.lambda},   {"epochs", cfg.epochs}, {"batch", cfg.batch},
                                     {"lr", cfg.lr},         {"seed", cfg.seed},     {"init", r.init},
                                     {"max_train", cfg.max_train}, {"optimizer", cfg.optimizer},
-                                    {"threshold_lr_scale", cfg.threshold_lr_scale}, {"allow_k0", q.allow_k0}};
+                                    {"threshold_lr_scale", cfg.threshold_lr_scale}, {"allow_k0", q.allow_k0},
+                                    {"kones_stochastic", q.kones_stochastic}};
   // Resume: a checkpoint of the same run (same key) continues where it stopped; another run's is an error.
   tr::TrainState state;
   const std::string ckpt = r.out.empty() ? "" : r.out + ".ckpt";

@@ -195,3 +195,29 @@ TEST(CliTrainK0, AllowK0ModelRoundTripsAndAgreesBitForBit) {
 
 }  // namespace
 }  // namespace flight::test
+
+namespace flight::test {
+namespace {
+// The LightNN paper's whole setting: ±2^−n codes and k-ones + stochastic rounding.  Trains, resumes bit-identically
+// after a kill (the draws are keyed by the optimizer step), saves, and runs in integers with the same predictions.
+TEST_F(CliTrain, KOnesStochasticRoundingResumesAndRoundTrips) {
+  const auto straight = tmp.path() / "ks.json", resumed = tmp.path() / "ks2.json";
+  const std::string common = "train --dataset mnist --net lenet-s --method lightnn2 --rounding kones-stochastic"
+                             " --exp-base 0 --no-zero-code --epochs 2 --batch 16 --threads 2 --data-dir " +
+                             root().string();
+  ASSERT_EQ(run(common + " --out " + straight.string()).exit_code, 0);
+  EXPECT_EQ(run(common + " --out " + resumed.string() + " --stop-after 1").exit_code, 3);
+  ASSERT_EQ(run(common + " --out " + resumed.string()).exit_code, 0);
+  const auto a = boost::json::parse(slurp(straight)).as_object(), b = boost::json::parse(slurp(resumed)).as_object();
+  EXPECT_EQ(a.at("layers"), b.at("layers"));
+  EXPECT_EQ(a.at("quantization").at("rounding").as_string(), "kones-stochastic");
+  const auto s = run("sim --model " + straight.string() + " --target inference --json --data-dir " + root().string());
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_DOUBLE_EQ(boost::json::parse(s.out).at("inference").at("agreement").as_double(), 1.0);
+  const auto bad = run("train --dataset mnist --net lenet-s --method flightnn --rounding kones-stochastic --data-dir " +
+                       root().string());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--rounding"), std::string::npos) << bad.err;
+}
+}  // namespace
+}  // namespace flight::test

@@ -410,3 +410,57 @@ TEST(Determinism, SameSeedAndThreadsGiveIdenticalGradients) {
 
 }  // namespace
 }  // namespace flight::trainer
+
+namespace flight::trainer {
+namespace {
+
+// k-ones + stochastic rounding (the LightNN paper's; DESIGN.md §4), the ±2^−n window (exp_base 0, n = 0…7, no zero).
+TEST(KOnes, TruncatesThenRoundsTheLastTermByHand) {
+  const Pow2Window win{0, 3, false};
+  float t[2];
+  // 0.9: the greedy nearest residual gives 1 − 0.125 = 0.875; k-ones keeps 0.5 then rounds 0.4 to 0.5 → 1.0.
+  EXPECT_FLOAT_EQ(lightnn_quantize(0.9f, 2, win), 0.875f);
+  EXPECT_FLOAT_EQ(kones_quantize(0.9f, 2, win, -1.0f, t), 1.0f);
+  EXPECT_FLOAT_EQ(t[0], 0.5f);
+  EXPECT_FLOAT_EQ(t[1], 0.5f);
+  // k = 1 deterministic is round to nearest: equals R.
+  for (float w : {0.7f, 0.74f, 0.76f, -0.3f, 0.01f, 1.7f}) EXPECT_FLOAT_EQ(kones_quantize(w, 1, win, -1.0f), pow2_round(w, win)) << w;
+  // Stochastic: 0.75 ∈ [0.5, 1) rounds up with probability 0.5.
+  EXPECT_FLOAT_EQ(kones_quantize(0.75f, 1, win, 0.49f), 1.0f);
+  EXPECT_FLOAT_EQ(kones_quantize(0.75f, 1, win, 0.51f), 0.5f);
+  // Above the window: its largest term, whatever the draw.
+  EXPECT_FLOAT_EQ(kones_quantize(3.0f, 1, win, 0.0f), 1.0f);
+}
+
+TEST(KOnes, StochasticRoundingIsUnbiasedInsideTheWindow) {
+  const Pow2Window win{0, 3, true};
+  for (float w : {0.3f, 0.61f, -0.45f, 0.05f}) {
+    for (int k : {1, 2}) {
+      double sum = 0;
+      const int n = 40000;
+      for (int i = 0; i < n; ++i) sum += kones_quantize(w, k, win, counter_uniform(std::uint64_t(i) * 7919 + k));
+      EXPECT_NEAR(sum / n, w, 0.01 * std::fabs(w) + 1e-3) << "w " << w << " k " << k;
+    }
+  }
+}
+
+TEST(KOnes, TrainingDrawsDependOnTheStepOnlyAndEvaluationIsDeterministic) {
+  QuantConfig q{Method::lightnn, 4, 2};
+  q.kones_stochastic = true;
+  WeightQuantizer a(q, 3, 8), b(q, 3, 8);
+  std::vector<float> w(24), qa, qb, qe;
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> d(-1, 1);
+  for (auto& v : w) v = d(rng);
+  a.forward_train(w, qa, 1, 5);
+  b.forward_train(w, qb, 1, 5);
+  EXPECT_EQ(qa, qb);  // same layer and step: same draws
+  b.forward_train(w, qb, 1, 6);
+  EXPECT_NE(qa, qb);
+  a.forward(w, qe);  // evaluation: the deterministic k-ones
+  const Pow2Window win{pow2_base(w.data(), w.size()), 3, true};
+  for (std::size_t i = 0; i < w.size(); ++i) EXPECT_FLOAT_EQ(qe[i], kones_quantize(w[i], 2, win, -1.0f));
+}
+
+}  // namespace
+}  // namespace flight::trainer

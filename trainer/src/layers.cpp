@@ -33,7 +33,10 @@ std::vector<ParamRef> WeightLayer::params() {
   return p;
 }
 
-void WeightLayer::quantize(bool) { quant_.forward(w_, q_); }
+void WeightLayer::quantize(bool train) {
+  if (train) quant_.forward_train(w_, q_, stream_, step_);
+  else quant_.forward(w_, q_);
+}
 
 void WeightLayer::finish_backward() {
   std::vector<float> gw;
@@ -364,8 +367,14 @@ Model::Model(const NetworkSpec& spec, ImageShape input, int classes, const Quant
     layers_.push_back(std::move(layer));
   }
   if (!layers_.empty()) layers_.front()->set_input_grad_needed(false);
+  std::uint64_t stream = 1;
+  for (auto* wl : weight_layers()) wl->set_stream(stream++);
   acts_.resize(layers_.size() + 1);
   grads_.resize(layers_.size() + 1);
+}
+
+void Model::set_step(std::uint64_t step) {
+  for (auto* wl : weight_layers()) wl->set_step(step);
 }
 
 const Tensor& Model::forward(const Tensor& x, bool train) {

@@ -42,7 +42,8 @@ json::object network_json(const NetworkSpec& n) {
 json::object quant_json(const QuantConfig& q) {
   json::object o{{"method", method_name(q)}, {"fixed_bits", q.fixed_bits}, {"k", q.k},         {"e_bits", q.e_bits},
                  {"zero_code", q.zero_code}, {"auto_base", q.auto_base},   {"a_bits", q.a_bits}, {"lambda", q.lambda}};
-  if (q.allow_k0) o["allow_k0"] = true;  // optional key: absent means false (files before it existed)
+  if (q.allow_k0) o["allow_k0"] = true;  // optional keys: absent means false (files before they existed)
+  if (q.kones_stochastic) o["rounding"] = "kones-stochastic";
   return o;
 }
 
@@ -243,6 +244,13 @@ LoadedModel load_model(const std::filesystem::path& file) {
   m.quant.a_bits = int(r.integer(q, "quantization.", "a_bits"));
   m.quant.lambda = r.number(q, "quantization.", "lambda");
   m.quant.allow_k0 = q.contains("allow_k0") && r.boolean(q, "quantization.", "allow_k0");
+  if (q.contains("rounding")) {
+    const auto rounding = r.string(q, "quantization.", "rounding");
+    if (rounding != "nearest" && rounding != "kones-stochastic") {
+      r.fail("quantization.rounding", "nearest or kones-stochastic", rounding);
+    }
+    m.quant.kones_stochastic = rounding == "kones-stochastic";
+  }
   if (method == "fp32") m.quant.method = Method::fp32;
   else if (method.rfind("fixed", 0) == 0) m.quant.method = Method::fixed;
   else if (method.rfind("lightnn", 0) == 0) m.quant.method = Method::lightnn;

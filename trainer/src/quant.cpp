@@ -61,6 +61,46 @@ float lightnn_quantize(float w, int k, const Pow2Window& win, float* terms) {
   return q;
 }
 
+float counter_uniform(std::uint64_t key) {
+  std::uint64_t z = key + 0x9e3779b97f4a7c15ULL;  // SplitMix64 finalizer
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return float(z >> 40) * (1.0f / 16777216.0f);  // 24 bits: exact in float, < 1
+}
+
+float kones_quantize(float w, int k, const Pow2Window& win, float u, float* terms) {
+  float q = 0;
+  const int lo = win.min_exp();
+  for (int i = 0; i < k; ++i) {
+    const float r = w - q;
+    float t = 0;
+    if (r != 0) {
+      const float mag = std::fabs(r);
+      int e = std::ilogb(mag);  // 2^e ≤ |r| < 2^(e+1)
+      const bool last = i == k - 1;
+      if (e >= win.base) {
+        t = std::ldexp(1.0f, win.base);  // at or above the window's top: its largest term
+      } else if (e < lo) {
+        // Below the window: between 0 (or 2^lo without a zero code) and 2^lo.
+        const float top = std::ldexp(1.0f, lo), bottom = win.zero_code ? 0.0f : top;
+        const float p_up = (mag - bottom) / (top - bottom > 0 ? top - bottom : 1.0f);
+        const bool up = !win.zero_code || (last ? (u < 0 ? p_up >= 0.5f : u < p_up) : false);
+        t = up ? top : bottom;
+      } else {
+        const float down = std::ldexp(1.0f, e);
+        const float p_up = (mag - down) / down;  // in [0, 1)
+        const bool up = last && (u < 0 ? p_up >= 0.5f : u < p_up);
+        t = up ? std::ldexp(1.0f, e + 1) : down;
+      }
+      if (r < 0) t = -t;
+    }
+    if (terms) terms[i] = t;
+    q += t;
+  }
+  return q;
+}
+
 float fixed_scale(const float* w, std::size_t n, int bits) {
   float m = 0;
   for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(w[i]));
@@ -134,7 +174,8 @@ void WeightQuantizer::forward(const std::vector<float>& w, std::vector<float>& q
       oneapi::tbb::parallel_for(0, filters_, [&](int f) {
         for (int j = 0; j < fan_in_; ++j) {
           const std::size_t i = std::size_t(f) * fan_in_ + j;
-          q[i] = lightnn_quantize(w[i], cfg_.k, window_);
+          q[i] = cfg_.kones_stochastic ? kones_quantize(w[i], cfg_.k, window_, -1.0f)
+                                       : lightnn_quantize(w[i], cfg_.k, window_);
         }
       });
       std::fill(filter_k_.begin(), filter_k_.end(), cfg_.k);
@@ -193,6 +234,25 @@ void WeightQuantizer::forward(const std::vector<float>& w, std::vector<float>& q
   }
 }
 
+void WeightQuantizer::forward_train(const std::vector<float>& w, std::vector<float>& q, std::uint64_t stream,
+                                    std::uint64_t step) {
+  if (!(cfg_.method == Method::lightnn && cfg_.kones_stochastic)) {
+    forward(w, q);
+    return;
+  }
+  FLIGHT_CHECK(w.size() == std::size_t(filters_) * fan_in_, "weight count");
+  q.resize(w.size());
+  window_.base = cfg_.auto_base ? pow2_base(w.data(), w.size()) : 0;
+  const std::uint64_t base_key = (stream << 48) ^ (step << 24);
+  oneapi::tbb::parallel_for(0, filters_, [&](int f) {
+    for (int j = 0; j < fan_in_; ++j) {
+      const std::size_t i = std::size_t(f) * fan_in_ + j;
+      q[i] = kones_quantize(w[i], cfg_.k, window_, counter_uniform(base_key + i * 0x632be59bd9b4e019ULL));
+    }
+  });
+  std::fill(filter_k_.begin(), filter_k_.end(), cfg_.k);
+}
+
 void WeightQuantizer::backward(const std::vector<float>& grad_q, std::vector<float>& grad_w) {
   grad_w.resize(grad_q.size());
   // Straight through: R and the fixed-point rounding pass gradients unchanged.
@@ -221,7 +281,8 @@ void WeightQuantizer::backward(const std::vector<float>& grad_q, std::vector<flo
 void WeightQuantizer::terms(float w, int k, float out[2]) const {
   out[0] = out[1] = 0.0f;
   if (cfg_.method == Method::lightnn) {
-    lightnn_quantize(w, k, window_, out);
+    if (cfg_.kones_stochastic) kones_quantize(w, k, window_, -1.0f, out);
+    else lightnn_quantize(w, k, window_, out);
   } else if (cfg_.method == Method::flightnn) {
     if (k == 0) return;  // a pruned filter
     out[0] = pow2_round(w, window_);

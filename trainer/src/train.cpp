@@ -145,6 +145,7 @@ TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
       if (cfg.augment) augment(x, rng, cfg.flip);
       const auto labels = labels_of(d.train, order, b, cnt);
       m.zero_grad();
+      m.set_step(std::uint64_t(opt.step));
       const auto& logits = m.forward(x, true);
       Tensor grad;
       int right = 0;

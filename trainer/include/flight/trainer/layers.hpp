@@ -5,6 +5,7 @@
 // accumulates parameter gradients (callers zero them per step).  Batch-parallel with oneTBB in fixed chunks of
 // the batch (one per allowed thread), so results are deterministic for a given thread count.  Not thread-safe:
 // one layer object serves one training loop.
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,9 +49,13 @@ class WeightLayer : public Layer {
   const std::vector<float>& quantized_weights() const { return q_; }
   int filters() const { return filters_; }
   int fan_in() const { return fan_in_; }
+  // Keys of the stochastic rounding of a training forward: which layer, which optimizer step.
+  void set_stream(std::uint64_t stream) { stream_ = stream; }
+  void set_step(std::uint64_t step) { step_ = step; }
 
  protected:
   void quantize(bool train);  // q_ ← quantizer(w_)
+  std::uint64_t stream_ = 0, step_ = 0;
   void finish_backward();     // gw_ ← straight-through(gq_)
   int filters_, fan_in_;
   bool has_bias_;
@@ -159,6 +164,8 @@ class Model {
   std::vector<Layer*> layers();
   std::vector<WeightLayer*> weight_layers();
   const QuantConfig& quant() const { return quant_; }
+  // The optimizer step of the next training forward (keys the stochastic rounding, so a resumed run repeats it).
+  void set_step(std::uint64_t step);
 
  private:
   std::vector<std::unique_ptr<Layer>> layers_;

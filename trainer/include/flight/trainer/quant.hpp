@@ -31,6 +31,16 @@ std::uint8_t pow2_code(float q, const Pow2Window& win);
 // Greedy residual: Q_0 = 0, Q_k = Q_{k−1} + R(w − Q_{k−1}).  Writes the k terms to terms[0..k) when not null.
 float lightnn_quantize(float w, int k, const Pow2Window& win, float* terms = nullptr);
 
+// The LightNN paper's rounding ("k-ones" then stochastic rounding; DESIGN.md §4, a reconstruction): the first k − 1
+// terms keep the most significant power of two of the residual (truncation, 2^⌊log2 |r|⌋); the last term rounds the
+// residual r ∈ [2^e, 2^(e+1)) up to 2^(e+1) with probability (|r| − 2^e)/2^e, else down to 2^e, so E[Q] = w inside the
+// window.  `u` is a uniform draw in [0, 1); u < 0 means deterministic (round to nearest: the evaluation and export
+// form).  Terms stay within the window; below it the last term is 0 or 2^min_exp (the zero code), or 2^min_exp.
+float kones_quantize(float w, int k, const Pow2Window& win, float u, float* terms = nullptr);
+// A uniform draw in [0, 1) from a counter (SplitMix64 of the key): the same key gives the same draw on every thread
+// count and machine.
+float counter_uniform(std::uint64_t key);
+
 // Symmetric uniform fixed point with a per-layer power-of-two scale: scale = 2^⌈log2 max|w|⌉ / 2^(bits−1),
 // q = clamp(round(w / scale), −2^(bits−1), 2^(bits−1) − 1) · scale.
 float fixed_scale(const float* w, std::size_t n, int bits);
@@ -52,6 +62,7 @@ struct QuantConfig {
   int a_bits = 8;         // activations of every quantized method
   double lambda = 0;      // flightnn: weight of the shift-count regularizer
   bool allow_k0 = false;  // flightnn: an outer indicator 1[‖W_i‖ > t0_i] may prune a whole filter (k = 0)
+  bool kones_stochastic = false;  // lightnn: the LightNN paper's k-ones + stochastic rounding in training
 };
 
 std::string method_name(const QuantConfig& q);  // "fp32", "fixed4", "lightnn2", "flightnn"
@@ -64,6 +75,9 @@ class WeightQuantizer {
   WeightQuantizer(QuantConfig cfg, int filters, int fan_in);
 
   void forward(const std::vector<float>& w, std::vector<float>& q);
+  // A training forward: as forward(), except that kones_stochastic draws its rounding from counter_uniform() keyed by
+  // (stream, step, weight index).  `stream` tells layers apart; `step` is the optimizer step.
+  void forward_train(const std::vector<float>& w, std::vector<float>& q, std::uint64_t stream, std::uint64_t step);
   void backward(const std::vector<float>& grad_q, std::vector<float>& grad_w);
 
   // FLightNN: per-filter thresholds t_i (start at 0: every filter k = 2) and their gradients.
