@@ -464,3 +464,50 @@ TEST(KOnes, TrainingDrawsDependOnTheStepOnlyAndEvaluationIsDeterministic) {
 
 }  // namespace
 }  // namespace flight::trainer
+
+namespace flight::trainer {
+namespace {
+
+// The runtime-dispatched element-wise kernels against plain loops (the reference), on lengths with SIMD tails.
+TEST(Kernels, ElementWiseKernelsMatchPlainLoops) {
+  std::mt19937 rng(12);
+  std::uniform_real_distribution<float> d(-2, 2);
+  for (std::size_t n : {std::size_t(1), std::size_t(15), std::size_t(37), std::size_t(1000)}) {
+    std::vector<float> x(n), g(n), y(n), ref(n);
+    for (auto& v : x) v = d(rng);
+    for (auto& v : g) v = d(rng);
+    // ReLU and its maximum: exact.
+    float m = 0;
+    for (std::size_t i = 0; i < n; ++i) ref[i] = std::max(x[i], 0.0f), m = std::max(m, ref[i]);
+    EXPECT_EQ(relu_max(x.data(), y.data(), n), m);
+    EXPECT_EQ(y, ref);
+    EXPECT_EQ(relu_max(x.data(), nullptr, n), m);
+    // ReLU + 8-bit activation quantization: exact, equal to activation_quantize element by element.
+    const float scale = activation_scale(1.5f, 8), top = 255.0f;
+    relu_quantize(x.data(), y.data(), n, 1.0f / scale, top, scale);
+    for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(y[i], activation_quantize(std::max(x[i], 0.0f), scale, 8)) << i;
+    // ReLU backward with a clip: exact.
+    relu_backward(x.data(), g.data(), y.data(), n, 1.0f);
+    for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(y[i], (x[i] > 0 && x[i] <= 1.0f) ? g[i] : 0.0f) << i;
+    // Sums in float with partial sums: within 1e-5 relative of double sums.
+    double s = 0, s2 = 0, sg = 0, dot = 0;
+    const float mean = 0.25f;
+    for (std::size_t i = 0; i < n; ++i) {
+      s += x[i], s2 += double(x[i]) * x[i], sg += g[i], dot += double(g[i]) * (x[i] - mean);
+    }
+    float fs, fs2, fsg, fdot;
+    sum_and_squares(x.data(), n, fs, fs2);
+    sum_and_dot_centered(g.data(), x.data(), n, mean, fsg, fdot);
+    const double tol = 1e-5 * double(n) * 4;
+    EXPECT_NEAR(fs, s, tol);
+    EXPECT_NEAR(fs2, s2, tol);
+    EXPECT_NEAR(fsg, sg, tol);
+    EXPECT_NEAR(fdot, dot, tol);
+    // Batch-norm backward of a plane: within float rounding of the formula.
+    bn_backward_plane(g.data(), x.data(), y.data(), n, mean, 0.7f, 0.1f, 0.3f);
+    for (std::size_t i = 0; i < n; ++i) EXPECT_NEAR(y[i], 0.7 * g[i] - 0.1 - 0.3 * (x[i] - mean), 1e-5) << i;
+  }
+}
+
+}  // namespace
+}  // namespace flight::trainer
