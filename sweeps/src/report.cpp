@@ -83,7 +83,6 @@ struct Loaded {
   std::vector<Config> configs;
   std::vector<db::Row> unfinished;
   std::map<std::string, int> counts;
-  double seconds = 0;
   std::string device, energy_table;
 };
 
@@ -98,7 +97,6 @@ Loaded load(db::Repository& repo) {
     }
     const auto c = json::parse(r.config).as_object();
     const auto res = json::parse(r.result).as_object();
-    if (r.finished_at > 0 && r.claimed_at > 0) L.seconds += r.finished_at - r.claimed_at;
     Entry e;
     e.name = r.name;
     e.dataset = std::string(c.at("dataset").as_string());
