@@ -164,6 +164,23 @@ struct Repository::Impl {
     }
   };
 
+  // One statement run once per item (bind(stmt, item) binds its parameters), all in one transaction; returns the
+  // number of rows changed.
+  template <typename Items, typename Bind>
+  int each(const char* sql, const char* what, const Items& items, Bind&& bind) {
+    return transaction([&] {
+      Stmt st(*this, sql, what);
+      int changed = 0;
+      for (const auto& item : items) {
+        bind(st, item);
+        st.step();
+        changed += sqlite3_changes(db);
+        sqlite3_reset(st.s);
+      }
+      return changed;
+    });
+  }
+
   // BEGIN IMMEDIATE … COMMIT, rolled back when the body throws.
   template <typename F>
   auto transaction(F&& body) {
@@ -218,18 +235,10 @@ int Repository::schema_version() const {
 }
 
 int Repository::add(const std::vector<Experiment>& experiments) {
-  return impl_->transaction([&] {
-    Impl::Stmt st(*impl_, "INSERT OR IGNORE INTO experiments(key, config, name, parent) VALUES (?1, ?2, ?3, ?4)",
-                  "add experiments");
-    int added = 0;
-    for (const auto& e : experiments) {
-      st.text(1, e.key).text(2, e.config).text(3, e.name).text(4, e.parent);
-      st.step();
-      added += sqlite3_changes(impl_->db);
-      sqlite3_reset(st.s);
-    }
-    return added;
-  });
+  return impl_->each("INSERT OR IGNORE INTO experiments(key, config, name, parent) VALUES (?1, ?2, ?3, ?4)",
+                     "add experiments", experiments, [](Impl::Stmt& st, const Experiment& e) {
+                       st.text(1, e.key).text(2, e.config).text(3, e.name).text(4, e.parent);
+                     });
 }
 
 std::optional<Experiment> Repository::claim_next(const std::string& host, long pid,
@@ -291,37 +300,17 @@ void Repository::skip(const std::string& key, const std::string& reason) {
 }
 
 int Repository::release_running(const std::string& host, const std::vector<long>& dead_pids) {
-  return impl_->transaction([&] {
-    Impl::Stmt st(*impl_,
-                  "UPDATE experiments SET status = 'pending', host = NULL, pid = NULL, claimed_at = NULL "
-                  "WHERE status = 'running' AND host = ?1 AND pid = ?2",
-                  "release running");
-    int released = 0;
-    for (long pid : dead_pids) {
-      st.text(1, host).integer(2, pid);
-      st.step();
-      released += sqlite3_changes(impl_->db);
-      sqlite3_reset(st.s);
-    }
-    return released;
-  });
+  return impl_->each(
+      "UPDATE experiments SET status = 'pending', host = NULL, pid = NULL, claimed_at = NULL "
+      "WHERE status = 'running' AND host = ?1 AND pid = ?2",
+      "release running", dead_pids, [&](Impl::Stmt& st, long pid) { st.text(1, host).integer(2, pid); });
 }
 
 int Repository::reset_skipped(const std::vector<std::string>& keys) {
-  return impl_->transaction([&] {
-    Impl::Stmt st(*impl_,
-                  "UPDATE experiments SET status = 'pending', error = NULL, finished_at = NULL, host = NULL, "
-                  "pid = NULL, claimed_at = NULL WHERE key = ?1 AND status = 'skipped'",
-                  "reset skipped");
-    int n = 0;
-    for (const auto& k : keys) {
-      st.text(1, k);
-      st.step();
-      n += sqlite3_changes(impl_->db);
-      sqlite3_reset(st.s);
-    }
-    return n;
-  });
+  return impl_->each(
+      "UPDATE experiments SET status = 'pending', error = NULL, finished_at = NULL, host = NULL, pid = NULL, "
+      "claimed_at = NULL WHERE key = ?1 AND status = 'skipped'",
+      "reset skipped", keys, [](Impl::Stmt& st, const std::string& k) { st.text(1, k); });
 }
 
 std::map<Status, int> Repository::counts() {
@@ -362,26 +351,18 @@ std::vector<Row> Repository::rows() {
 }
 
 int Repository::import_rows(const std::vector<Row>& rows) {
-  return impl_->transaction([&] {
-    Impl::Stmt st(*impl_,
-                  "INSERT INTO experiments(key, name, parent, config, status, host, error, result, pid, claimed_at, "
-                  "finished_at) VALUES (?1, ?2, ?3, ?4, ?5, NULLIF(?6, ''), NULLIF(?7, ''), NULLIF(?8, ''), "
-                  "NULLIF(?9, 0), NULLIF(?10, 0), NULLIF(?11, 0)) "
-                  "ON CONFLICT(key) DO UPDATE SET status = excluded.status, host = excluded.host, "
-                  "error = excluded.error, result = excluded.result, pid = excluded.pid, "
-                  "claimed_at = excluded.claimed_at, finished_at = excluded.finished_at "
-                  "WHERE excluded.status = 'done' AND experiments.status <> 'done'",
-                  "import rows");
-    int written = 0;
-    for (const auto& r : rows) {
-      st.text(1, r.key).text(2, r.name).text(3, r.parent).text(4, r.config).text(5, r.status).text(6, r.host);
-      st.text(7, r.error).text(8, r.result).integer(9, r.pid).real(10, r.claimed_at).real(11, r.finished_at);
-      st.step();
-      written += sqlite3_changes(impl_->db);
-      sqlite3_reset(st.s);
-    }
-    return written;
-  });
+  return impl_->each(
+      "INSERT INTO experiments(key, name, parent, config, status, host, error, result, pid, claimed_at, "
+      "finished_at) VALUES (?1, ?2, ?3, ?4, ?5, NULLIF(?6, ''), NULLIF(?7, ''), NULLIF(?8, ''), "
+      "NULLIF(?9, 0), NULLIF(?10, 0), NULLIF(?11, 0)) "
+      "ON CONFLICT(key) DO UPDATE SET status = excluded.status, host = excluded.host, "
+      "error = excluded.error, result = excluded.result, pid = excluded.pid, "
+      "claimed_at = excluded.claimed_at, finished_at = excluded.finished_at "
+      "WHERE excluded.status = 'done' AND experiments.status <> 'done'",
+      "import rows", rows, [](Impl::Stmt& st, const Row& r) {
+        st.text(1, r.key).text(2, r.name).text(3, r.parent).text(4, r.config).text(5, r.status).text(6, r.host);
+        st.text(7, r.error).text(8, r.result).integer(9, r.pid).real(10, r.claimed_at).real(11, r.finished_at);
+      });
 }
 
 void Repository::set_meta(const std::string& name, const std::string& value) {
