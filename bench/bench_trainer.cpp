@@ -88,4 +88,50 @@ BENCHMARK(BM_Pow2Round);
 
 }  // namespace
 
+// The conv layers of vgg-s (CIFAR, 3×3, pad 1) and lenet-l (MNIST, 5×5, no pad) at batch 64 and 2 threads, forward
+// and backward timed apart, on both algorithms.  range(0) layer (0…5 vgg-s conv1…6, 6…7 lenet-l conv1…2), range(1)
+// 0 = forward, 1 = backward (with the input gradient, as in training: every layer but the first), range(2) 0 =
+// oneDNN, 1 = im2col + OpenBLAS.  Conv2d::default_algorithm's rule comes from these numbers.
+struct ConvCase {
+  const char* name;
+  int c_in, c_out, size, kernel, pad;
+  bool first;
+};
+constexpr ConvCase kConvCases[] = {
+    {"vgg-s conv1", 3, 32, 32, 3, 1, true},     {"vgg-s conv2", 32, 32, 32, 3, 1, false},
+    {"vgg-s conv3", 32, 64, 16, 3, 1, false},   {"vgg-s conv4", 64, 64, 16, 3, 1, false},
+    {"vgg-s conv5", 64, 128, 8, 3, 1, false},   {"vgg-s conv6", 128, 128, 8, 3, 1, false},
+    {"lenet-l conv1", 1, 20, 28, 5, 0, true},   {"lenet-l conv2", 20, 50, 12, 5, 0, false}};
+
+void BM_Conv(benchmark::State& state) {
+  init_kernels();
+  const ConvCase& l = kConvCases[state.range(0)];
+  ThreadLimit limit(2);
+  const bool backward = state.range(1) != 0;
+  Conv2d conv(l.c_in, l.c_out, l.kernel, 1, l.pad, false, QuantConfig{});
+  conv.set_algorithm(state.range(2) == 0 ? Conv2d::Algorithm::onednn : Conv2d::Algorithm::im2col_gemm);
+  conv.weights() = random_vec(conv.weights().size(), 4);
+  conv.set_input_grad_needed(!l.first);
+  Tensor x(64, l.c_in, l.size, l.size);
+  x.v = random_vec(x.size(), 5);
+  Tensor y, gx;
+  conv.forward(x, y, true);
+  Tensor gy = y;
+  for (auto _ : state) {
+    if (backward) conv.backward(x, y, gy, gx);
+    else conv.forward(x, y, true);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const int out = l.size + 2 * l.pad - l.kernel + 1;
+  const double macs = double(l.c_out) * l.c_in * l.kernel * l.kernel * out * out * 64 *
+                      (backward ? (l.first ? 1 : 2) : 1);
+  state.counters["GFLOP/s"] = benchmark::Counter(2 * macs / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(std::string(l.name) + (backward ? " backward, " : " forward, ") +
+                 (state.range(2) == 0 ? "oneDNN" : "im2col+OpenBLAS"));
+}
+BENCHMARK(BM_Conv)
+    ->ArgsProduct({{0, 1, 2, 3, 4, 5, 6, 7}, {0, 1}, {0, 1}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
 BENCHMARK_MAIN();

@@ -59,11 +59,6 @@ int run_sweep_command(const SweepOptions& o) {
   sweeps::RunOptions r;
   r.db = o.db;
   r.models = o.models;
-  r.data_root = data::resolve_data_root(o.data_dir);
-  if (!fs::is_directory(r.data_root)) {
-    throw InputError("data root " + r.data_root.string() +
-                     " is not a folder (--data-dir, else $FLIGHT_DATA, else ./data; scripts/get-data fills one)");
-  }
   r.jobs = o.jobs;
   r.threads = o.threads > 0 ? o.threads : std::max(1, oneapi::tbb::info::default_concurrency() / std::max(1, o.jobs));
   if (!o.shard.empty()) r.shard = sweeps::parse_shard(o.shard);
@@ -73,6 +68,12 @@ int run_sweep_command(const SweepOptions& o) {
   };
   std::size_t n = g.experiments.size();
   if (r.shard) n = sweeps::shard_of(g, r.shard->first, r.shard->second).size();
+  // The arguments are checked before the file system: a bad --shard is reported whatever the data root.
+  r.data_root = data::resolve_data_root(o.data_dir);
+  if (!fs::is_directory(r.data_root)) {
+    throw InputError("data root " + r.data_root.string() +
+                     " is not a folder (--data-dir, else $FLIGHT_DATA, else ./data; scripts/get-data fills one)");
+  }
   // A database of another grid, profile, substitution or shard is refused before anything runs.
   sweeps::bind_database(g, o.db, r.shard ? std::to_string(r.shard->first) + "/" + std::to_string(r.shard->second) : "all");
   std::fprintf(stderr, "flight sweep: grid %s, profile %s, %zu experiments%s, %d job(s) × %d thread(s), data %s, db %s\n",

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <algorithm>
 #include <functional>
+#include <filesystem>
 #include <random>
 
 #include "flight/trainer/kernels.hpp"
@@ -127,6 +128,97 @@ TEST(GradientCheck, Conv2dStridePaddingBias) {
   gradient_check(conv, random_tensor(2, 3, 6, 5, 11));
 }
 
+// The same check through oneDNN, with 2 threads and 3 images: chunks of 1 and 2 images, two engines.
+TEST(GradientCheck, Conv2dOnOneDnnStridePaddingBias) {
+  ThreadLimit two(2);
+  Conv2d conv(3, 5, 3, 2, 1, true, fp32());
+  conv.set_algorithm(Conv2d::Algorithm::onednn);
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<float> d(-0.5f, 0.5f);
+  for (auto& v : conv.weights()) v = d(rng);
+  for (auto& v : conv.bias()) v = d(rng);
+  gradient_check(conv, random_tensor(3, 3, 6, 5, 12));
+}
+
+// oneDNN and im2col + OpenBLAS compute the same convolution: outputs, weight, bias and input gradients agree to
+// float rounding, on the shapes the shipped networks use and on odd ones, at 1 and 2 threads.
+TEST(Conv2d, OneDnnAndIm2colGemmAgree) {
+  init_kernels();
+  struct Case {
+    int n, c_in, c_out, size, k, stride, pad;
+    bool bias;
+  };
+  const Case cases[] = {{5, 16, 32, 8, 3, 1, 1, false}, {3, 20, 50, 12, 5, 1, 0, true},
+                        {4, 3, 32, 9, 3, 2, 1, true},   {2, 64, 64, 6, 3, 1, 1, false}};
+  for (int threads : {1, 2}) {
+    ThreadLimit limit(threads);
+    for (const auto& t : cases) {
+      Conv2d a(t.c_in, t.c_out, t.k, t.stride, t.pad, t.bias, fp32()), b(t.c_in, t.c_out, t.k, t.stride, t.pad, t.bias,
+                                                                            fp32());
+      a.set_algorithm(Conv2d::Algorithm::onednn);
+      b.set_algorithm(Conv2d::Algorithm::im2col_gemm);
+      std::mt19937 rng(unsigned(t.c_in * 7 + t.c_out));
+      std::uniform_real_distribution<float> d(-0.5f, 0.5f);
+      for (auto& v : a.weights()) v = d(rng);
+      for (auto& v : a.bias()) v = d(rng);
+      b.weights() = a.weights();
+      b.bias() = a.bias();
+      const auto x = random_tensor(t.n, t.c_in, t.size, t.size, 40);
+      Tensor ya, yb, gxa, gxb;
+      a.forward(x, ya, true);
+      b.forward(x, yb, true);
+      ASSERT_EQ(ya.size(), yb.size());
+      const auto gy = random_tensor(ya.n(), ya.c(), ya.h(), ya.w(), 41);
+      a.backward(x, ya, gy, gxa);
+      b.backward(x, yb, gy, gxb);
+      const std::string what = std::to_string(t.c_in) + "→" + std::to_string(t.c_out) + ", " +
+                               std::to_string(threads) + " thread(s)";
+      auto close = [&](const std::vector<float>& u, const std::vector<float>& v, const char* name) {
+        ASSERT_EQ(u.size(), v.size()) << name << " " << what;
+        double d2 = 0, n2 = 0;
+        for (std::size_t i = 0; i < u.size(); ++i) d2 += double(u[i] - v[i]) * (u[i] - v[i]), n2 += double(v[i]) * v[i];
+        EXPECT_LE(std::sqrt(d2), 1e-5 * std::sqrt(n2) + 1e-7) << name << " " << what;
+      };
+      close(ya.v, yb.v, "output");
+      close(gxa.v, gxb.v, "input gradient");
+      auto pa = a.params(), pb = b.params();
+      for (std::size_t p = 0; p < pa.size(); ++p) close(*pa[p].grad, *pb[p].grad, pa[p].name.c_str());
+    }
+  }
+}
+
+// Debian's oneDNN runs on OpenMP; Conv2d keeps it to the calling thread, so a training step starts no thread beyond
+// oneTBB's own workers.  At 1 thread oneTBB starts none, so the thread count must not change at all.
+int threads_of_this_process() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+TEST(Conv2d, OneDnnStartsNoThreadOfItsOwn) {
+  init_kernels();
+  auto step = [] {
+    Conv2d conv(32, 32, 3, 1, 1, false, fp32());
+    conv.set_algorithm(Conv2d::Algorithm::onednn);
+    const auto x = random_tensor(4, 32, 8, 8, 50);
+    Tensor y, gx;
+    conv.forward(x, y, true);
+    conv.backward(x, y, y, gx);
+  };
+  {
+    ThreadLimit one(1);
+    const int before = threads_of_this_process();
+    step();
+    EXPECT_EQ(threads_of_this_process(), before) << "oneDNN started a thread pool of its own";
+  }
+  {
+    ThreadLimit two(2);
+    const int before = threads_of_this_process();
+    step();
+    EXPECT_LE(threads_of_this_process(), before + 1) << "more threads than oneTBB's one extra worker";
+  }
+}
+
 TEST(GradientCheck, Linear) {
   Linear fc(12, 5, true, fp32());
   std::mt19937 rng(2);
@@ -183,9 +275,11 @@ TEST(GradientCheck, SoftmaxCrossEntropy) {
 
 // With quantization the forward is piecewise constant in W; the straight-through estimator defines dL/dW = dL/dQ.
 // Check that the weight gradient of a quantized layer equals the exact gradient of the fp32 layer evaluated at Q.
-void straight_through_check(const QuantConfig& q) {
+void straight_through_check(const QuantConfig& q, Conv2d::Algorithm algorithm = Conv2d::Algorithm::im2col_gemm) {
   init_kernels();
   Conv2d quant(2, 3, 3, 1, 1, false, q), plain(2, 3, 3, 1, 1, false, fp32());
+  quant.set_algorithm(algorithm);
+  plain.set_algorithm(algorithm);
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> d(-0.6f, 0.6f);
   for (auto& v : quant.weights()) v = d(rng);
@@ -229,6 +323,9 @@ TEST(GradientCheck, StraightThroughFixed4) { straight_through_check({Method::fix
 TEST(GradientCheck, StraightThroughLightNN1) { straight_through_check({Method::lightnn, 4, 1}); }
 TEST(GradientCheck, StraightThroughLightNN2) { straight_through_check({Method::lightnn, 4, 2}); }
 TEST(GradientCheck, StraightThroughFLightNN) { straight_through_check({Method::flightnn, 4, 2, 3, true, true, 8, 0.0}); }
+TEST(GradientCheck, StraightThroughFLightNNOnOneDnn) {
+  straight_through_check({Method::flightnn, 4, 2, 3, true, true, 8, 0.0}, Conv2d::Algorithm::onednn);
+}
 
 TEST(GradientCheck, ActivationQuantizerPassesGradientInsideItsRangeOnly) {
   ReLU relu(4);
@@ -393,8 +490,10 @@ TEST(FLightNN, RegularizerPushesOuterThresholdsUpAndTheirGradientMatchesTheSigmo
 
 TEST(Determinism, SameSeedAndThreadsGiveIdenticalGradients) {
   init_kernels();
-  auto run = [] {
+  for (auto algorithm : {Conv2d::Algorithm::im2col_gemm, Conv2d::Algorithm::onednn}) {
+  auto run = [algorithm] {
     Conv2d conv(3, 8, 3, 1, 1, true, fp32());
+    conv.set_algorithm(algorithm);
     std::mt19937 rng(6);
     std::uniform_real_distribution<float> d(-0.5f, 0.5f);
     for (auto& v : conv.weights()) v = d(rng);
@@ -406,6 +505,14 @@ TEST(Determinism, SameSeedAndThreadsGiveIdenticalGradients) {
   };
   ThreadLimit two(2);
   EXPECT_EQ(run(), run());
+  }
+}
+
+TEST(Conv2d, DefaultAlgorithmFollowsTheChannelCounts) {
+  EXPECT_EQ(Conv2d::default_algorithm(3, 32), Conv2d::Algorithm::im2col_gemm);   // few input channels
+  EXPECT_EQ(Conv2d::default_algorithm(20, 50), Conv2d::Algorithm::im2col_gemm);  // padded to 32 and 64
+  EXPECT_EQ(Conv2d::default_algorithm(32, 64), Conv2d::Algorithm::onednn);
+  EXPECT_EQ(Conv2d::default_algorithm(128, 128), Conv2d::Algorithm::onednn);
 }
 
 }  // namespace

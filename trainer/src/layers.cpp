@@ -6,6 +6,7 @@
 #include <random>
 
 #include "flight/core/error.hpp"
+#include "conv_engine.hpp"
 #include "flight/trainer/kernels.hpp"
 #include "flight/trainer/parallel.hpp"
 
@@ -47,13 +48,90 @@ void WeightLayer::finish_backward() {
 // ---------------- Conv2d ----------------
 
 Conv2d::Conv2d(int c_in, int c_out, int kernel, int stride, int pad, bool bias, const QuantConfig& q)
-    : WeightLayer(c_out, c_in * kernel * kernel, bias, q), c_in_(c_in), k_(kernel), stride_(stride), pad_(pad) {}
+    : WeightLayer(c_out, c_in * kernel * kernel, bias, q), c_in_(c_in), k_(kernel), stride_(stride), pad_(pad),
+      algorithm_(default_algorithm(c_in, c_out)) {}
+
+Conv2d::~Conv2d() = default;
+
+Conv2d::Algorithm Conv2d::default_algorithm(int c_in, int c_out) {
+  // oneDNN's fast kernels block channels by 16 (AVX-512) and pad the rest, and gain little when the input has few
+  // channels.  Measured with bench_trainer BM_Conv (batch 64, 2 threads; docs/ARCHITECTURE.md): vgg-s conv2…conv6
+  // (32…128 channels) run 1.4–1.8× faster on oneDNN; vgg-s conv1 (3 → 32) and lenet-l's 1 → 20 and 20 → 50 (padded
+  // to 32 and 64) run faster on im2col + OpenBLAS.
+  const auto used = [](int c) { return double(c) / ((c + 15) / 16 * 16); };
+  return c_in >= 16 && used(c_in) * used(c_out) >= 0.9 ? Algorithm::onednn : Algorithm::im2col_gemm;
+}
+
+void Conv2d::prepare_engines(const Tensor& x, int chunks) {
+  // One engine per chunk of images (chunk bounds as in parallel_chunks); built here, before the parallel region,
+  // and rebuilt only when a chunk's shape changes (the last, smaller batch of an epoch; evaluation batches).
+  engines_.resize(std::size_t(chunks));
+  for (int c = 0; c < chunks; ++c) {
+    const int b = int((long(x.n()) * c) / chunks), e = int((long(x.n()) * (c + 1)) / chunks);
+    const ConvShape shape{e - b, c_in_, x.h(), x.w(), filters_, k_, stride_, pad_};
+    if (e > b && (!engines_[c] || !(engines_[c]->shape() == shape))) engines_[c] = std::make_unique<ConvEngine>(shape);
+  }
+}
 
 void Conv2d::forward(const Tensor& x, Tensor& y, bool train) {
   FLIGHT_CHECK(x.c() == c_in_, "conv input channels");
   quantize(train);
   const int ho = (x.h() + 2 * pad_ - k_) / stride_ + 1, wo = (x.w() + 2 * pad_ - k_) / stride_ + 1;
   y.reshape(x.n(), filters_, ho, wo);
+  if (algorithm_ == Algorithm::im2col_gemm) return forward_gemm(x, y, train);
+  const int plane = ho * wo, chunks = chunks_for(x.n());
+  prepare_engines(x, chunks);
+  parallel_chunks(x.n(), chunks, [&](int b, int e, int c) {
+    engines_[c]->forward(x.data() + b * x.per_sample(), q_.data(), y.data() + b * y.per_sample());
+    if (has_bias_)
+      for (int n = b; n < e; ++n)
+        for (int f = 0; f < filters_; ++f) {
+          float* out = y.data() + n * y.per_sample() + std::size_t(f) * plane;
+          for (int p = 0; p < plane; ++p) out[p] += b_[f];
+        }
+  });
+}
+
+void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) {
+  const int chunks = chunks_for(x.n());
+  gq_part_.resize(std::size_t(chunks));
+  gb_part_.resize(std::size_t(chunks));
+  if (algorithm_ == Algorithm::im2col_gemm) {
+    backward_gemm(x, y, gy, gx);
+  } else {
+    const int plane = y.h() * y.w();
+    if (input_grad_needed_) gx.reshape(x.n(), x.c(), x.h(), x.w());
+    else gx = Tensor();
+    prepare_engines(x, chunks);
+    for (int c = 0; c < chunks; ++c) {
+      gq_part_[c].resize(q_.size());
+      gb_part_[c].assign(b_.size(), 0.0f);
+    }
+    parallel_chunks(x.n(), chunks, [&](int b, int e, int c) {
+      engines_[c]->backward(x.data() + b * x.per_sample(), q_.data(), gy.data() + b * gy.per_sample(),
+                            gq_part_[c].data(), input_grad_needed_ ? gx.data() + b * gx.per_sample() : nullptr);
+      if (has_bias_)
+        for (int n = b; n < e; ++n)
+          for (int f = 0; f < filters_; ++f) {
+            const float* g = gy.data() + n * gy.per_sample() + std::size_t(f) * plane;
+            float s = 0;
+            for (int p = 0; p < plane; ++p) s += g[p];
+            gb_part_[c][f] += s;
+          }
+    });
+  }
+  gq_.assign(q_.size(), 0.0f);
+  for (int c = 0; c < chunks; ++c) {  // fixed order: deterministic for a given thread count
+    if (x.n() * (c + 1) / chunks == x.n() * c / chunks) continue;  // an empty chunk
+    for (std::size_t i = 0; i < gq_.size(); ++i) gq_[i] += gq_part_[c][i];
+    for (std::size_t i = 0; i < gb_.size(); ++i) gb_[i] += gb_part_[c][i];
+  }
+  finish_backward();
+}
+
+// im2col + OpenBLAS: one GEMM per image, the columns of the training forward kept for the backward pass.
+void Conv2d::forward_gemm(const Tensor& x, Tensor& y, bool train) {
+  const int ho = y.h(), wo = y.w();
   const int plane = ho * wo;
   const std::size_t per = std::size_t(fan_in_) * plane;
   if (train) cols_cache_.resize(per * x.n());
@@ -72,7 +150,7 @@ void Conv2d::forward(const Tensor& x, Tensor& y, bool train) {
   });
 }
 
-void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) {
+void Conv2d::backward_gemm(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) {
   const int ho = y.h(), wo = y.w(), plane = ho * wo;
   if (input_grad_needed_) gx.zeros(x.n(), x.c(), x.h(), x.w());
   else gx = Tensor();
@@ -109,13 +187,8 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor
         }
     }
   });
-  gq_.assign(q_.size(), 0.0f);
-  for (int c = 0; c < chunks; ++c) {  // fixed order: deterministic for a given thread count
-    for (std::size_t i = 0; i < gq_.size(); ++i) gq_[i] += gq_part[c][i];
-    for (std::size_t i = 0; i < gb_.size(); ++i) gb_[i] += gb_part[c][i];
-  }
-  finish_backward();
 }
+
 
 // ---------------- Linear ----------------
 

@@ -16,6 +16,8 @@
 
 namespace flight::trainer {
 
+class ConvEngine;  // oneDNN convolution (src/conv_engine.hpp)
+
 struct ParamRef {
   std::string name;
   std::vector<float>* value;
@@ -66,6 +68,7 @@ class WeightLayer : public Layer {
 class Conv2d : public WeightLayer {
  public:
   Conv2d(int c_in, int c_out, int kernel, int stride, int pad, bool bias, const QuantConfig& q);
+  ~Conv2d() override;
   void forward(const Tensor& x, Tensor& y, bool train) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) override;
   std::string name() const override { return "conv"; }
@@ -74,12 +77,25 @@ class Conv2d : public WeightLayer {
   int pad() const { return pad_; }
   int c_in() const { return c_in_; }
 
+  // How the convolution is computed.  Both give the same values up to float rounding; the default is picked from
+  // the channel counts (default_algorithm), so a run is reproducible for a given network and thread count.
+  enum class Algorithm { onednn, im2col_gemm };
+  static Algorithm default_algorithm(int c_in, int c_out);
+  Algorithm algorithm() const { return algorithm_; }
+  void set_algorithm(Algorithm a) { algorithm_ = a; }
+
  private:
+  void prepare_engines(const Tensor& x, int chunks);
+  void forward_gemm(const Tensor& x, Tensor& y, bool train);
+  void backward_gemm(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx);
+
   int c_in_, k_, stride_, pad_;
-  // im2col columns of the last training forward, (N, fan_in, Ho·Wo): backward reuses them instead of recomputing.
+  Algorithm algorithm_;
+  // oneDNN convolutions, one per chunk of the batch, each run single-threaded inside a oneTBB task.
+  std::vector<std::unique_ptr<ConvEngine>> engines_;
+  // im2col + GEMM: the columns of the last training forward, (N, fan_in, Ho·Wo), reused by the backward pass.
   std::vector<float> cols_cache_;
-  // Backward scratch kept between steps (no allocation per step): per chunk, partial weight and bias gradients and
-  // the column gradient of one image.
+  // Per chunk (kept between steps: no allocation per step): partial weight and bias gradients; column gradient.
   std::vector<std::vector<float>> gq_part_, gb_part_, gcols_;
 };
 

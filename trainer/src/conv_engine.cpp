@@ -1,0 +1,171 @@
+#include "conv_engine.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <string>
+
+#include "flight/core/error.hpp"
+
+namespace flight::trainer {
+
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+// oneDNN runs on the calling thread only: its OpenMP regions get a team of one (see conv_engine.hpp).
+void one_thread_here() {
+  if (omp_get_max_threads() != 1) omp_set_num_threads(1);
+}
+
+const dnnl::engine& cpu() {
+  static const dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+dnnl::primitive_attr user_scratchpad() {
+  dnnl::primitive_attr a;
+  a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return a;
+}
+
+// A tensor as the caller holds it (plain layout, pointer given per call) and as a primitive wants it (the layout
+// oneDNN chose); when the two differ, a buffer of the inner layout and the reorder between them.
+struct Port {
+  memory user, inner;
+  dnnl::reorder reorder;  // user → inner for inputs, inner → user for outputs
+  bool same = true;
+  std::size_t scratch_bytes = 0;  // the reorder's scratchpad
+
+  Port() = default;
+  Port(const memory::desc& user_md, const memory::desc& inner_md, bool is_input)
+      : user(user_md, cpu(), DNNL_MEMORY_NONE), same(user_md == inner_md) {
+    inner = same ? user : memory(inner_md, cpu());
+    if (!same) {
+      const auto pd = is_input ? dnnl::reorder::primitive_desc(cpu(), user_md, cpu(), inner_md, user_scratchpad())
+                               : dnnl::reorder::primitive_desc(cpu(), inner_md, cpu(), user_md, user_scratchpad());
+      reorder = dnnl::reorder(pd);
+      scratch_bytes = pd.scratchpad_desc().get_size();
+    }
+  }
+  // Inputs: point at the caller's data and bring it into the inner layout.
+  const memory& in(const float* p, dnnl::stream& s, const memory& scratch) {
+    user.set_data_handle(const_cast<float*>(p));
+    if (!same) reorder.execute(s, {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, inner}, {DNNL_ARG_SCRATCHPAD, scratch}});
+    return inner;
+  }
+  // Outputs: where the primitive writes (the caller's buffer when the layouts agree).
+  const memory& out(float* p) {
+    user.set_data_handle(p);
+    return inner;
+  }
+  void finish(dnnl::stream& s, const memory& scratch) {
+    if (!same) reorder.execute(s, {{DNNL_ARG_FROM, inner}, {DNNL_ARG_TO, user}, {DNNL_ARG_SCRATCHPAD, scratch}});
+  }
+};
+
+}  // namespace
+
+struct ConvEngine::Impl {
+  dnnl::stream stream{cpu()};
+  dnnl::convolution_forward::primitive_desc fwd_pd;
+  dnnl::convolution_backward_data::primitive_desc bwd_data_pd;
+  dnnl::convolution_backward_weights::primitive_desc bwd_weights_pd;
+  dnnl::convolution_forward fwd;
+  dnnl::convolution_backward_data bwd_data;
+  dnnl::convolution_backward_weights bwd_weights;
+  // forward: x, w → y.  backward weights: x, gy → gw.  backward data: gy, w → gx.
+  Port f_x, f_w, f_y, bw_x, bw_gy, bw_gw, bd_gy, bd_w, bd_gx;
+  memory scratch;
+};
+
+ConvEngine::ConvEngine(const ConvShape& s) : shape_(s), impl_(std::make_unique<Impl>()) {
+  FLIGHT_CHECK(s.n > 0 && s.c_in > 0 && s.c_out > 0 && s.k > 0 && s.stride > 0 && s.pad >= 0 && s.ho() > 0 &&
+                   s.wo() > 0,
+               "convolution shape");
+  one_thread_here();
+  Impl& m = *impl_;
+  const memory::dims x_dims{s.n, s.c_in, s.h, s.w}, w_dims{s.c_out, s.c_in, s.k, s.k},
+      y_dims{s.n, s.c_out, s.ho(), s.wo()}, strides{s.stride, s.stride}, pads{s.pad, s.pad};
+  const memory::desc x_user(x_dims, dt::f32, tag::nchw), w_user(w_dims, dt::f32, tag::oihw),
+      y_user(y_dims, dt::f32, tag::nchw);
+  const memory::desc x_any(x_dims, dt::f32, tag::any), w_any(w_dims, dt::f32, tag::any),
+      y_any(y_dims, dt::f32, tag::any);
+  const auto attr = user_scratchpad();
+  m.fwd_pd = {{dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x_any, w_any, y_any, strides,
+               pads, pads},
+              attr, cpu()};
+  m.bwd_data_pd = {{dnnl::algorithm::convolution_direct, x_any, w_any, y_any, strides, pads, pads}, attr, cpu(),
+                   m.fwd_pd};
+  m.bwd_weights_pd = {{dnnl::algorithm::convolution_direct, x_any, w_any, y_any, strides, pads, pads}, attr, cpu(),
+                      m.fwd_pd};
+  m.fwd = dnnl::convolution_forward(m.fwd_pd);
+  m.bwd_data = dnnl::convolution_backward_data(m.bwd_data_pd);
+  m.bwd_weights = dnnl::convolution_backward_weights(m.bwd_weights_pd);
+
+  m.f_x = Port(x_user, m.fwd_pd.src_desc(), true);
+  m.f_w = Port(w_user, m.fwd_pd.weights_desc(), true);
+  m.f_y = Port(y_user, m.fwd_pd.dst_desc(), false);
+  m.bw_x = Port(x_user, m.bwd_weights_pd.src_desc(), true);
+  m.bw_gy = Port(y_user, m.bwd_weights_pd.diff_dst_desc(), true);
+  m.bw_gw = Port(w_user, m.bwd_weights_pd.diff_weights_desc(), false);
+  if (!(m.bwd_data_pd.diff_dst_desc() == m.bwd_weights_pd.diff_dst_desc()))
+    m.bd_gy = Port(y_user, m.bwd_data_pd.diff_dst_desc(), true);
+  m.bd_w = Port(w_user, m.bwd_data_pd.weights_desc(), true);
+  m.bd_gx = Port(x_user, m.bwd_data_pd.diff_src_desc(), false);
+
+  std::size_t bytes = std::max({m.fwd_pd.scratchpad_desc().get_size(), m.bwd_data_pd.scratchpad_desc().get_size(),
+                                m.bwd_weights_pd.scratchpad_desc().get_size()});
+  for (const Port* p : {&m.f_x, &m.f_w, &m.f_y, &m.bw_x, &m.bw_gy, &m.bw_gw, &m.bd_gy, &m.bd_w, &m.bd_gx})
+    bytes = std::max(bytes, p->scratch_bytes);
+  m.scratch = memory(memory::desc({memory::dim(std::max<std::size_t>(bytes, 1))}, dt::u8, tag::x), cpu());
+}
+
+ConvEngine::~ConvEngine() = default;
+
+void ConvEngine::forward(const float* x, const float* w, float* y) {
+  one_thread_here();
+  Impl& m = *impl_;
+  m.fwd.execute(m.stream, {{DNNL_ARG_SRC, m.f_x.in(x, m.stream, m.scratch)},
+                           {DNNL_ARG_WEIGHTS, m.f_w.in(w, m.stream, m.scratch)},
+                           {DNNL_ARG_DST, m.f_y.out(y)},
+                           {DNNL_ARG_SCRATCHPAD, m.scratch}});
+  m.f_y.finish(m.stream, m.scratch);
+  m.stream.wait();
+}
+
+void ConvEngine::backward(const float* x, const float* w, const float* gy, float* gw, float* gx) {
+  one_thread_here();
+  Impl& m = *impl_;
+  const memory& gy_w = m.bw_gy.in(gy, m.stream, m.scratch);
+  m.bwd_weights.execute(m.stream, {{DNNL_ARG_SRC, m.bw_x.in(x, m.stream, m.scratch)},
+                                   {DNNL_ARG_DIFF_DST, gy_w},
+                                   {DNNL_ARG_DIFF_WEIGHTS, m.bw_gw.out(gw)},
+                                   {DNNL_ARG_SCRATCHPAD, m.scratch}});
+  m.bw_gw.finish(m.stream, m.scratch);
+  if (gx) {
+    // The data gradient usually wants gy in the same layout as the weight gradient: reorder it once.
+    const bool shared = m.bwd_data_pd.diff_dst_desc() == m.bwd_weights_pd.diff_dst_desc();
+    const memory& gy_d = shared ? gy_w : m.bd_gy.in(gy, m.stream, m.scratch);
+    m.bwd_data.execute(m.stream, {{DNNL_ARG_DIFF_DST, gy_d},
+                                  {DNNL_ARG_WEIGHTS, m.bd_w.in(w, m.stream, m.scratch)},
+                                  {DNNL_ARG_DIFF_SRC, m.bd_gx.out(gx)},
+                                  {DNNL_ARG_SCRATCHPAD, m.scratch}});
+    m.bd_gx.finish(m.stream, m.scratch);
+  }
+  m.stream.wait();
+}
+
+std::string ConvEngine::implementation() const {
+  std::string s = impl_->fwd_pd.impl_info_str();
+  s += " / ";
+  s += impl_->bwd_data_pd.impl_info_str();
+  s += " / ";
+  s += impl_->bwd_weights_pd.impl_info_str();
+  return s;
+}
+
+}  // namespace flight::trainer

@@ -1,0 +1,45 @@
+#pragma once
+// Convolution through oneDNN (Debian's libdnnl 2.6): forward, backward-data and backward-weights primitives for one
+// fixed shape, run on the calling thread only.
+//
+// Threading: Debian builds oneDNN on OpenMP.  Every entry point first sets the calling thread's OpenMP team size to
+// one, so oneDNN never starts an OpenMP pool; callers split the batch into chunks and run one ConvEngine per chunk
+// inside oneTBB tasks (Conv2d does), which keeps oneTBB the one threading layer.  tests/trainer/test_layers.cpp
+// checks that a threaded training step starts no thread beyond oneTBB's.
+//
+// Tensors in and out are plain NCHW (activations) and OIHW (weights); the engine reorders to the blocked layouts
+// oneDNN picks for this machine and back, in buffers it keeps.
+#include <memory>
+#include <string>
+
+namespace flight::trainer {
+
+struct ConvShape {
+  int n = 0, c_in = 0, h = 0, w = 0, c_out = 0, k = 0, stride = 1, pad = 0;
+  int ho() const { return (h + 2 * pad - k) / stride + 1; }
+  int wo() const { return (w + 2 * pad - k) / stride + 1; }
+  bool operator==(const ConvShape&) const = default;
+};
+
+class ConvEngine {
+ public:
+  explicit ConvEngine(const ConvShape& shape);
+  ~ConvEngine();
+  ConvEngine(const ConvEngine&) = delete;
+  ConvEngine& operator=(const ConvEngine&) = delete;
+
+  const ConvShape& shape() const { return shape_; }
+  // y (N, c_out, Ho, Wo) = conv(x (N, c_in, H, W), w (c_out, c_in, k, k)); y is overwritten.
+  void forward(const float* x, const float* w, float* y);
+  // gw (c_out, c_in, k, k) = ∂/∂w (overwritten); gx (N, c_in, H, W) = ∂/∂x (overwritten), skipped when null.
+  void backward(const float* x, const float* w, const float* gy, float* gw, float* gx);
+  // The implementation oneDNN chose, e.g. "jit:avx512_core" (forward / backward data / backward weights).
+  std::string implementation() const;
+
+ private:
+  struct Impl;
+  ConvShape shape_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace flight::trainer
