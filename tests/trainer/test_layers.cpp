@@ -5,7 +5,9 @@
 #include <cmath>
 #include <algorithm>
 #include <functional>
+#include <cstring>
 #include <filesystem>
+#include <limits>
 #include <random>
 
 #include "flight/trainer/kernels.hpp"
@@ -613,7 +615,47 @@ TEST(Kernels, ElementWiseKernelsMatchPlainLoops) {
     // Batch-norm backward of a plane: within float rounding of the formula.
     bn_backward_plane(g.data(), x.data(), y.data(), n, mean, 0.7f, 0.1f, 0.3f);
     for (std::size_t i = 0; i < n; ++i) EXPECT_NEAR(y[i], 0.7 * g[i] - 0.1 - 0.3 * (x[i] - mean), 1e-5) << i;
+    // Dot product in float with partial sums.
+    double ref_dot = 0;
+    for (std::size_t i = 0; i < n; ++i) ref_dot += double(x[i]) * g[i];
+    EXPECT_NEAR(flight::trainer::dot(x.data(), g.data(), n), ref_dot, tol);
   }
+}
+
+// FLightNN's vectorized two-term rounding equals pow2_round element by element (bit for bit) on every window kind,
+// including the window's edges, ties, zero, denormals, saturation and infinities.
+TEST(Kernels, Pow2TwoTermsEqualsPow2Round) {
+  std::vector<float> w;
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> e(-14, 3);
+  for (int i = 0; i < 3000; ++i) w.push_back((i % 2 ? -1.0f : 1.0f) * std::exp2(e(rng)));
+  for (int x = -12; x <= 3; ++x)
+    for (float m : {1.0f, 1.25f, 1.5f, 1.4999999f, 1.75f, 1.9999999f}) {
+      w.push_back(std::ldexp(m, x));
+      w.push_back(-std::ldexp(m, x));
+    }
+  for (float v : {0.0f, -0.0f, 1e-40f, -1e-40f}) w.push_back(v);
+  const std::size_t regular = w.size();  // the sum of squares is checked on these (the rest overflow it)
+  for (float v : {std::numeric_limits<float>::infinity(),
+                  -std::numeric_limits<float>::infinity(), 3.0e38f})
+    w.push_back(v);
+  for (bool zero_code : {true, false})
+    for (int base : {-3, 0, 1}) {
+      Pow2Window win;
+      win.base = base;
+      win.zero_code = zero_code;
+      std::vector<float> first(w.size()), second(w.size());
+      pow2_two_terms(w.data(), first.data(), second.data(), w.size(), base, win.min_exp(), zero_code);
+      for (std::size_t i = 0; i < w.size(); ++i) {
+        const float r1 = pow2_round(w[i], win), r2 = pow2_round(w[i] - r1, win);
+        EXPECT_EQ(std::memcmp(&first[i], &r1, 4), 0) << w[i] << " base " << base << " zero code " << zero_code;
+        EXPECT_EQ(std::memcmp(&second[i], &r2, 4), 0) << w[i] << " base " << base << " zero code " << zero_code;
+      }
+      const float ss = pow2_two_terms(w.data(), first.data(), second.data(), regular, base, win.min_exp(), zero_code);
+      double ref_ss = 0;
+      for (std::size_t i = 0; i < regular; ++i) ref_ss += double(w[i] - first[i]) * (w[i] - first[i]);
+      EXPECT_NEAR(ss, ref_ss, 1e-5 * ref_ss);
+    }
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <mutex>
 
 namespace flight::trainer {
@@ -191,6 +193,60 @@ FLIGHT_CLONES void sum_and_dot_centered(const float* g, const float* p, std::siz
 FLIGHT_CLONES void bn_backward_plane(const float* g, const float* p, float* o, std::size_t n, float mean, float a,
                                      float b, float c) {
   for (std::size_t i = 0; i < n; ++i) o[i] = a * g[i] - b - c * (p[i] - mean);
+}
+
+namespace {
+// pow2_round (quant.cpp) without branches, so that the loops below vectorize: the exponent and the top mantissa bit
+// from the IEEE-754 bits, clamped to the window, the zero code below its bottom.
+inline float pow2_round_select(float x, int base, int lo, bool zero_code) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  const std::uint32_t sign = bits & 0x80000000u, mag = bits & 0x7fffffffu;
+  const int biased = int(mag >> 23);
+  int e = biased - 127 + int((mag >> 22) & 1u);
+  e = biased == 0 ? -100000 : e;  // zero or denormal: below any window
+  e = e > base ? base : e;
+  const bool below = e < lo;
+  const bool zero = below && zero_code && (biased == 0 || biased - 127 < lo - 1);
+  e = below ? lo : e;
+  const std::uint32_t out = zero ? 0u : (sign | (std::uint32_t(e + 127) << 23));
+  float r;
+  std::memcpy(&r, &out, 4);
+  return r;
+}
+}  // namespace
+
+FLIGHT_CLONES float pow2_two_terms(const float* w, float* first, float* second, std::size_t n, int base, int min_exp,
+                                   bool zero_code) {
+  float s[16] = {0};
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; ++l) {
+      const float r1 = pow2_round_select(w[i + l], base, min_exp, zero_code), res = w[i + l] - r1;
+      first[i + l] = r1;
+      second[i + l] = pow2_round_select(res, base, min_exp, zero_code);
+      s[l] += res * res;
+    }
+  for (; i < n; ++i) {
+    const float r1 = pow2_round_select(w[i], base, min_exp, zero_code), res = w[i] - r1;
+    first[i] = r1;
+    second[i] = pow2_round_select(res, base, min_exp, zero_code);
+    s[0] += res * res;
+  }
+  float sum = 0;
+  for (float v : s) sum += v;
+  return sum;
+}
+
+FLIGHT_CLONES float dot(const float* a, const float* b, std::size_t n) {
+  float s[16] = {0};
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; ++l) s[l] += a[i + l] * b[i + l];
+  for (; i < n; ++i) s[0] += a[i] * b[i];
+  float sum = 0;
+  for (float v : s) sum += v;
+  return sum;
 }
 
 }  // namespace flight::trainer

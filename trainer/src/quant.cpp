@@ -8,6 +8,7 @@
 #include <oneapi/tbb/parallel_for.h>
 
 #include "flight/core/error.hpp"
+#include "flight/trainer/kernels.hpp"
 
 namespace flight::trainer {
 
@@ -184,30 +185,25 @@ void WeightQuantizer::forward(const std::vector<float>& w, std::vector<float>& q
       window_.base = cfg_.auto_base ? pow2_base(w.data(), w.size()) : 0;
       std::vector<double> norms(filters_);
       oneapi::tbb::parallel_for(0, filters_, [&](int f) {
-        double s = 0;
-        for (int j = 0; j < fan_in_; ++j) {
-          const std::size_t i = std::size_t(f) * fan_in_ + j;
-          const float r1 = pow2_round(w[i], window_);
-          const float res = w[i] - r1;
-          q[i] = r1;
-          second_term_[i] = pow2_round(res, window_);
-          s += double(res) * res;
-        }
-        norms[f] = std::sqrt(s);
+        const std::size_t o = std::size_t(f) * fan_in_;
+        // q = R(W), second = R(W − R(W)), and ‖W − R(W)‖ of the filter in one vectorized pass.
+        norms[f] = std::sqrt(double(pow2_two_terms(w.data() + o, q.data() + o, second_term_.data() + o,
+                                                   std::size_t(fan_in_), window_.base, window_.min_exp(),
+                                                   window_.zero_code)));
       });
       double mean_norm = 0;
       for (int f = 0; f < filters_; ++f) mean_norm += norms[f] / filters_;
       // Temperature of the backward sigmoid: the layer's mean residual norm, so that thresholds starting at 0 get a
       // usable gradient (a sharper sigmoid leaves σ' ≈ 0 far from the boundary and the thresholds never move).
       const double tau = std::max(1e-8, mean_norm);
-      for (int f = 0; f < filters_; ++f) {
+      oneapi::tbb::parallel_for(0, filters_, [&](int f) {
         const bool two = norms[f] > thresholds_[f];
         filter_k_[f] = two ? 2 : 1;
         const double s = 1.0 / (1.0 + std::exp(-(norms[f] - thresholds_[f]) / tau));
         gate_slope_[f] = static_cast<float>(s * (1 - s) / tau);
         if (two)
           for (int j = 0; j < fan_in_; ++j) q[std::size_t(f) * fan_in_ + j] += second_term_[std::size_t(f) * fan_in_ + j];
-      }
+      });
       if (cfg_.allow_k0) {
         // Outer indicator: Q_i = 1[‖W_i‖ > t0_i] · (R(W_i) + g_i · R(res_i)); a pruned filter has k = 0.
         std::vector<double> wn(filters_);
@@ -258,24 +254,23 @@ void WeightQuantizer::backward(const std::vector<float>& grad_q, std::vector<flo
   // Straight through: R and the fixed-point rounding pass gradients unchanged.
   std::copy(grad_q.begin(), grad_q.end(), grad_w.begin());
   if (cfg_.method != Method::flightnn) return;
-  for (int f = 0; f < filters_; ++f) {
+  oneapi::tbb::parallel_for(0, filters_, [&](int f) {  // each filter writes only its own thresholds' gradients
+    const std::size_t o = std::size_t(f) * fan_in_;
     // Q_i = R(W) + g(t_i) · R(res);  dg/dt = −σ'  (the indicator 1[‖res‖ > t] read as a sigmoid backward).
-    double dot = 0;
-    for (int j = 0; j < fan_in_; ++j) dot += double(grad_q[std::size_t(f) * fan_in_ + j]) * second_term_[std::size_t(f) * fan_in_ + j];
+    const double dot_q = dot(grad_q.data() + o, second_term_.data() + o, std::size_t(fan_in_));
     const double dgate_dt = -gate_slope_[f];
     if (!cfg_.allow_k0) {
-      threshold_grads_[f] += static_cast<float>(dot * dgate_dt + cfg_.lambda * reg_weight_ * dgate_dt);
-      continue;
+      threshold_grads_[f] += static_cast<float>(dot_q * dgate_dt + cfg_.lambda * reg_weight_ * dgate_dt);
+      return;
     }
     // k_i = g0 · (1 + g1): the inner threshold matters only while the filter is kept.
     const bool on = filter_k_[f] > 0;
     const double g1 = inner_k_[f] == 2 ? 1.0 : 0.0;
-    if (on) threshold_grads_[f] += static_cast<float>(dot * dgate_dt + cfg_.lambda * reg_weight_ * dgate_dt);
-    double dot0 = 0;
-    for (int j = 0; j < fan_in_; ++j) dot0 += double(grad_q[std::size_t(f) * fan_in_ + j]) * kept_[std::size_t(f) * fan_in_ + j];
+    if (on) threshold_grads_[f] += static_cast<float>(dot_q * dgate_dt + cfg_.lambda * reg_weight_ * dgate_dt);
+    const double dot0 = dot(grad_q.data() + o, kept_.data() + o, std::size_t(fan_in_));
     const double dgate0_dt0 = -prune_slope_[f];
     prune_threshold_grads_[f] += static_cast<float>(dot0 * dgate0_dt0 + cfg_.lambda * reg_weight_ * (1 + g1) * dgate0_dt0);
-  }
+  });
 }
 
 void WeightQuantizer::terms(float w, int k, float out[2]) const {

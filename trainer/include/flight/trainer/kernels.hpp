@@ -43,5 +43,12 @@ void sum_and_squares(const float* p, std::size_t n, float& sum, float& sum_sq);
 void sum_and_dot_centered(const float* g, const float* p, std::size_t n, float mean, float& sum_g, float& dot);
 // o = a·g − b − c·(p − mean): batch-norm backward of one plane.
 void bn_backward_plane(const float* g, const float* p, float* o, std::size_t n, float mean, float a, float b, float c);
+// FLightNN's two terms of n weights (one filter) under the power-of-two window (base, min_exp, zero_code):
+// first = R(w), second = R(w − R(w)), element by element exactly as pow2_round (quant.hpp); returns Σ (w − R(w))² in
+// float with 16 partial sums.
+float pow2_two_terms(const float* w, float* first, float* second, std::size_t n, int base, int min_exp,
+                     bool zero_code);
+// Σ a·b over n values, in float with 16 partial sums.
+float dot(const float* a, const float* b, std::size_t n);
 
 }  // namespace flight::trainer
