@@ -121,25 +121,23 @@ TEST(Kernels, Col2imIsTheAdjointOfIm2col) {
 
 QuantConfig fp32() { return {}; }
 
-TEST(GradientCheck, Conv2dStridePaddingBias) {
-  Conv2d conv(3, 4, 3, 2, 1, true, fp32());
-  std::mt19937 rng(1);
+// A stride-2, padded conv with bias (c_in 3 → c_out), random weights and bias, checked on `images` images.
+void conv_gradient_check(Conv2d::Algorithm algorithm, int c_out, int images, unsigned seed) {
+  Conv2d conv(3, c_out, 3, 2, 1, true, fp32());
+  conv.set_algorithm(algorithm);
+  std::mt19937 rng(seed);
   std::uniform_real_distribution<float> d(-0.5f, 0.5f);
   for (auto& v : conv.weights()) v = d(rng);
   for (auto& v : conv.bias()) v = d(rng);
-  gradient_check(conv, random_tensor(2, 3, 6, 5, 11));
+  gradient_check(conv, random_tensor(images, 3, 6, 5, seed + 10));
 }
+
+TEST(GradientCheck, Conv2dStridePaddingBias) { conv_gradient_check(Conv2d::Algorithm::im2col_gemm, 4, 2, 1); }
 
 // The same check through oneDNN, with 2 threads and 3 images: chunks of 1 and 2 images, two engines.
 TEST(GradientCheck, Conv2dOnOneDnnStridePaddingBias) {
   ThreadLimit two(2);
-  Conv2d conv(3, 5, 3, 2, 1, true, fp32());
-  conv.set_algorithm(Conv2d::Algorithm::onednn);
-  std::mt19937 rng(2);
-  std::uniform_real_distribution<float> d(-0.5f, 0.5f);
-  for (auto& v : conv.weights()) v = d(rng);
-  for (auto& v : conv.bias()) v = d(rng);
-  gradient_check(conv, random_tensor(3, 3, 6, 5, 12));
+  conv_gradient_check(Conv2d::Algorithm::onednn, 5, 3, 2);
 }
 
 // oneDNN and im2col + OpenBLAS compute the same convolution: outputs, weight, bias and input gradients agree to
