@@ -387,6 +387,26 @@ TEST(LightNN, ResidualOfTwoTermsByHand) {
   EXPECT_FLOAT_EQ(terms[1], 0.0f);
 }
 
+// The layer quantizer's vectorized LightNN path equals lightnn_quantize element by element (bit for bit).
+TEST(LightNN, LayerQuantizerEqualsTheGreedyResidual) {
+  std::mt19937 rng(21);
+  std::uniform_real_distribution<float> d(-1, 1);
+  for (int k : {1, 2})
+    for (bool zero_code : {true, false}) {
+      QuantConfig cfg{Method::lightnn, 4, k};
+      cfg.zero_code = zero_code;
+      WeightQuantizer wq(cfg, 7, 45);
+      std::vector<float> w(7 * 45), q;
+      for (auto& v : w) v = d(rng) * d(rng);
+      w[3] = 0.0f, w[4] = -0.0f, w[5] = 1e-30f;
+      wq.forward(w, q);
+      for (std::size_t i = 0; i < w.size(); ++i) {
+        const float ref = lightnn_quantize(w[i], k, wq.window());
+        EXPECT_EQ(std::memcmp(&q[i], &ref, 4), 0) << w[i] << " k " << k << " zero code " << zero_code;
+      }
+    }
+}
+
 TEST(Fixed, ScaleAndClampByHand) {
   const float w[] = {0.3f, -0.6f};
   const float s = fixed_scale(w, 2, 4);  // 2^⌈log2 0.6⌉ = 1, / 2^3 → 0.125

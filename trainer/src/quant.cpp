@@ -172,13 +172,26 @@ void WeightQuantizer::forward(const std::vector<float>& w, std::vector<float>& q
       return;
     case Method::lightnn:
       window_.base = cfg_.auto_base ? pow2_base(w.data(), w.size()) : 0;
-      oneapi::tbb::parallel_for(0, filters_, [&](int f) {
-        for (int j = 0; j < fan_in_; ++j) {
-          const std::size_t i = std::size_t(f) * fan_in_ + j;
-          q[i] = cfg_.kones_stochastic ? kones_quantize(w[i], cfg_.k, window_, -1.0f)
-                                       : lightnn_quantize(w[i], cfg_.k, window_);
-        }
-      });
+      if (!cfg_.kones_stochastic && cfg_.k <= 2) {
+        // The greedy residual with k ≤ 2 terms is R(w) + R(w − R(w)): one vectorized pass (equal to
+        // lightnn_quantize element by element).
+        second_term_.resize(w.size());
+        oneapi::tbb::parallel_for(0, filters_, [&](int f) {
+          const std::size_t o = std::size_t(f) * fan_in_;
+          pow2_two_terms(w.data() + o, q.data() + o, second_term_.data() + o, std::size_t(fan_in_), window_.base,
+                         window_.min_exp(), window_.zero_code);
+          if (cfg_.k == 2)
+            for (std::size_t i = o; i < o + std::size_t(fan_in_); ++i) q[i] += second_term_[i];
+        });
+      } else {
+        oneapi::tbb::parallel_for(0, filters_, [&](int f) {
+          for (int j = 0; j < fan_in_; ++j) {
+            const std::size_t i = std::size_t(f) * fan_in_ + j;
+            q[i] = cfg_.kones_stochastic ? kones_quantize(w[i], cfg_.k, window_, -1.0f)
+                                         : lightnn_quantize(w[i], cfg_.k, window_);
+          }
+        });
+      }
       std::fill(filter_k_.begin(), filter_k_.end(), cfg_.k);
       return;
     case Method::flightnn: {
