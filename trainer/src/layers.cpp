@@ -122,7 +122,6 @@ void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor
   }
   gq_.assign(q_.size(), 0.0f);
   for (int c = 0; c < chunks; ++c) {  // fixed order: deterministic for a given thread count
-    if (x.n() * (c + 1) / chunks == x.n() * c / chunks) continue;  // an empty chunk
     for (std::size_t i = 0; i < gq_.size(); ++i) gq_[i] += gq_part_[c][i];
     for (std::size_t i = 0; i < gb_.size(); ++i) gb_[i] += gb_part_[c][i];
   }
@@ -157,8 +156,6 @@ void Conv2d::backward_gemm(const Tensor& x, const Tensor& y, const Tensor& gy, T
   const int chunks = chunks_for(x.n());
   const std::size_t per = std::size_t(fan_in_) * plane;
   FLIGHT_CHECK(cols_cache_.size() == per * x.n(), "conv backward after a training forward of the same batch");
-  gq_part_.resize(std::size_t(chunks));
-  gb_part_.resize(std::size_t(chunks));
   gcols_.resize(std::size_t(chunks));
   for (int c = 0; c < chunks; ++c) {
     gq_part_[c].assign(q_.size(), 0.0f);
