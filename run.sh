@@ -27,11 +27,12 @@ case "$profile" in
   paper|smoke) out="results/$profile" ;;
   *) echo "run.sh: --profile: unknown profile '$profile' (expected quick, paper or smoke)" >&2; exit 2 ;;
 esac
-step() { printf '\n== %s\n' "$*"; }
+. scripts/lib/steps.sh
+steps_init run.sh
 
-step "dependencies";  scripts/install-deps all
-step "build";         scripts/build
-step "data ($data_dir)"; scripts/get-data "$data_dir"
+step install; scripts/install-deps all
+step build;   scripts/build
+step data "($data_dir)"; scripts/get-data "$data_dir"
 flight=build/sweeps/flight
 "$flight" data list --data-dir "$data_dir"
 
@@ -43,18 +44,19 @@ if ! "$flight" data info svhn --data-dir "$data_dir" >/dev/null 2>&1; then
   subst=(--substitute svhn=fashion-mnist)
 fi
 
-step "paper grid, profile $profile: $jobs job(s) × $threads thread(s) → $out/paper46.sqlite"
+step sweep "paper grid, profile $profile: $jobs job(s) × $threads thread(s) → $out/paper46.sqlite"
 mkdir -p "$out"
 status=0
 "$flight" sweep run sweeps/grids/paper46.toml --profile "$profile" "${subst[@]}" --db "$out/paper46.sqlite" \
   --jobs "$jobs" --threads "$threads" --data-dir "$data_dir" || status=$?
 if [ $status = 130 ]; then echo "run.sh: interrupted; run the same command again to resume" >&2; exit 130; fi
 
-step "report → $out/report.md"
+step report "→ $out/report.md"
 "$flight" report --db "$out/paper46.sqlite" --out "$out/report.md"
 "$flight" report --db "$out/paper46.sqlite" --format csv --out "$out/report.csv"
 sed -n '/^## The paper/,$p' "$out/report.md"
 
-step "figures → $out/figures/"
+step figures "→ $out/figures/"
 /usr/bin/python3 plots/make_figures.py "$out/paper46.sqlite" --out "$out/figures"
+steps_done
 exit $status

@@ -6,11 +6,21 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$repo"
+. scripts/lib/steps.sh
+steps_init test.sh
+
+step install
 scripts/install-deps all
 # Slurm for the single-node Slurm test (label slurm); it skips with a reason when this fails.
 scripts/install-deps slurm || echo "test.sh: Slurm could not be installed; the Slurm test will skip" >&2
+step build
 scripts/build
+step data
 export FLIGHT_DATA="${FLIGHT_DATA:-$repo/data}"
 scripts/get-data "$FLIGHT_DATA" || echo "test.sh: scripts/get-data failed; the real-data tests will skip" >&2
+step tests
 cd "${FLIGHT_BUILD_DIR:-build}"
-ctest --output-on-failure --parallel "$(nproc)" --timeout 1800 "$@"
+status=0
+ctest --output-on-failure --parallel "$(nproc)" --timeout 1800 "$@" || status=$?
+steps_done
+exit $status
