@@ -26,7 +26,7 @@ struct TrainOptions {
   std::string out, init;
   double lambda = 0;
   int epochs = 0, batch = 0, threads = 0;
-  double lr = 0, threshold_lr_scale = 1;
+  double lr = 0, threshold_travel = 0;
   unsigned seed = 1;
   std::size_t max_train = 0, max_test = 0;
   int stop_after = 0;
@@ -66,7 +66,7 @@ int run_train(const TrainOptions& o) {
   if (o.max_train) cfg.max_train = o.max_train;
   if (o.max_test) cfg.max_test = o.max_test;
   cfg.optimizer = o.optimizer;
-  cfg.threshold_lr_scale = o.threshold_lr_scale;
+  if (o.threshold_travel > 0) cfg.threshold_travel = o.threshold_travel;
   cfg.seed = o.seed;
   tr::ThreadLimit limit(o.threads);
   const auto d = data::load_dataset(*id, data::resolve_data_root(o.data_dir));
@@ -108,13 +108,14 @@ void register_train_commands(CLI::App& app, Action& chosen) {
   t->add_option("--net", o->net, "Network name or .toml file")->required();
   t->add_option("--method", o->method, "fp32, fixed2 … fixed8, lightnn1, lightnn2 or flightnn")->capture_default_str();
   t->add_option("--lambda", o->lambda, "FLightNN regularizer weight")->check(CLI::NonNegativeNumber);
-  t->add_option("--profile", o->profile, "smoke, quick or paper")->capture_default_str();
+  t->add_option("--profile", o->profile, "smoke, quick, reference or paper")->capture_default_str();
   t->add_option("--epochs", o->epochs, "Epochs (default: the profile's)")->check(CLI::PositiveNumber);
   t->add_option("--batch", o->batch, "Batch size (default: the profile's)")->check(CLI::PositiveNumber);
   t->add_option("--lr", o->lr, "Learning rate (default: the profile's)")->check(CLI::PositiveNumber);
-  t->add_option("--threshold-lr-scale", o->threshold_lr_scale, "FLightNN: learning-rate multiplier of the thresholds")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  t->add_option("--threshold-travel", o->threshold_travel,
+                "FLightNN, expert: how far a threshold can move over the run, in units of its layer's mean residual "
+                "norm (default 8; docs/flightnn.md)")
+      ->check(CLI::PositiveNumber);
   t->add_option("--optimizer", o->optimizer, "sgd or adam")->check(CLI::IsMember({"sgd", "adam"}))->capture_default_str();
   t->add_option("--max-train", o->max_train, "Use only the first N training images");
   t->add_option("--max-test", o->max_test, "Evaluate on the first N test images");

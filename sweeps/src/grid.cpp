@@ -72,7 +72,11 @@ TrainSettings read_train(const std::string& file, const std::string& path, const
   s.lr = t.number_or("lr", base.lr, 1e-9, 10);
   s.batch = int(t.int_or("batch", base.batch, 1, 1 << 20));
   if (t.has("optimizer")) s.optimizer = t.one_of("optimizer", {"sgd", "adam"});
-  s.threshold_lr_scale = t.number_or("threshold_lr_scale", base.threshold_lr_scale, 1e-6, 1e6);
+  if (t.has("threshold_lr_scale")) {
+    t.fail("threshold_lr_scale", "no such key since thresholds take normalized steps (use threshold_travel, an expert "
+                                 "knob, or nothing: docs/flightnn.md)", "a value");
+  }
+  s.threshold_travel = t.number_or("threshold_travel", base.threshold_travel, 1e-3, 1e4);
   t.finish();
   return s;
 }
@@ -80,7 +84,7 @@ TrainSettings read_train(const std::string& file, const std::string& path, const
 boost::json::object train_json(const TrainSettings& s) {
   return {{"epochs", s.epochs}, {"max_train", s.max_train}, {"max_test", s.max_test},
           {"lr", s.lr},         {"batch", s.batch},         {"optimizer", s.optimizer},
-          {"threshold_lr_scale", s.threshold_lr_scale}};
+          {"threshold_travel", s.threshold_travel}};
 }
 
 struct Profile {

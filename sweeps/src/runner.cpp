@@ -67,7 +67,7 @@ TrainSettings settings_of(const boost::json::object& t) {
   s.lr = t.at("lr").to_number<double>();
   s.batch = int(t.at("batch").as_int64());
   s.optimizer = std::string(t.at("optimizer").as_string());
-  s.threshold_lr_scale = t.at("threshold_lr_scale").to_number<double>();
+  s.threshold_travel = t.at("threshold_travel").to_number<double>();
   return s;
 }
 
@@ -89,7 +89,7 @@ boost::json::object run_experiment(const boost::json::object& c, const std::stri
   r.cfg.lr = ts.lr;
   r.cfg.batch = ts.batch;
   r.cfg.optimizer = ts.optimizer;
-  r.cfg.threshold_lr_scale = ts.threshold_lr_scale;
+  r.cfg.threshold_travel = ts.threshold_travel;
   r.cfg.seed = unsigned(c.at("seed").as_int64());
   set_augmentation(r.cfg, id);
   r.profile = std::string(c.at("profile").as_string());

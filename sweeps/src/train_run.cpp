@@ -37,18 +37,22 @@ tr::TrainConfig profile_config(const std::string& p, data::DatasetId id) {
     c.epochs = 1, c.max_train = 2000, c.max_test = 1000, c.batch = 64, c.lr = 0.05;
   } else if (p == "quick") {
     c.epochs = small ? 3 : 10, c.batch = 64, c.lr = 0.05;
+  } else if (p == "reference") {
+    c.epochs = 15, c.batch = 64, c.lr = 0.05;
   } else if (p == "paper") {
     c.epochs = small ? 20 : 100, c.batch = 128, c.lr = 0.1;
   } else {
-    throw InputError("--profile: unknown profile '" + p + "' (expected smoke, quick or paper)");
+    throw InputError("--profile: unknown profile '" + p + "' (expected smoke, quick, reference or paper)");
   }
   set_augmentation(c, id);
   return c;
 }
 
 boost::json::object epoch_json(const tr::EpochStats& e) {
-  return {{"epoch", e.epoch},       {"train_loss", e.train_loss},     {"train_acc", e.train_acc},
-          {"test_acc", e.test_acc}, {"images_per_s", e.images_per_s}, {"seconds", e.seconds}};
+  boost::json::object o{{"epoch", e.epoch},       {"train_loss", e.train_loss},     {"train_acc", e.train_acc},
+                        {"test_acc", e.test_acc}, {"images_per_s", e.images_per_s}, {"seconds", e.seconds}};
+  if (e.fraction_k2 >= 0) o["fraction_k2"] = e.fraction_k2;
+  return o;
 }
 
 namespace {
@@ -87,7 +91,8 @@ tr::TrainState read_checkpoint(const boost::json::object& c) {
     const auto& e = h.as_object();
     state.history.push_back({int(e.at("epoch").as_int64()), e.at("train_loss").to_number<double>(),
                              e.at("train_acc").to_number<double>(), e.at("test_acc").to_number<double>(),
-                             e.at("images_per_s").to_number<double>(), e.at("seconds").to_number<double>()});
+                             e.at("images_per_s").to_number<double>(), e.at("seconds").to_number<double>(),
+                             e.contains("fraction_k2") ? e.at("fraction_k2").to_number<double>() : -1.0});
   }
   return state;
 }
@@ -118,7 +123,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
                                     {"lambda", q.lambda},   {"epochs", cfg.epochs}, {"batch", cfg.batch},
                                     {"lr", cfg.lr},         {"seed", cfg.seed},     {"init", r.init},
                                     {"max_train", cfg.max_train}, {"optimizer", cfg.optimizer},
-                                    {"threshold_lr_scale", cfg.threshold_lr_scale}, {"allow_k0", q.allow_k0},
+                                    {"threshold_travel", cfg.threshold_travel}, {"allow_k0", q.allow_k0},
                                     {"kones_stochastic", q.kones_stochastic}};
   // Resume: a checkpoint of the same run (same key) continues where it stopped; another run's is an error.
   tr::TrainState state;
@@ -185,7 +190,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
     meta.training["init"] = r.init;
     meta.training["lr"] = cfg.lr;
     meta.training["optimizer"] = cfg.optimizer;
-    meta.training["threshold_lr_scale"] = cfg.threshold_lr_scale;
+    meta.training["threshold_travel"] = cfg.threshold_travel;
     meta.training["profile"] = r.profile;
     // Written aside and renamed: a model file that exists is always whole.
     tr::save_model(r.out + ".tmp", model, meta);

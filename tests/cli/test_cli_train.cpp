@@ -176,7 +176,7 @@ TEST(CliTrainK0, AllowK0ModelRoundTripsAndAgreesBitForBit) {
   write_tiny_data_root(root, 64, 20);
   const auto model = tmp.path() / "k0.json";
   auto r = run_flight("train --dataset mnist --net lenet-s --method flightnn --allow-k0 --lambda 5 "
-                      "--threshold-lr-scale 1000 --epochs 2 --batch 16 --threads 1 --json --data-dir " +
+                      "--epochs 2 --batch 16 --threads 1 --json --data-dir " +
                           root.string() + " --out " + model.string(),
                       tmp.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;

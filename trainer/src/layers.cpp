@@ -26,9 +26,11 @@ std::vector<ParamRef> WeightLayer::params() {
   std::vector<ParamRef> p{{name() + ".weight", &w_, &gw_, true}};
   if (has_bias_) p.push_back({name() + ".bias", &b_, &gb_, false});
   if (quant_.config().method == Method::flightnn) {
-    p.push_back({name() + ".threshold", &quant_.thresholds(), &quant_.threshold_grads(), false});
+    p.push_back({name() + ".threshold", &quant_.thresholds(), &quant_.threshold_grads(), false,
+                 quant_.threshold_unit()});
     if (quant_.config().allow_k0) {
-      p.push_back({name() + ".threshold0", &quant_.prune_thresholds(), &quant_.prune_threshold_grads(), false});
+      p.push_back({name() + ".threshold0", &quant_.prune_thresholds(), &quant_.prune_threshold_grads(), false,
+                   quant_.prune_threshold_unit()});
     }
   }
   return p;

@@ -209,6 +209,7 @@ void WeightQuantizer::forward(const std::vector<float>& w, std::vector<float>& q
       // Temperature of the backward sigmoid: the layer's mean residual norm, so that thresholds starting at 0 get a
       // usable gradient (a sharper sigmoid leaves σ' ≈ 0 far from the boundary and the thresholds never move).
       const double tau = std::max(1e-8, mean_norm);
+      tau_ = tau;
       oneapi::tbb::parallel_for(0, filters_, [&](int f) {
         const bool two = norms[f] > thresholds_[f];
         filter_k_[f] = two ? 2 : 1;
@@ -228,6 +229,7 @@ void WeightQuantizer::forward(const std::vector<float>& w, std::vector<float>& q
           mean_wn += wn[f] / filters_;
         }
         const double tau0 = std::max(1e-8, mean_wn);
+        tau0_ = tau0;
         std::copy(q.begin(), q.end(), kept_.begin());
         inner_k_ = filter_k_;
         for (int f = 0; f < filters_; ++f) {

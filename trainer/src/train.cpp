@@ -57,39 +57,62 @@ struct Optimizer {
   std::vector<std::vector<float>>& m;
   std::vector<std::vector<float>>& v;
   long& step;
-  void apply(std::vector<ParamRef>& params, double base_lr) {
+  // base_lr: the weights' learning rate at this step; threshold_step: the thresholds' step at this step, in units of
+  // their layer's mean residual norm.
+  void apply(std::vector<ParamRef>& params, double base_lr, double threshold_step) {
     if (m.empty()) {
       for (auto& p : params) {
         m.emplace_back(p.value->size(), 0.0f);
-        v.emplace_back(cfg.optimizer == "adam" ? p.value->size() : 0, 0.0f);
+        const bool second_moment = cfg.optimizer == "adam" || p.threshold_unit;
+        v.emplace_back(second_moment ? p.value->size() : 0, 0.0f);
       }
     }
     ++step;
+    const double b1 = 0.9, b2 = 0.999, c1 = 1 - std::pow(b1, step), c2 = 1 - std::pow(b2, step);
     for (std::size_t i = 0; i < params.size(); ++i) {
       auto& w = *params[i].value;
       auto& g = *params[i].grad;
+      if (params[i].threshold_unit) {
+        // FLightNN thresholds: a normalized step (Adam's m/√v) of threshold_step units.  The size of the raw
+        // gradient (which carries σ' of the indicator, λ and the loss scale) sets only the direction and its
+        // confidence, so a threshold moves as far in a short run as in a long one and stops where the task loss's
+        // pull and the regularizer's balance (their mean gradient is 0 there).
+        const double step_size = threshold_step * *params[i].threshold_unit;
+        for (std::size_t j = 0; j < w.size(); ++j) {
+          m[i][j] = float(b1 * m[i][j] + (1 - b1) * g[j]);
+          v[i][j] = float(b2 * v[i][j] + (1 - b2) * double(g[j]) * g[j]);
+          const double rms = std::sqrt(v[i][j] / c2);
+          if (rms > 0) w[j] -= float(step_size * (m[i][j] / c1) / rms);
+        }
+        continue;
+      }
       const double wd = params[i].decay ? cfg.weight_decay : 0.0;
-      // FLightNN thresholds may learn faster than the weights (short fine-tuning runs; see TrainConfig).
-      const auto& name = params[i].name;
-      const bool threshold = name.find(".threshold") != std::string::npos;  // .threshold and .threshold0
-      const double lr = threshold ? base_lr * cfg.threshold_lr_scale : base_lr;
       if (cfg.optimizer == "adam") {
-        const double b1 = 0.9, b2 = 0.999, c1 = 1 - std::pow(b1, step), c2 = 1 - std::pow(b2, step);
         for (std::size_t j = 0; j < w.size(); ++j) {
           const double gj = g[j] + wd * w[j];
           m[i][j] = float(b1 * m[i][j] + (1 - b1) * gj);
           v[i][j] = float(b2 * v[i][j] + (1 - b2) * gj * gj);
-          w[j] -= float(lr * (m[i][j] / c1) / (std::sqrt(v[i][j] / c2) + 1e-8));
+          w[j] -= float(base_lr * (m[i][j] / c1) / (std::sqrt(v[i][j] / c2) + 1e-8));
         }
       } else {
         for (std::size_t j = 0; j < w.size(); ++j) {
           m[i][j] = float(cfg.momentum * m[i][j] + g[j] + wd * w[j]);
-          w[j] -= float(lr * m[i][j]);
+          w[j] -= float(base_lr * m[i][j]);
         }
       }
     }
   }
 };
+
+double flightnn_fraction_k2(Model& m) {
+  double k2 = 0, filters = 0;
+  for (auto* wl : m.weight_layers()) {
+    if (wl->quantizer().config().method != Method::flightnn) return -1;
+    for (int k : wl->quantizer().filter_k()) k2 += k == 2;
+    filters += wl->filters();
+  }
+  return filters > 0 ? k2 / filters : -1;
+}
 
 double learning_rate(const TrainConfig& c, double progress) {
   if (c.schedule == "step") return c.lr * (progress < 0.5 ? 1.0 : progress < 0.75 ? 0.1 : 0.01);
@@ -132,6 +155,14 @@ TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
   result.epochs = state.history;
   const auto t_start = std::chrono::steady_clock::now();
   const std::size_t steps_per_epoch = (n + cfg.batch - 1) / cfg.batch;
+  const std::size_t total_steps = steps_per_epoch * std::size_t(std::max(cfg.epochs, 0));
+  const auto progress_at = [&](int e, std::size_t step) {
+    return (double(e) * steps_per_epoch + step) / (double(cfg.epochs) * steps_per_epoch);
+  };
+  // The thresholds' step follows the learning rate's shape and adds up to threshold_travel over the run.
+  double lr_sum = 0;
+  for (std::size_t s = 0; s < total_steps; ++s)
+    lr_sum += learning_rate(cfg, progress_at(int(s / steps_per_epoch), s % steps_per_epoch));
   for (int e = state.epochs_done; e < cfg.epochs; ++e) {
     // The order is reshuffled from the identity each epoch, so a resumed run needs only the RNG state.
     std::iota(order.begin(), order.end(), 0);
@@ -153,8 +184,8 @@ TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
       if (!std::isfinite(loss)) throw RunError("training diverged (loss " + std::to_string(loss) + ") in epoch " +
                                                std::to_string(e + 1) + "; lower --lr");
       m.backward(grad);
-      const double frac = (double(e) * steps_per_epoch + step) / (double(cfg.epochs) * steps_per_epoch);
-      opt.apply(params, learning_rate(cfg, frac));
+      const double lr = learning_rate(cfg, progress_at(e, step));
+      opt.apply(params, lr, lr_sum > 0 ? cfg.threshold_travel * lr / lr_sum : 0.0);
       loss_sum += loss * cnt;
       correct += right;
       seen += cnt;
@@ -165,7 +196,8 @@ TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     EpochStats st{e + 1, loss_sum / std::max<std::size_t>(1, seen), double(correct) / std::max<std::size_t>(1, seen),
-                  evaluate_accuracy(m, d.test, cfg.max_test, 256), seen / std::max(secs, 1e-9), secs};
+                  evaluate_accuracy(m, d.test, cfg.max_test, 256), seen / std::max(secs, 1e-9), secs,
+                  flightnn_fraction_k2(m)};
     result.epochs.push_back(st);
     state.epochs_done = e + 1;
     state.history = result.epochs;

@@ -16,7 +16,7 @@ struct TrainSettings {
   double lr = 0.05;
   int batch = 64;
   std::string optimizer = "sgd";
-  double threshold_lr_scale = 1.0;  // FLightNN thresholds' learning-rate multiplier
+  double threshold_travel = 8.0;  // FLightNN thresholds' travel over the run (trainer::TrainConfig)
 };
 
 struct ExperimentSpec {

@@ -23,6 +23,9 @@ struct ParamRef {
   std::vector<float>* value;
   std::vector<float>* grad;
   bool decay;  // weight decay applies (weights yes; biases, batch-norm and thresholds no)
+  // FLightNN thresholds only: the unit their steps are measured in (the layer's mean residual norm of the last
+  // forward), owned by the layer's quantizer.  Null for every other parameter.
+  const double* threshold_unit = nullptr;
 };
 
 class Layer {

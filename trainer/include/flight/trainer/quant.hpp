@@ -86,6 +86,11 @@ class WeightQuantizer {
   // FLightNN with allow_k0: the outer thresholds t0_i on ‖W_i‖ (start at 0: no filter pruned) and their gradients.
   std::vector<float>& prune_thresholds() { return prune_thresholds_; }
   std::vector<float>& prune_threshold_grads() { return prune_threshold_grads_; }
+  // The scale of the thresholds (FLightNN): the layer's mean residual norm ‖W_i − R(W_i)‖ over its filters in the last
+  // forward, and with allow_k0 the mean ‖W_i‖.  The trainer moves each threshold in steps of this unit, so a
+  // threshold's speed does not depend on the layer's weight scale (train.hpp, TrainConfig::threshold_travel).
+  const double* threshold_unit() const { return &tau_; }
+  const double* prune_threshold_unit() const { return &tau0_; }
   // Regularizer weight of one filter's term count: (MACs of one filter) / (MACs of the network).
   void set_reg_weight(double w) { reg_weight_ = w; }
   // λ · Σ_i reg_weight · k_i of the last forward.
@@ -114,6 +119,7 @@ class WeightQuantizer {
   std::vector<int> inner_k_;         // allow_k0: 1 or 2, the inner indicator's choice before pruning
   std::vector<int> filter_k_;
   double reg_weight_ = 0;
+  double tau_ = 1, tau0_ = 1;        // threshold units of the last forward (see threshold_unit)
 };
 
 }  // namespace flight::trainer

@@ -24,15 +24,18 @@ struct TrainConfig {
   std::size_t max_train = 0;       // 0: all
   std::size_t max_test = 0;
   unsigned seed = 1;
-  // FLightNN: learning-rate multiplier of the per-filter thresholds.  1 is the paper's joint training; short
-  // fine-tuning runs (the sweep's quick profile) raise it so that the thresholds move within a few hundred steps.
-  double threshold_lr_scale = 1.0;
+  // FLightNN: how far a threshold can travel over the whole run, in units of its layer's mean residual norm
+  // ‖W_i − R(W_i)‖, if every step pushed it the same way.  Thresholds take normalized (Adam-like) steps spread over
+  // the run like the learning rate, so they reach the balance between the task loss and λ's regularizer within the
+  // first part of any run, whatever its learning rate and step count (docs/flightnn.md).
+  double threshold_travel = 8.0;
 };
 
 struct EpochStats {
   int epoch = 0;
   double train_loss = 0, train_acc = 0, test_acc = 0;
   double images_per_s = 0, seconds = 0;
+  double fraction_k2 = -1;  // FLightNN: the fraction of filters at k = 2 after the epoch (−1: another method)
 };
 
 struct Progress {
