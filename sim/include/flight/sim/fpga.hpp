@@ -14,12 +14,10 @@
 
 #include "flight/cost_models/devices.hpp"
 #include "flight/cost_models/fpga_costs.hpp"
+#include "flight/sim/slot_kind.hpp"
 #include "flight/sim/workload.hpp"
 
 namespace flight::sim {
-
-using cost_models::Block;
-using cost_models::Resources;
 
 // How filters map onto lanes.
 //   uniform:          every lane has `slot` slots; a filter takes one pass (shift_k2 slots run k=1 filters with a
@@ -46,6 +44,11 @@ struct FpgaDesign {
   bool unroll_kernel = false;
 };
 std::string describe(const FpgaDesign& d);
+
+// The k = 1 and k = 2 filters present in a power-of-two workload (both false for other formats).
+struct FilterMix {
+  bool any_k1 = false, any_k2 = false;
+};
 
 struct FpgaLimits {
   double lut_cap = 0.8, ff_cap = 0.9, dsp_cap = 0.9, bram_cap = 0.9;  // fractions of the device
@@ -107,16 +110,17 @@ class FpgaModel {
 
   const Workload& workload() const { return workload_; }
   const cost_models::Device& device() const { return device_; }
+  const FpgaLimits& limits() const { return limits_; }
   double clock_mhz() const { return clock_mhz_; }
+  // One lane of p_in slots of a kind (slot_kind.hpp), cached per (slot, p_in, extra bits, unrolling).
+  const LaneCost& lane_cost(Block slot, int p_in, int extra_acc_bits, bool unroll_kernel) const;
 
  private:
-  struct LaneCost {
-    Resources slots, tree, acc, requant;
-    int acc_bits = 0;
-    int tree_depth = 0;
-  };
-  const LaneCost& lane_cost(Block slot, int p_in, bool dsp, int extra_acc_bits, bool unroll_kernel) const;
-  int slot_weight_bits(Block slot) const;
+  double weight_buffer_bram36(const FpgaDesign& d, double weight_width_bits) const;
+  double fmap_buffer_bram36(const FpgaDesign& d) const;
+  LayerTiming layer_timing(const FpgaDesign& d, std::size_t layer, double tiles, double fill_cycles) const;
+  // Why `used` exceeds a cap (empty when it does not).
+  std::string over_budget(const Resources& used) const;
 
   Workload workload_;
   cost_models::Device device_;
@@ -124,8 +128,8 @@ class FpgaModel {
   FpgaLimits limits_;
   double clock_mhz_ = 0;
   int max_fan_in_ = 0;
-  bool any_k1_ = false, any_k2_ = false;  // the workload has filters with 1 / 2 terms
-  mutable std::map<std::tuple<int, int, bool, int, bool>, LaneCost> lane_cache_;
+  FilterMix mix_;
+  mutable std::map<std::tuple<int, int, int, bool>, LaneCost> lane_cache_;
 };
 
 }  // namespace flight::sim
