@@ -6,11 +6,12 @@
 
 #include "flight/trainer/kernels.hpp"
 #include "flight/trainer/layers.hpp"
-#include "flight/trainer/parallel.hpp"
+#include "flight/core/parallel.hpp"
 #include "flight/trainer/quant.hpp"
 
 namespace {
 using namespace flight::trainer;
+using flight::ThreadLimit;
 
 std::vector<float> random_vec(std::size_t n, unsigned seed) {
   std::mt19937 rng(seed);

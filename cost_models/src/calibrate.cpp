@@ -1,8 +1,6 @@
+#include "flight/core/parallel.hpp"
 #include "flight/cost_models/calibrate.hpp"
 
-#include <oneapi/tbb/global_control.h>
-#include <oneapi/tbb/parallel_for.h>
-#include <oneapi/tbb/task_arena.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -157,9 +155,9 @@ CalibrationResult calibrate(const CalibrationGrid& grid, const SynthOptions& o, 
   for (const auto& [b, p] : grid.held_out) result.points.push_back({b, p, true, {}, {}});
   std::atomic<int> done{0};
   const int total = static_cast<int>(result.points.size());
-  oneapi::tbb::task_arena arena(std::max(1, threads));
-  arena.execute([&] {
-    oneapi::tbb::parallel_for(0, total, [&](int i) {
+  Arena arena(threads);
+  arena.run([&] {
+    parallel_for_each(total, [&](int i) {
       auto& pt = result.points[i];
       const std::string top = "blk_" + std::to_string(i);
       pt.measured = synthesize(block_verilog(pt.block, pt.params, top), top, synth_allows_dsp(pt.block), o,

@@ -8,7 +8,7 @@
 #include "flight/sweeps/hw_run.hpp"
 #include "flight/trainer/data/dataset.hpp"
 #include "flight/trainer/model_file.hpp"
-#include "flight/trainer/parallel.hpp"
+#include "flight/core/parallel.hpp"
 
 namespace flight::cli {
 namespace {
@@ -28,7 +28,7 @@ int run_sim(const SimOptions& o) {
   if (o.target != "all" && o.target != "fpga" && o.target != "asic" && o.target != "inference") {
     throw InputError("--target: unknown target '" + o.target + "' (expected all, fpga, asic or inference)");
   }
-  tr::ThreadLimit limit(o.threads);
+  ThreadLimit limit(o.threads);
   auto lm = tr::load_model(o.model);
   const auto& meta = lm.meta;
   auto& model = *lm.model;

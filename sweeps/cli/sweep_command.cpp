@@ -1,5 +1,4 @@
 // flight sweep run|status|list, flight report, flight db merge|export — the grid end to end (DESIGN.md §7–9).
-#include <oneapi/tbb/info.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <set>
 
 #include "commands.hpp"
+#include "flight/core/parallel.hpp"
 #include "flight/core/error.hpp"
 #include "flight/db/repository.hpp"
 #include "flight/sweeps/grid.hpp"
@@ -60,7 +60,7 @@ int run_sweep_command(const SweepOptions& o) {
   r.db = o.db;
   r.models = o.models;
   r.jobs = o.jobs;
-  r.threads = o.threads > 0 ? o.threads : std::max(1, oneapi::tbb::info::default_concurrency() / std::max(1, o.jobs));
+  r.threads = o.threads > 0 ? o.threads : std::max(1, default_threads() / std::max(1, o.jobs));
   if (!o.shard.empty()) r.shard = sweeps::parse_shard(o.shard);
   r.log = [](const std::string& s) {
     std::fprintf(stderr, "%s\n", s.c_str());

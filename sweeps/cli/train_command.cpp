@@ -12,7 +12,7 @@
 #include "flight/sweeps/train_run.hpp"
 #include "flight/trainer/data/dataset.hpp"
 #include "flight/trainer/model_file.hpp"
-#include "flight/trainer/parallel.hpp"
+#include "flight/core/parallel.hpp"
 #include "flight/trainer/train.hpp"
 #include "progress.hpp"
 
@@ -68,7 +68,7 @@ int run_train(const TrainOptions& o) {
   cfg.optimizer = o.optimizer;
   if (o.threshold_travel > 0) cfg.threshold_travel = o.threshold_travel;
   cfg.seed = o.seed;
-  tr::ThreadLimit limit(o.threads);
+  ThreadLimit limit(o.threads);
   const auto d = data::load_dataset(*id, data::resolve_data_root(o.data_dir));
   sweeps::TrainRequest req{o.dataset, net, q, cfg, o.profile, o.init, o.out, o.stop_after};
   Progress bar("train " + net.name + " " + o.method);

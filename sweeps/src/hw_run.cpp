@@ -1,6 +1,6 @@
+#include "flight/core/parallel.hpp"
 #include "flight/sweeps/hw_run.hpp"
 
-#include <oneapi/tbb/parallel_for.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -50,9 +50,9 @@ Agreement bit_accurate(tr::Model& model, const tr::ModelMeta& meta, const data::
   a.images = n;
   std::vector<int> hw(n);
   std::mutex mu;
-  oneapi::tbb::parallel_for(oneapi::tbb::blocked_range<std::size_t>(0, n, 64), [&](const auto& r) {
+  parallel_blocks(n, 64, [&](std::size_t begin, std::size_t end) {
     std::vector<sim::LayerStats> local;
-    for (std::size_t i = r.begin(); i != r.end(); ++i) hw[i] = inf.run(d.test.image(i).data(), &local).predicted;
+    for (std::size_t i = begin; i != end; ++i) hw[i] = inf.run(d.test.image(i).data(), &local).predicted;
     std::lock_guard lock(mu);
     if (a.stats.empty()) {
       a.stats = local;

@@ -1,7 +1,5 @@
 #include "flight/sweeps/runner.hpp"
 
-#include <oneapi/tbb/parallel_for.h>
-#include <oneapi/tbb/task_arena.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -21,7 +19,7 @@
 #include "flight/sweeps/network_file.hpp"
 #include "flight/sweeps/train_run.hpp"
 #include "flight/trainer/model_file.hpp"
-#include "flight/trainer/parallel.hpp"
+#include "flight/core/parallel.hpp"
 
 namespace flight::sweeps {
 namespace fs = std::filesystem;
@@ -212,12 +210,12 @@ RunSummary run_sweep(const Grid& g, const RunOptions& o, const std::atomic<bool>
     o.log(s);
   };
   const int jobs = std::max(1, o.jobs), threads = std::max(1, o.threads);
-  tr::ThreadLimit limit(jobs * threads);
+  ThreadLimit limit(jobs * threads);
   double cost_done_here = 0;
 
   auto worker = [&](int slot) {
     db::Repository repo(o.db);
-    oneapi::tbb::task_arena arena(threads);
+    Arena arena(threads);
     while (!stop.load()) {
       auto claimed = repo.claim_next(host, self, &keys);
       if (!claimed) {
@@ -242,7 +240,7 @@ RunSummary run_sweep(const Grid& g, const RunOptions& o, const std::atomic<bool>
       const double s0 = now();
       try {
         boost::json::object result;
-        arena.execute([&] {
+        arena.run([&] {
           result = run_experiment(config, spec.key, models, cache, stop, log, spec.name);
         });
         result["seconds"] = now() - s0;
@@ -281,8 +279,8 @@ RunSummary run_sweep(const Grid& g, const RunOptions& o, const std::atomic<bool>
       }
     }
   };
-  oneapi::tbb::task_arena outer(jobs);
-  outer.execute([&] { oneapi::tbb::parallel_for(0, jobs, 1, [&](int s) { worker(s); }); });
+  Arena outer(jobs);
+  outer.run([&] { parallel_for_each(jobs, [&](int s) { worker(s); }); });
 
   db::Repository repo(o.db);
   auto [c, fc] = status_of_mine(repo);

@@ -6,7 +6,7 @@
 
 #include "flight/core/error.hpp"
 #include "flight/trainer/model_file.hpp"
-#include "flight/trainer/parallel.hpp"
+#include "flight/core/parallel.hpp"
 
 namespace flight::sweeps {
 namespace tr = flight::trainer;
@@ -176,7 +176,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
                           {"lambda", q.lambda},
                           {"epochs", cfg.epochs},
                           {"batch", cfg.batch},
-                          {"threads", tr::ThreadLimit::current()},
+                          {"threads", ThreadLimit::current()},
                           {"test_accuracy", result.test_acc},
                           {"train_accuracy", result.train_acc},
                           {"k_histogram_per_layer", hist},

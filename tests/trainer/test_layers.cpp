@@ -12,7 +12,7 @@
 
 #include "flight/trainer/kernels.hpp"
 #include "flight/trainer/layers.hpp"
-#include "flight/trainer/parallel.hpp"
+#include "flight/core/parallel.hpp"
 #include "flight/trainer/quant.hpp"
 
 namespace flight::trainer {

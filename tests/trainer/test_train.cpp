@@ -7,7 +7,7 @@
 #include <random>
 
 #include "flight/trainer/layers.hpp"
-#include "flight/trainer/parallel.hpp"
+#include "flight/core/parallel.hpp"
 #include "flight/trainer/train.hpp"
 
 namespace flight::trainer {

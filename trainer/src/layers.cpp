@@ -8,7 +8,7 @@
 #include "flight/core/error.hpp"
 #include "conv_engine.hpp"
 #include "flight/trainer/kernels.hpp"
-#include "flight/trainer/parallel.hpp"
+#include "flight/core/parallel.hpp"
 
 namespace flight::trainer {
 
@@ -242,7 +242,7 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, bool train) {
   y.reshape(x.n(), x.c(), x.h(), x.w());
   const int plane = x.h() * x.w(), n = x.n();
   last_train_ = train;
-  oneapi::tbb::parallel_for(0, c_, [&](int ch) {
+  parallel_for_each(c_, [&](int ch) {
     float mean, inv_std;
     if (train) {
       double s = 0, s2 = 0;  // float partial sums per plane, double across planes
@@ -277,7 +277,7 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tenso
   gx.reshape(x.n(), x.c(), x.h(), x.w());
   const int plane = x.h() * x.w(), n = x.n();
   const double cnt = double(n) * plane;
-  oneapi::tbb::parallel_for(0, c_, [&](int ch) {
+  parallel_for_each(c_, [&](int ch) {
     double sg = 0, sgx = 0;  // Σ g and Σ g·x̂; float partial sums per plane, double across planes
     for (int i = 0; i < n; ++i) {
       const float* p = x.data() + i * x.per_sample() + std::size_t(ch) * plane;
@@ -347,7 +347,7 @@ void MaxPool::forward(const Tensor& x, Tensor& y, bool) {
   y.reshape(x.n(), x.c(), ho, wo);
   argmax_.assign(y.size(), 0);
   const int planes = x.n() * x.c();
-  oneapi::tbb::parallel_for(0, planes, [&](int pl) {
+  parallel_for_each(planes, [&](int pl) {
     const float* in = x.data() + std::size_t(pl) * x.h() * x.w();
     for (int oy = 0; oy < ho; ++oy)
       for (int ox = 0; ox < wo; ++ox) {

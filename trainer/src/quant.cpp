@@ -5,10 +5,7 @@
 #include <cmath>
 #include <cstring>
 
-#include <oneapi/tbb/parallel_for.h>
-
 #include "flight/core/error.hpp"
-#include "flight/trainer/kernels.hpp"
 
 namespace flight::trainer {
 
@@ -138,173 +135,58 @@ std::string method_name(const QuantConfig& q) {
   return "?";
 }
 
-WeightQuantizer::WeightQuantizer(QuantConfig cfg, int filters, int fan_in)
-    : cfg_(cfg), filters_(filters), fan_in_(fan_in), filter_k_(filters, 0) {
-  window_.e_bits = cfg.e_bits;
-  window_.zero_code = cfg.zero_code;
-  if (cfg.method == Method::flightnn) {
-    thresholds_.assign(filters, 0.0f);
-    threshold_grads_.assign(filters, 0.0f);
-    second_term_.assign(std::size_t(filters) * fan_in, 0.0f);
-    gate_slope_.assign(filters, 0.0f);
-    if (cfg.allow_k0) {
-      prune_thresholds_.assign(filters, 0.0f);
-      prune_threshold_grads_.assign(filters, 0.0f);
-      kept_.assign(std::size_t(filters) * fan_in, 0.0f);
-      prune_slope_.assign(filters, 0.0f);
-    }
-  }
+void QuantMethod::backward(QuantState&, const std::vector<float>& grad_q, std::vector<float>& grad_w) {
+  grad_w.assign(grad_q.begin(), grad_q.end());
 }
 
-void WeightQuantizer::forward(const std::vector<float>& w, std::vector<float>& q) {
-  FLIGHT_CHECK(w.size() == std::size_t(filters_) * fan_in_, "weight count");
-  q.resize(w.size());
-  switch (cfg_.method) {
-    case Method::fp32:
-      q = w;
-      return;
-    case Method::fixed:
-      fixed_scale_ = fixed_scale(w.data(), w.size(), cfg_.fixed_bits);
-      oneapi::tbb::parallel_for(std::size_t(0), w.size(), std::size_t(4096), [&](std::size_t b) {
-        const std::size_t e = std::min(w.size(), b + 4096);
-        for (std::size_t i = b; i < e; ++i) q[i] = fixed_quantize(w[i], fixed_scale_, cfg_.fixed_bits);
-      });
-      return;
-    case Method::lightnn:
-      window_.base = cfg_.auto_base ? pow2_base(w.data(), w.size()) : 0;
-      if (!cfg_.kones_stochastic && cfg_.k <= 2) {
-        // The greedy residual with k ≤ 2 terms is R(w) + R(w − R(w)): one vectorized pass (equal to
-        // lightnn_quantize element by element).
-        second_term_.resize(w.size());
-        oneapi::tbb::parallel_for(0, filters_, [&](int f) {
-          const std::size_t o = std::size_t(f) * fan_in_;
-          pow2_two_terms(w.data() + o, q.data() + o, second_term_.data() + o, std::size_t(fan_in_), window_.base,
-                         window_.min_exp(), window_.zero_code);
-          if (cfg_.k == 2)
-            for (std::size_t i = o; i < o + std::size_t(fan_in_); ++i) q[i] += second_term_[i];
-        });
-      } else {
-        oneapi::tbb::parallel_for(0, filters_, [&](int f) {
-          for (int j = 0; j < fan_in_; ++j) {
-            const std::size_t i = std::size_t(f) * fan_in_ + j;
-            q[i] = cfg_.kones_stochastic ? kones_quantize(w[i], cfg_.k, window_, -1.0f)
-                                         : lightnn_quantize(w[i], cfg_.k, window_);
-          }
-        });
-      }
-      std::fill(filter_k_.begin(), filter_k_.end(), cfg_.k);
-      return;
-    case Method::flightnn: {
-      window_.base = cfg_.auto_base ? pow2_base(w.data(), w.size()) : 0;
-      std::vector<double> norms(filters_);
-      oneapi::tbb::parallel_for(0, filters_, [&](int f) {
-        const std::size_t o = std::size_t(f) * fan_in_;
-        // q = R(W), second = R(W − R(W)), and ‖W − R(W)‖ of the filter in one vectorized pass.
-        norms[f] = std::sqrt(double(pow2_two_terms(w.data() + o, q.data() + o, second_term_.data() + o,
-                                                   std::size_t(fan_in_), window_.base, window_.min_exp(),
-                                                   window_.zero_code)));
-      });
-      double mean_norm = 0;
-      for (int f = 0; f < filters_; ++f) mean_norm += norms[f] / filters_;
-      // Temperature of the backward sigmoid: the layer's mean residual norm, so that thresholds starting at 0 get a
-      // usable gradient (a sharper sigmoid leaves σ' ≈ 0 far from the boundary and the thresholds never move).
-      const double tau = std::max(1e-8, mean_norm);
-      tau_ = tau;
-      oneapi::tbb::parallel_for(0, filters_, [&](int f) {
-        const bool two = norms[f] > thresholds_[f];
-        filter_k_[f] = two ? 2 : 1;
-        const double s = 1.0 / (1.0 + std::exp(-(norms[f] - thresholds_[f]) / tau));
-        gate_slope_[f] = static_cast<float>(s * (1 - s) / tau);
-        if (two)
-          for (int j = 0; j < fan_in_; ++j) q[std::size_t(f) * fan_in_ + j] += second_term_[std::size_t(f) * fan_in_ + j];
-      });
-      if (cfg_.allow_k0) {
-        // Outer indicator: Q_i = 1[‖W_i‖ > t0_i] · (R(W_i) + g_i · R(res_i)); a pruned filter has k = 0.
-        std::vector<double> wn(filters_);
-        double mean_wn = 0;
-        for (int f = 0; f < filters_; ++f) {
-          double s = 0;
-          for (int j = 0; j < fan_in_; ++j) s += double(w[std::size_t(f) * fan_in_ + j]) * w[std::size_t(f) * fan_in_ + j];
-          wn[f] = std::sqrt(s);
-          mean_wn += wn[f] / filters_;
-        }
-        const double tau0 = std::max(1e-8, mean_wn);
-        tau0_ = tau0;
-        std::copy(q.begin(), q.end(), kept_.begin());
-        inner_k_ = filter_k_;
-        for (int f = 0; f < filters_; ++f) {
-          const double s = 1.0 / (1.0 + std::exp(-(wn[f] - prune_thresholds_[f]) / tau0));
-          prune_slope_[f] = static_cast<float>(s * (1 - s) / tau0);
-          if (wn[f] > prune_thresholds_[f]) continue;
-          filter_k_[f] = 0;
-          std::fill(q.begin() + std::ptrdiff_t(f) * fan_in_, q.begin() + std::ptrdiff_t(f + 1) * fan_in_, 0.0f);
-        }
-      }
-      return;
-    }
+void QuantMethod::terms(const QuantState&, float, int, float out[2]) const { out[0] = out[1] = 0.0f; }
+
+double QuantMethod::reg_loss(const QuantState&) const { return 0; }
+
+// The methods, one file each under quantizers/.
+std::unique_ptr<QuantMethod> make_fp32_method();
+std::unique_ptr<QuantMethod> make_fixed_method(const QuantConfig& cfg);
+std::unique_ptr<QuantMethod> make_lightnn_method(const QuantConfig& cfg);
+std::unique_ptr<QuantMethod> make_flightnn_method(const QuantConfig& cfg, QuantState& s);
+
+WeightQuantizer::WeightQuantizer(QuantConfig cfg, int filters, int fan_in) : cfg_(cfg) {
+  state_.filters = filters;
+  state_.fan_in = fan_in;
+  state_.filter_k.assign(filters, 0);
+  state_.window.e_bits = cfg.e_bits;
+  state_.window.zero_code = cfg.zero_code;
+  switch (cfg.method) {
+    case Method::fp32: method_ = make_fp32_method(); break;
+    case Method::fixed: method_ = make_fixed_method(cfg); break;
+    case Method::lightnn: method_ = make_lightnn_method(cfg); break;
+    case Method::flightnn: method_ = make_flightnn_method(cfg, state_); break;
   }
+  FLIGHT_CHECK(method_ != nullptr, "quantization method");
+}
+
+WeightQuantizer::~WeightQuantizer() = default;
+WeightQuantizer::WeightQuantizer(WeightQuantizer&&) noexcept = default;
+
+void WeightQuantizer::forward(const std::vector<float>& w, std::vector<float>& q) {
+  FLIGHT_CHECK(w.size() == std::size_t(state_.filters) * state_.fan_in, "weight count");
+  q.resize(w.size());
+  method_->forward(state_, w, q, nullptr);
 }
 
 void WeightQuantizer::forward_train(const std::vector<float>& w, std::vector<float>& q, std::uint64_t stream,
                                     std::uint64_t step) {
-  if (!(cfg_.method == Method::lightnn && cfg_.kones_stochastic)) {
-    forward(w, q);
-    return;
-  }
-  FLIGHT_CHECK(w.size() == std::size_t(filters_) * fan_in_, "weight count");
+  FLIGHT_CHECK(w.size() == std::size_t(state_.filters) * state_.fan_in, "weight count");
   q.resize(w.size());
-  window_.base = cfg_.auto_base ? pow2_base(w.data(), w.size()) : 0;
-  const std::uint64_t base_key = (stream << 48) ^ (step << 24);
-  oneapi::tbb::parallel_for(0, filters_, [&](int f) {
-    for (int j = 0; j < fan_in_; ++j) {
-      const std::size_t i = std::size_t(f) * fan_in_ + j;
-      q[i] = kones_quantize(w[i], cfg_.k, window_, counter_uniform(base_key + i * 0x632be59bd9b4e019ULL));
-    }
-  });
-  std::fill(filter_k_.begin(), filter_k_.end(), cfg_.k);
+  const RoundingDraw draw{stream, step};
+  method_->forward(state_, w, q, &draw);
 }
 
 void WeightQuantizer::backward(const std::vector<float>& grad_q, std::vector<float>& grad_w) {
-  grad_w.resize(grad_q.size());
-  // Straight through: R and the fixed-point rounding pass gradients unchanged.
-  std::copy(grad_q.begin(), grad_q.end(), grad_w.begin());
-  if (cfg_.method != Method::flightnn) return;
-  oneapi::tbb::parallel_for(0, filters_, [&](int f) {  // each filter writes only its own thresholds' gradients
-    const std::size_t o = std::size_t(f) * fan_in_;
-    // Q_i = R(W) + g(t_i) · R(res);  dg/dt = −σ'  (the indicator 1[‖res‖ > t] read as a sigmoid backward).
-    const double dot_q = dot(grad_q.data() + o, second_term_.data() + o, std::size_t(fan_in_));
-    const double dgate_dt = -gate_slope_[f];
-    if (!cfg_.allow_k0) {
-      threshold_grads_[f] += static_cast<float>(dot_q * dgate_dt + cfg_.lambda * reg_weight_ * dgate_dt);
-      return;
-    }
-    // k_i = g0 · (1 + g1): the inner threshold matters only while the filter is kept.
-    const bool on = filter_k_[f] > 0;
-    const double g1 = inner_k_[f] == 2 ? 1.0 : 0.0;
-    if (on) threshold_grads_[f] += static_cast<float>(dot_q * dgate_dt + cfg_.lambda * reg_weight_ * dgate_dt);
-    const double dot0 = dot(grad_q.data() + o, kept_.data() + o, std::size_t(fan_in_));
-    const double dgate0_dt0 = -prune_slope_[f];
-    prune_threshold_grads_[f] += static_cast<float>(dot0 * dgate0_dt0 + cfg_.lambda * reg_weight_ * (1 + g1) * dgate0_dt0);
-  });
+  method_->backward(state_, grad_q, grad_w);
 }
 
-void WeightQuantizer::terms(float w, int k, float out[2]) const {
-  out[0] = out[1] = 0.0f;
-  if (cfg_.method == Method::lightnn) {
-    if (cfg_.kones_stochastic) kones_quantize(w, k, window_, -1.0f, out);
-    else lightnn_quantize(w, k, window_, out);
-  } else if (cfg_.method == Method::flightnn) {
-    if (k == 0) return;  // a pruned filter
-    out[0] = pow2_round(w, window_);
-    if (k == 2) out[1] = pow2_round(w - out[0], window_);
-  }
-}
+void WeightQuantizer::terms(float w, int k, float out[2]) const { method_->terms(state_, w, k, out); }
 
-double WeightQuantizer::reg_loss() const {
-  if (cfg_.method != Method::flightnn) return 0;
-  double terms = 0;
-  for (int k : filter_k_) terms += k;
-  return cfg_.lambda * reg_weight_ * terms;
-}
+double WeightQuantizer::reg_loss() const { return method_->reg_loss(state_); }
 
 }  // namespace flight::trainer

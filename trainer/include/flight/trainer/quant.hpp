@@ -8,6 +8,7 @@
 // is the exponent of R(max |w|) without a window (exp_base = auto), or 0 (the LightNN paper's ±2^−n, n = 0…7).
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -67,12 +68,51 @@ struct QuantConfig {
 
 std::string method_name(const QuantConfig& q);  // "fp32", "fixed4", "lightnn2", "flightnn"
 
-// Per-layer weight quantizer of a conv or fc layer whose weights are (filters, fan_in).
-// forward() writes the quantized weights used by the layer; backward() turns dL/dQ into dL/dW (straight through)
-// and, for FLightNN, accumulates dL/dt of the per-filter thresholds including the regularizer.
+// What a layer's quantizer knows between calls, whatever its method: read by the model file, the simulator's
+// conversion and the optimizer (the thresholds).  Methods write it in forward() and backward().
+struct QuantState {
+  int filters = 0, fan_in = 0;
+  Pow2Window window;      // power-of-two methods: the window of the last forward
+  float fixed_scale = 1;  // fixed: the scale of the last forward
+  std::vector<int> filter_k;  // terms per filter after the last forward
+  // FLightNN: per-filter thresholds t_i (start at 0: every filter k = 2), their gradients and their unit (the
+  // layer's mean residual norm of the last forward); with allow_k0 the same for the outer thresholds t0_i on ‖W_i‖.
+  std::vector<float> thresholds, threshold_grads, prune_thresholds, prune_threshold_grads;
+  double tau = 1, tau0 = 1;
+  double reg_weight = 0;  // FLightNN: (MACs of one filter) / (MACs of the network)
+};
+
+// One quantization method of a layer's weights (filters, fan_in), one file each under trainer/src/quantizers/
+// (fp32, fixed, lightnn, flightnn).  Adding a method is adding a file and a line in quant.cpp's factory.
+//
+// Contract: forward() writes q (same size as w) and the state's per-forward fields; `draw` keys stochastic rounding
+// in training (null: deterministic, the evaluation and export form).  backward() turns dL/dQ into dL/dW and
+// accumulates the gradients of the method's own parameters in the state.  One object serves one layer; not
+// thread-safe (forward and backward parallelize inside over filters with oneTBB).
+struct RoundingDraw {
+  std::uint64_t stream = 0, step = 0;  // which layer, which optimizer step
+};
+class QuantMethod {
+ public:
+  virtual ~QuantMethod() = default;
+  virtual void forward(QuantState& s, const std::vector<float>& w, std::vector<float>& q,
+                       const RoundingDraw* draw) = 0;
+  // Straight through by default: R and the fixed-point rounding pass gradients unchanged.
+  virtual void backward(QuantState& s, const std::vector<float>& grad_q, std::vector<float>& grad_w);
+  // The power-of-two terms of weight w in a filter with k terms under the last forward's window (none by default).
+  virtual void terms(const QuantState& s, float w, int k, float out[2]) const;
+  // The regularizer's loss of the last forward (0 by default).
+  virtual double reg_loss(const QuantState& s) const;
+};
+
+// Per-layer weight quantizer of a conv or fc layer whose weights are (filters, fan_in): the layer's state and its
+// method.  forward() writes the quantized weights used by the layer; backward() turns dL/dQ into dL/dW (straight
+// through) and, for FLightNN, accumulates dL/dt of the per-filter thresholds including the regularizer.
 class WeightQuantizer {
  public:
   WeightQuantizer(QuantConfig cfg, int filters, int fan_in);
+  ~WeightQuantizer();
+  WeightQuantizer(WeightQuantizer&&) noexcept;
 
   void forward(const std::vector<float>& w, std::vector<float>& q);
   // A training forward: as forward(), except that kones_stochastic draws its rounding from counter_uniform() keyed by
@@ -81,45 +121,34 @@ class WeightQuantizer {
   void backward(const std::vector<float>& grad_q, std::vector<float>& grad_w);
 
   // FLightNN: per-filter thresholds t_i (start at 0: every filter k = 2) and their gradients.
-  std::vector<float>& thresholds() { return thresholds_; }
-  std::vector<float>& threshold_grads() { return threshold_grads_; }
+  std::vector<float>& thresholds() { return state_.thresholds; }
+  std::vector<float>& threshold_grads() { return state_.threshold_grads; }
   // FLightNN with allow_k0: the outer thresholds t0_i on ‖W_i‖ (start at 0: no filter pruned) and their gradients.
-  std::vector<float>& prune_thresholds() { return prune_thresholds_; }
-  std::vector<float>& prune_threshold_grads() { return prune_threshold_grads_; }
+  std::vector<float>& prune_thresholds() { return state_.prune_thresholds; }
+  std::vector<float>& prune_threshold_grads() { return state_.prune_threshold_grads; }
   // The scale of the thresholds (FLightNN): the layer's mean residual norm ‖W_i − R(W_i)‖ over its filters in the last
   // forward, and with allow_k0 the mean ‖W_i‖.  The trainer moves each threshold in steps of this unit, so a
   // threshold's speed does not depend on the layer's weight scale (train.hpp, TrainConfig::threshold_travel).
-  const double* threshold_unit() const { return &tau_; }
-  const double* prune_threshold_unit() const { return &tau0_; }
+  const double* threshold_unit() const { return &state_.tau; }
+  const double* prune_threshold_unit() const { return &state_.tau0; }
   // Regularizer weight of one filter's term count: (MACs of one filter) / (MACs of the network).
-  void set_reg_weight(double w) { reg_weight_ = w; }
+  void set_reg_weight(double w) { state_.reg_weight = w; }
   // λ · Σ_i reg_weight · k_i of the last forward.
   double reg_loss() const;
 
   // Terms per filter after the last forward (fp32: 0, fixed: 0, lightnn: k, flightnn: 1 or 2, or 0 when pruned).
-  const std::vector<int>& filter_k() const { return filter_k_; }
+  const std::vector<int>& filter_k() const { return state_.filter_k; }
   // The power-of-two terms of weight w in a filter with k terms, under the window of the last forward
   // (lightnn: the greedy residual; flightnn: R(w) and, for k = 2, R(w − R(w))).  Unused terms are 0.
   void terms(float w, int k, float out[2]) const;
   const QuantConfig& config() const { return cfg_; }
-  Pow2Window window() const { return window_; }
-  float fixed_scale_value() const { return fixed_scale_; }
+  Pow2Window window() const { return state_.window; }
+  float fixed_scale_value() const { return state_.fixed_scale; }
 
  private:
   QuantConfig cfg_;
-  int filters_, fan_in_;
-  Pow2Window window_;
-  float fixed_scale_ = 1;
-  std::vector<float> thresholds_, threshold_grads_;
-  std::vector<float> second_term_;  // flightnn: R(W − R(W)) of the last forward
-  std::vector<float> gate_slope_;   // flightnn: σ'((‖res‖ − t)/τ)/τ per filter
-  std::vector<float> prune_thresholds_, prune_threshold_grads_;
-  std::vector<float> kept_;          // allow_k0: R(W) + g·R(res), the filter's value when it is not pruned
-  std::vector<float> prune_slope_;   // allow_k0: σ'((‖W‖ − t0)/τ0)/τ0 per filter
-  std::vector<int> inner_k_;         // allow_k0: 1 or 2, the inner indicator's choice before pruning
-  std::vector<int> filter_k_;
-  double reg_weight_ = 0;
-  double tau_ = 1, tau0_ = 1;        // threshold units of the last forward (see threshold_unit)
+  QuantState state_;
+  std::unique_ptr<QuantMethod> method_;
 };
 
 }  // namespace flight::trainer
