@@ -7,7 +7,7 @@
 #include "flight/core/error.hpp"
 #include "flight/sweeps/hw_run.hpp"
 #include "flight/trainer/data/dataset.hpp"
-#include "flight/trainer/model_file.hpp"
+#include "flight/sweeps/model_file.hpp"
 #include "flight/core/parallel.hpp"
 
 namespace flight::cli {
@@ -29,7 +29,7 @@ int run_sim(const SimOptions& o) {
     throw InputError("--target: unknown target '" + o.target + "' (expected all, fpga, asic or inference)");
   }
   ThreadLimit limit(o.threads);
-  auto lm = tr::load_model(o.model);
+  auto lm = sweeps::load_model(o.model);
   const auto& meta = lm.meta;
   auto& model = *lm.model;
   if (o.target == "inference" && meta.quant.method == tr::Method::fp32) {

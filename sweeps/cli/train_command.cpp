@@ -11,7 +11,7 @@
 #include "flight/sweeps/network_file.hpp"
 #include "flight/sweeps/train_run.hpp"
 #include "flight/trainer/data/dataset.hpp"
-#include "flight/trainer/model_file.hpp"
+#include "flight/sweeps/model_file.hpp"
 #include "flight/core/parallel.hpp"
 #include "flight/trainer/train.hpp"
 #include "progress.hpp"
@@ -70,7 +70,7 @@ int run_train(const TrainOptions& o) {
   cfg.seed = o.seed;
   ThreadLimit limit(o.threads);
   const auto d = data::load_dataset(*id, data::resolve_data_root(o.data_dir));
-  sweeps::TrainRequest req{o.dataset, net, q, cfg, o.profile, o.init, o.out, o.stop_after};
+  sweeps::TrainRequest req{o.dataset, net, q, cfg, o.profile, o.init, o.out};
   Progress bar("train " + net.name + " " + o.method);
   sweeps::TrainCallbacks cb;
   cb.progress = [&](const tr::Progress& p) {
@@ -87,6 +87,13 @@ int run_train(const TrainOptions& o) {
     std::fflush(stdout);
   };
   cb.note = [](const std::string& s) { std::fprintf(stderr, "flight train: %s\n", s.c_str()); };
+  if (o.stop_after > 0) {
+    // Testing: a simulated kill right after a checkpoint is on disk (nothing after it runs: no destructors, no
+    // model file).
+    cb.checkpointed = [stop = o.stop_after](int epochs_done) {
+      if (epochs_done == stop) std::_Exit(3);
+    };
+  }
   const auto out = sweeps::train_model(req, d, cb);
   if (o.json) {
     std::cout << boost::json::serialize(out) << "\n";

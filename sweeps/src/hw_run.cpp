@@ -28,7 +28,7 @@ struct Agreement {
   std::vector<sim::LayerStats> stats;
 };
 
-Agreement bit_accurate(tr::Model& model, const tr::ModelMeta& meta, const data::Dataset& d, std::size_t max_test,
+Agreement bit_accurate(tr::Model& model, const ModelMeta& meta, const data::Dataset& d, std::size_t max_test,
                        int acc_bits) {
   auto net = to_int_network(model, meta);
   net.acc_bits = acc_bits;
@@ -74,7 +74,7 @@ Agreement bit_accurate(tr::Model& model, const tr::ModelMeta& meta, const data::
 
 }  // namespace
 
-HardwareResult hardware_results(tr::Model& model, const tr::ModelMeta& meta, const HardwareRequest& o,
+HardwareResult hardware_results(tr::Model& model, const ModelMeta& meta, const HardwareRequest& o,
                                 const data::Dataset* data, bool asic_required) {
   const auto workload = to_workload(model, meta);
   boost::json::object out{{"net", meta.network.name},

@@ -9,7 +9,7 @@
 namespace flight::sweeps {
 namespace tr = flight::trainer;
 
-sim::IntNetwork to_int_network(tr::Model& model, const tr::ModelMeta& meta) {
+sim::IntNetwork to_int_network(tr::Model& model, const ModelMeta& meta) {
   if (meta.quant.method == tr::Method::fp32) {
     throw InputError("--model: an fp32 model has no integer form (bit-accurate inference needs a quantized method)");
   }
@@ -95,7 +95,7 @@ sim::IntNetwork to_int_network(tr::Model& model, const tr::ModelMeta& meta) {
   return net;
 }
 
-sim::Workload to_workload(tr::Model& model, const tr::ModelMeta& meta) {
+sim::Workload to_workload(tr::Model& model, const ModelMeta& meta) {
   KProfile p;
   p.text = tr::method_name(meta.quant);
   if (meta.quant.method == tr::Method::fixed) p.kind = KProfile::Kind::fixed, p.n_bits = meta.quant.fixed_bits;

@@ -18,7 +18,7 @@
 #include "flight/sweeps/hw_run.hpp"
 #include "flight/sweeps/network_file.hpp"
 #include "flight/sweeps/train_run.hpp"
-#include "flight/trainer/model_file.hpp"
+#include "flight/sweeps/model_file.hpp"
 #include "flight/core/parallel.hpp"
 
 namespace flight::sweeps {
@@ -119,7 +119,7 @@ boost::json::object run_experiment(const boost::json::object& c, const std::stri
   h.lut_cap = hw.at("lut_cap").to_number<double>();
   h.energy_table = std::string(hw.at("energy_table").as_string());
   h.max_test = std::size_t(hw.at("sim_max_test").as_int64());
-  auto loaded = tr::load_model(r.out);
+  auto loaded = load_model(r.out);
   auto hres = hardware_results(*loaded.model, loaded.meta, h, d.get());
   return {{"train", std::move(train)}, {"hardware", std::move(hres.json)}};
 }

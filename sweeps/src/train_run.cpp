@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "flight/core/error.hpp"
-#include "flight/trainer/model_file.hpp"
+#include "flight/sweeps/model_file.hpp"
 #include "flight/core/parallel.hpp"
 
 namespace flight::sweeps {
@@ -74,29 +74,6 @@ void copy_parameters(tr::Model& to_model, tr::Model& from_model) {
   }
 }
 
-tr::TrainState read_checkpoint(const boost::json::object& c) {
-  tr::TrainState state;
-  state.epochs_done = int(c.at("epochs_done").as_int64());
-  state.step = long(c.at("step").as_int64());
-  state.rng = std::string(c.at("rng").as_string());
-  for (const char* which : {"m", "v"}) {
-    auto& dst = std::string(which) == "m" ? state.m : state.v;
-    for (const auto& arr : c.at(which).as_array()) {
-      std::vector<float> v;
-      for (const auto& x : arr.as_array()) v.push_back(float(x.to_number<double>()));
-      dst.push_back(std::move(v));
-    }
-  }
-  for (const auto& h : c.at("history").as_array()) {
-    const auto& e = h.as_object();
-    state.history.push_back({int(e.at("epoch").as_int64()), e.at("train_loss").to_number<double>(),
-                             e.at("train_acc").to_number<double>(), e.at("test_acc").to_number<double>(),
-                             e.at("images_per_s").to_number<double>(), e.at("seconds").to_number<double>(),
-                             e.contains("fraction_k2") ? e.at("fraction_k2").to_number<double>() : -1.0});
-  }
-  return state;
-}
-
 }  // namespace
 
 boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, const TrainCallbacks& cb) {
@@ -105,14 +82,14 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
   const auto& cfg = r.cfg;
   auto model_ptr = std::make_unique<tr::Model>(net, d.shape, d.num_classes, q, cfg.seed);
   if (!r.init.empty()) {  // fine-tune: start from another model's weights and batch-norm statistics
-    auto src = tr::load_model(r.init);
+    auto src = load_model(r.init);
     if (src.meta.network.name != net.name || src.meta.dataset != r.dataset) {
       throw InputError(describe_input_problem(r.init, "--init model does not match", net.name + " on " + r.dataset,
                                               src.meta.network.name + " on " + src.meta.dataset));
     }
     copy_parameters(*model_ptr, *src.model);
   }
-  tr::ModelMeta meta;
+  ModelMeta meta;
   meta.dataset = r.dataset;
   meta.network = net;
   meta.input = d.shape;
@@ -129,18 +106,16 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
   tr::TrainState state;
   const std::string ckpt = r.out.empty() ? "" : r.out + ".ckpt";
   if (!ckpt.empty() && std::filesystem::exists(ckpt)) {
-    auto loaded = tr::load_model(ckpt);
-    const auto it = loaded.meta.training.find("checkpoint");
-    if (it == loaded.meta.training.end() || !it->value().is_object()) {
-      throw InputError(describe_input_problem(ckpt, "key 'training.checkpoint'", "a checkpoint object", "nothing"));
+    auto loaded = load_model(ckpt);
+    if (!loaded.checkpoint) {
+      throw InputError(describe_input_problem(ckpt, "key 'checkpoint'", "a checkpoint object", "nothing"));
     }
-    const auto& c = it->value().as_object();
-    if (c.at("run") != boost::json::value(run_key)) {
-      throw InputError(describe_input_problem(ckpt, "checkpoint of a different run",
-                                              boost::json::serialize(run_key), boost::json::serialize(c.at("run"))));
+    if (loaded.checkpoint->run != run_key) {
+      throw InputError(describe_input_problem(ckpt, "checkpoint of a different run", boost::json::serialize(run_key),
+                                              boost::json::serialize(loaded.checkpoint->run)));
     }
     model_ptr = std::move(loaded.model);
-    state = read_checkpoint(c);
+    state = std::move(loaded.checkpoint->state);
     if (cb.note) {
       cb.note("resuming " + ckpt + " after epoch " + std::to_string(state.epochs_done) + " of " +
               std::to_string(cfg.epochs));
@@ -152,17 +127,9 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
       [&](const tr::EpochStats& e, const tr::TrainState& st) {
         if (cb.epoch) cb.epoch(e);
         if (ckpt.empty() || st.epochs_done == cfg.epochs) return;
-        boost::json::array m_arr, v_arr, hist;
-        for (const auto& v : st.m) m_arr.push_back(boost::json::array(v.begin(), v.end()));
-        for (const auto& v : st.v) v_arr.push_back(boost::json::array(v.begin(), v.end()));
-        for (const auto& h : st.history) hist.push_back(epoch_json(h));
-        tr::ModelMeta cm = meta;
-        cm.training["checkpoint"] = {{"run", run_key}, {"epochs_done", st.epochs_done}, {"step", st.step},
-                                     {"rng", st.rng}, {"m", m_arr}, {"v", v_arr}, {"history", hist}};
-        // Written aside and renamed, so that a kill during the write leaves the previous checkpoint intact.
-        tr::save_model(ckpt + ".tmp", model, cm);
-        std::filesystem::rename(ckpt + ".tmp", ckpt);
-        if (r.stop_after == st.epochs_done) std::_Exit(3);  // simulated kill: nothing after the checkpoint runs
+        const Checkpoint c{run_key, st};
+        save_model(ckpt, model, meta, &c);  // written aside and renamed: a kill leaves the previous one intact
+        if (cb.checkpointed) cb.checkpointed(st.epochs_done);
       },
       state);
   const auto ks = tr::k_summary(model, net, d.shape, d.num_classes);
@@ -192,9 +159,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
     meta.training["optimizer"] = cfg.optimizer;
     meta.training["threshold_travel"] = cfg.threshold_travel;
     meta.training["profile"] = r.profile;
-    // Written aside and renamed: a model file that exists is always whole.
-    tr::save_model(r.out + ".tmp", model, meta);
-    std::filesystem::rename(r.out + ".tmp", r.out);
+    save_model(r.out, model, meta);  // written aside and renamed: a model file that exists is always whole
     if (!ckpt.empty()) std::filesystem::remove(ckpt);
     out["model"] = r.out;
   }

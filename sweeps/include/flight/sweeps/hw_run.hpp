@@ -5,7 +5,7 @@
 #include <string>
 
 #include "flight/trainer/data/dataset.hpp"
-#include "flight/trainer/model_file.hpp"
+#include "flight/sweeps/model_file.hpp"
 
 namespace flight::sweeps {
 
@@ -25,7 +25,7 @@ struct HardwareResult {
 
 // `data` is needed only for inference of a quantized model.  An fp32 model gets {"error": …} under "inference"; a
 // table lacking an action a format needs gets {"error": …} under "asic" unless `asic_required`.
-HardwareResult hardware_results(trainer::Model& model, const trainer::ModelMeta& meta, const HardwareRequest& r,
+HardwareResult hardware_results(trainer::Model& model, const ModelMeta& meta, const HardwareRequest& r,
                                 const data::Dataset* data, bool asic_required = false);
 
 }  // namespace flight::sweeps

@@ -32,13 +32,15 @@ struct TrainRequest {
   std::string profile;  // recorded in the model file
   std::string init;     // model file to fine-tune from ("" none)
   std::string out;      // model file to write ("" none); the checkpoint is out + ".ckpt"
-  int stop_after = 0;   // testing: _Exit(3) right after the checkpoint of this epoch, as a kill would
 };
 
 struct TrainCallbacks {
   std::function<void(const trainer::Progress&)> progress;
   std::function<void(const trainer::EpochStats&)> epoch;
   std::function<void(const std::string&)> note;  // "resuming … after epoch 3 of 10"
+  // After each checkpoint is on disk (epochs done so far); `flight train --stop-after` ends the process here to
+  // simulate a kill.
+  std::function<void(int)> checkpointed;
 };
 
 // Trains (resuming from out + ".ckpt" when it holds a checkpoint of this same run; a checkpoint of another run is an
