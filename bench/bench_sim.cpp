@@ -12,7 +12,7 @@ namespace {
 using namespace flight;
 
 sim::Workload vgg_l(const char* profile) {
-  return sweeps::build_workload(sweeps::load_network("vgg-l"), ImageShape{3, 32, 32}, 10,
+  return sim::build_workload(sweeps::load_network("vgg-l"), ImageShape{3, 32, 32}, 10,
                                 sweeps::parse_k_profile(profile), {});
 }
 

@@ -32,7 +32,7 @@ struct DseOptions {
 };
 
 struct ProfileResult {
-  sweeps::KProfile profile;
+  sim::KProfile profile;
   sim::Workload workload;
   sim::SearchResult search;
   std::optional<sim::AsicReport> asic;
@@ -57,7 +57,7 @@ int run_dse(const DseOptions& o) {
   for (const auto& text : o.profiles) {
     ProfileResult r;
     r.profile = sweeps::parse_k_profile(text);
-    r.workload = sweeps::build_workload(net, data::official_shape(*ds),
+    r.workload = sim::build_workload(net, data::official_shape(*ds),
                                         static_cast<std::size_t>(data::official_classes(*ds)), r.profile,
                                         {o.a_bits, o.e_bits});
     const auto t0 = std::chrono::steady_clock::now();

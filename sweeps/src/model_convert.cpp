@@ -96,12 +96,12 @@ sim::IntNetwork to_int_network(tr::Model& model, const ModelMeta& meta) {
 }
 
 sim::Workload to_workload(tr::Model& model, const ModelMeta& meta) {
-  KProfile p;
+  sim::KProfile p;
   p.text = tr::method_name(meta.quant);
-  if (meta.quant.method == tr::Method::fixed) p.kind = KProfile::Kind::fixed, p.n_bits = meta.quant.fixed_bits;
-  else if (meta.quant.method == tr::Method::fp32) p.kind = KProfile::Kind::fp32;
-  else p.kind = KProfile::Kind::uniform, p.k = 1;
-  auto w = build_workload(meta.network, meta.input, std::size_t(meta.classes), p, {meta.quant.a_bits, meta.quant.e_bits});
+  if (meta.quant.method == tr::Method::fixed) p.kind = sim::KProfile::Kind::fixed, p.n_bits = meta.quant.fixed_bits;
+  else if (meta.quant.method == tr::Method::fp32) p.kind = sim::KProfile::Kind::fp32;
+  else p.kind = sim::KProfile::Kind::uniform, p.k = 1;
+  auto w = sim::build_workload(meta.network, meta.input, std::size_t(meta.classes), p, {meta.quant.a_bits, meta.quant.e_bits});
   w.name = meta.network.name + " " + p.text + " (trained)";
   if (w.format == sim::WeightFormat::pow2) {
     auto wls = model.weight_layers();

@@ -105,7 +105,7 @@ TEST(FpgaResources, TooManyLanesDoesNotFitAndSaysWhy) {
 Workload network_workload(const std::string& net, const std::string& profile) {
   const auto spec = sweeps::load_network(net);
   const bool mnist = spec.default_dataset == "mnist";
-  return sweeps::build_workload(spec, mnist ? ImageShape{1, 28, 28} : ImageShape{3, 32, 32}, 10,
+  return sim::build_workload(spec, mnist ? ImageShape{1, 28, 28} : ImageShape{3, 32, 32}, 10,
                                 sweeps::parse_k_profile(profile), {});
 }
 
