@@ -43,7 +43,7 @@ double bram_blocks(const cm::FpgaCostTable& c, double bits, double width_bits) {
 FpgaModel::FpgaModel(Workload workload, cm::Device device, const cm::FpgaCostTable& costs, FpgaLimits limits)
     : workload_(std::move(workload)), device_(std::move(device)), costs_(costs), limits_(limits) {
   validate(workload_);
-  clock_mhz_ = limits_.clock_mhz > 0 ? limits_.clock_mhz : device_.clock_mhz;
+  clock_mhz_ = limits_.clock_mhz.value_or(device_.clock_mhz);
   for (const auto& l : workload_.layers) {
     max_fan_in_ = std::max<int>(max_fan_in_, static_cast<int>(l.fan_in()));
     if (workload_.format == WeightFormat::pow2) {

@@ -15,9 +15,9 @@ namespace {
 namespace tr = flight::trainer;
 
 struct SimOptions {
-  std::string model, device = "zynq-7045", target = "all", energy_table = "40nm-aladdin";
+  std::string model, target = "all";
+  sweeps::HardwareRequest hw;  // device, lut_cap, energy_table and their defaults
   std::optional<std::string> data_dir;
-  double lut_cap = 0.8;
   std::size_t max_test = 0;
   int threads = 0;
   int acc_bits = 0;
@@ -35,10 +35,7 @@ int run_sim(const SimOptions& o) {
   if (o.target == "inference" && meta.quant.method == tr::Method::fp32) {
     throw InputError("--target inference: an fp32 model has no integer form (train a quantized method)");
   }
-  sweeps::HardwareRequest req;
-  req.device = o.device;
-  req.lut_cap = o.lut_cap;
-  req.energy_table = o.energy_table;
+  sweeps::HardwareRequest req = o.hw;
   req.fpga = o.target == "all" || o.target == "fpga";
   req.asic = o.target == "all" || o.target == "asic";
   req.inference = o.target == "all" || o.target == "inference";
@@ -65,12 +62,12 @@ void register_sim_commands(CLI::App& app, Action& chosen) {
   auto o = std::make_shared<SimOptions>();
   auto* s = app.add_subcommand("sim", "Hardware results of a trained model: FPGA design, ASIC energy, bit-accurate inference");
   s->add_option("--model", o->model, "Model file written by flight train --out")->required();
-  s->add_option("--device", o->device, "FPGA device from the catalog")->capture_default_str();
+  s->add_option("--device", o->hw.device, "FPGA device from the catalog")->capture_default_str();
   s->add_option("--target", o->target, "all, fpga, asic or inference")->capture_default_str();
-  s->add_option("--lut-cap", o->lut_cap, "Fraction of the device's LUTs a design may use")
+  s->add_option("--lut-cap", o->hw.lut_cap, "Fraction of the device's LUTs a design may use")
       ->check(CLI::Range(0.01, 1.0))
       ->capture_default_str();
-  s->add_option("--energy-table", o->energy_table, "ASIC energy table")->capture_default_str();
+  s->add_option("--energy-table", o->hw.energy_table, "ASIC energy table")->capture_default_str();
   s->add_option("--data-dir", o->data_dir, "Data root for the test images (default: $FLIGHT_DATA, else ./data)");
   s->add_option("--max-test", o->max_test, "Run bit-accurate inference on the first N test images");
   s->add_option("--threads", o->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);

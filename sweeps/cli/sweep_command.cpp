@@ -17,7 +17,9 @@
 #include "flight/db/repository.hpp"
 #include "flight/sweeps/grid.hpp"
 #include "flight/sweeps/report.hpp"
+#include "flight/sweeps/model_file.hpp"
 #include "flight/sweeps/runner.hpp"
+#include "flight/sweeps/shards.hpp"
 #include "flight/trainer/data/dataset.hpp"
 
 namespace flight::cli {
@@ -187,61 +189,12 @@ int report_command(const SweepOptions& o) {
 }
 
 int merge_command(const SweepOptions& o) {
-  if (o.inputs.empty()) throw InputError("db merge: no input databases");
-  if (fs::exists(o.out)) throw InputError(o.out + ": output exists (merge writes a new file; remove it first)");
-  std::optional<std::map<std::string, std::string>> first;
-  std::string first_file;
-  std::vector<std::vector<db::Row>> all;
-  for (const auto& in : o.inputs) {
-    require_file(in, "results database");
-    db::Repository repo(in);
-    auto meta = repo.all_meta();
-    if (!meta.count("fingerprint")) {
-      throw InputError(describe_input_problem(in, "sweep metadata", "a database written by flight sweep run", "none"));
-    }
-    if (!first) {
-      first = meta, first_file = in;
-    } else {
-      for (const char* k : {"grid", "profile", "fingerprint"}) {
-        if (meta[k] != (*first)[k]) {
-          throw InputError(describe_input_problem(in, std::string("sweep ") + k + " (must match " + first_file + ")",
-                                                  (*first)[k], meta[k]));
-        }
-      }
-    }
-    all.push_back(repo.rows());
-  }
-  const std::string tmp = o.out + ".tmp";
-  fs::remove(tmp);
-  std::set<std::string> done, finished;  // finished: done, failed or skipped (a final outcome with its reason)
-  std::map<std::string, std::string> names;
-  {
-    db::Repository out(tmp);
-    for (const auto& [k, v] : *first)
-      if (k != "shard") out.set_meta(k, v);
-    out.set_meta("shard", "merged from " + std::to_string(o.inputs.size()) + " file(s)");
-    for (const auto& rows : all) {
-      out.import_rows(rows);
-      for (const auto& r : rows) {
-        names[r.key] = r.name;
-        if (r.status == "done") done.insert(r.key);
-        if (r.status == "done" || r.status == "failed" || r.status == "skipped") finished.insert(r.key);
-      }
-    }
-  }
-  fs::rename(tmp, o.out);
-  const auto keys = boost::json::parse(first->at("expected_keys")).as_array();
-  std::vector<std::string> missing;
-  for (const auto& k : keys) {
-    const std::string key(k.as_string());
-    if (!finished.count(key)) missing.push_back(names.count(key) ? names[key] : key);
-  }
-  std::printf("merged %zu file(s) into %s: %zu of %zu experiments of grid %s done, %zu failed or skipped\n",
-              o.inputs.size(), o.out.c_str(), done.size(), keys.size(), first->at("grid").c_str(),
-              finished.size() - done.size());
-  if (missing.empty()) return 0;
-  std::fprintf(stderr, "flight db merge: %zu experiment(s) of the grid are not finished in any input:", missing.size());
-  for (const auto& m : missing) std::fprintf(stderr, " %s", m.c_str());
+  const auto m = sweeps::merge_databases(o.inputs, o.out);
+  std::printf("merged %zu file(s) into %s: %zu of %zu experiments of grid %s done, %zu failed or skipped\n", m.inputs,
+              o.out.c_str(), m.done, m.expected, m.grid.c_str(), m.finished - m.done);
+  if (m.missing.empty()) return 0;
+  std::fprintf(stderr, "flight db merge: %zu experiment(s) of the grid are not finished in any input:", m.missing.size());
+  for (const auto& name : m.missing) std::fprintf(stderr, " %s", name.c_str());
   std::fprintf(stderr, "\n");
   if (o.allow_partial) return 0;
   std::fprintf(stderr, "flight db merge: the merged file is partial (rerun the missing shards, or pass --allow-partial)\n");
@@ -275,13 +228,6 @@ int export_command(const SweepOptions& o) {
 }
 
 
-// Single-quotes a word for bash.
-std::string sh_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 std::string self_path() {
   std::error_code ec;
   const auto p = fs::read_symlink("/proc/self/exe", ec);
@@ -303,63 +249,22 @@ std::string capture(const std::string& cmd) {
 
 int slurm_command(const SweepOptions& o) {
   const auto g = grid_of(o);  // bad grid, profile or substitution: exit 2 before anything is written
-  if (o.shards < 1) throw InputError("--shards: expected a positive number of shards");
-  for (int i = 0; i < o.shards; ++i) {
-    if (sweeps::shard_of(g, i, o.shards).empty()) {
-      throw InputError("--shards: shard " + std::to_string(i) + " of " + std::to_string(o.shards) +
-                       " would be empty (the grid has fewer FP32-parent trees than shards)");
-    }
-  }
-  {
-    int h = 0, m = 0, sec = 0;
-    char c1 = 0, c2 = 0, extra = 0;
-    if (std::sscanf(o.time_limit.c_str(), "%d%c%d%c%d%c", &h, &c1, &m, &c2, &sec, &extra) != 5 || c1 != ':' ||
-        c2 != ':' || h < 0 || m < 0 || m > 59 || sec < 0 || sec > 59) {
-      throw InputError("--time: expected HH:MM:SS, found '" + o.time_limit + "'");
-    }
-  }
-  const auto dir = fs::absolute(o.out);
+  sweeps::SlurmRequest req;
+  req.out = fs::absolute(o.out);
+  req.grid_file = fs::absolute(o.grid).string();
+  req.profile = o.profile;
+  req.substitute = o.substitute;
+  req.data_root = fs::absolute(data::resolve_data_root(o.data_dir)).string();
+  req.flight = self_path();
+  req.shards = o.shards;
+  req.cpus = o.cpus;
+  req.partition = o.partition;
+  req.time_limit = o.time_limit;
+  const auto scripts = sweeps::slurm_scripts(g, req);  // bad --shards or --time: exit 2, nothing written
+  const auto dir = req.out;
   fs::create_directories(dir / "logs");
-  const auto flight = self_path();
-  const auto grid = fs::absolute(o.grid).string();
-  const auto data = fs::absolute(data::resolve_data_root(o.data_dir)).string();
-  std::string common = sh_quote(grid) + " --profile " + sh_quote(o.profile) + " --data-dir " + sh_quote(data);
-  for (const auto& s : o.substitute) common += " --substitute " + sh_quote(s);
-  const std::string n = std::to_string(o.shards);
-  const std::string header_extra =
-      (o.partition.empty() ? "" : "#SBATCH --partition=" + o.partition + "\n") + "#SBATCH --time=" + o.time_limit + "\n";
-  {
-    std::ofstream f(dir / "sweep.sbatch");
-    f << "#!/bin/bash\n"
-      << "# Written by `flight sweep slurm`: one array task per shard of grid " << g.name << " (profile " << g.profile
-      << ").\n# Re-run one failed or pre-empted shard K alone: sbatch --array=K " << (dir / "sweep.sbatch").string()
-      << "\n# (it resumes that shard's database), then: sbatch " << (dir / "merge.sbatch").string() << "\n"
-      << "#SBATCH --job-name=flight-" << g.name << "\n"
-      << "#SBATCH --array=0-" << o.shards - 1 << "\n"
-      << "#SBATCH --cpus-per-task=" << o.cpus << "\n" << header_extra
-      << "#SBATCH --output=" << (dir / "logs/shard-%a.log").string() << "\n"
-      << "set -euo pipefail\n"
-      << "K=${SLURM_ARRAY_TASK_ID:?run me with sbatch}\n"
-      << "exec " << sh_quote(flight) << " sweep run " << common << " --shard \"$K/" << n << "\" --jobs 1 --threads "
-      << o.cpus << " --db " << sh_quote((dir / "shard-").string()) << "\"$K\".sqlite --models "
-      << sh_quote((dir / "models").string()) << "\n";
-  }
-  {
-    std::ofstream f(dir / "merge.sbatch");
-    f << "#!/bin/bash\n"
-      << "# Written by `flight sweep slurm`: merges the shard databases and writes the report.\n"
-      << "#SBATCH --job-name=flight-" << g.name << "-merge\n"
-      << "#SBATCH --cpus-per-task=1\n" << header_extra
-      << "#SBATCH --output=" << (dir / "logs/merge.log").string() << "\n"
-      << "set -euo pipefail\n"
-      << "cd " << sh_quote(dir.string()) << "\n"
-      << "rm -f merged.sqlite merged.sqlite-wal merged.sqlite-shm\n"
-      << sh_quote(flight) << " db merge";
-    for (int i = 0; i < o.shards; ++i) f << " shard-" << i << ".sqlite";
-    f << " -o merged.sqlite\n"
-      << sh_quote(flight) << " report --db merged.sqlite --out report.md\n"
-      << sh_quote(flight) << " report --db merged.sqlite --format csv --out report.csv\n";
-  }
+  sweeps::write_file_atomically(dir / "sweep.sbatch", scripts.sweep);
+  sweeps::write_file_atomically(dir / "merge.sbatch", scripts.merge);
   fs::permissions(dir / "sweep.sbatch", fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
   fs::permissions(dir / "merge.sbatch", fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
   std::printf("wrote %s (array of %d shard(s)) and %s\n", (dir / "sweep.sbatch").c_str(), o.shards,
@@ -372,10 +277,10 @@ int slurm_command(const SweepOptions& o) {
   if (std::system("command -v sbatch >/dev/null 2>&1") != 0) {
     throw RunError("--submit: sbatch is not on PATH (is this a Slurm login node?); the scripts are written");
   }
-  std::string array_id = capture("sbatch --parsable " + sh_quote((dir / "sweep.sbatch").string()));
+  std::string array_id = capture("sbatch --parsable " + sweeps::sh_quote((dir / "sweep.sbatch").string()));
   array_id = array_id.substr(0, array_id.find(';'));  // "id;cluster"
   std::string merge_id = capture("sbatch --parsable --dependency=afterok:" + array_id + " " +
-                                 sh_quote((dir / "merge.sbatch").string()));
+                                 sweeps::sh_quote((dir / "merge.sbatch").string()));
   merge_id = merge_id.substr(0, merge_id.find(';'));
   std::printf("submitted array job %s (%d task(s)) and merge job %s (after the array succeeds)\n", array_id.c_str(),
               o.shards, merge_id.c_str());

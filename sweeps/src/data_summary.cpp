@@ -1,5 +1,6 @@
 #include "flight/sweeps/data_summary.hpp"
 
+#include <fmt/format.h>
 #include <boost/json.hpp>
 #include <cstdio>
 
@@ -89,7 +90,6 @@ boost::json::value to_json(const DatasetSummary& s, double load_seconds) {
 
 std::string to_text(const DatasetSummary& s, double load_seconds) {
   std::string out;
-  char line[512];
   out += s.name + (s.synthetic ? "  [SYNTHETIC: random pixels, not the real data set]" : "") + "\n";
   out += "  directory   " + s.directory + "\n";
   out += "  train       " + with_commas(s.train.count) + " images\n";
@@ -105,12 +105,8 @@ std::string to_text(const DatasetSummary& s, double load_seconds) {
     const auto& htr = coarse ? tr.coarse_histogram : tr.histogram;
     const auto& hte = coarse ? te.coarse_histogram : te.histogram;
     out += std::string("  ") + title + "\n";
-    std::snprintf(line, sizeof line, "    %5s  %-22s %9s %9s\n", "label", "name", "train", "test");
-    out += line;
-    for (std::size_t c = 0; c < htr.size(); ++c) {
-      std::snprintf(line, sizeof line, "    %5zu  %-22s %9zu %9zu\n", c, names[c].c_str(), htr[c], hte[c]);
-      out += line;
-    }
+    out += fmt::format("    {:>5}  {:<22} {:>9} {:>9}\n", "label", "name", "train", "test");
+    for (std::size_t c = 0; c < htr.size(); ++c) out += fmt::format("    {:5}  {:<22} {:9} {:9}\n", c, names[c], htr[c], hte[c]);
   };
   histogram("class histogram", s.class_names, s.train, s.test, false);
   if (s.num_coarse_classes > 0) histogram("coarse class histogram", s.coarse_class_names, s.train, s.test, true);

@@ -1,3 +1,4 @@
+#include "flight/sweeps/hw_run.hpp"
 #include "flight/sweeps/grid.hpp"
 
 #include <algorithm>
@@ -174,8 +175,9 @@ Grid parse_grid(const std::string& text, const std::string& file, const std::str
   for (double s : number_list(top, "seeds", 0, 1e9)) seeds.push_back(unsigned(s));
   if (seeds.empty()) seeds.push_back(1);
 
-  std::string device = "zynq-7045", energy = "40nm-aladdin";
-  double lut_cap = 0.8;
+  const HardwareRequest defaults;
+  std::string device = defaults.device, energy = defaults.energy_table;
+  double lut_cap = defaults.lut_cap;
   if (const auto* hw = sub_table(top, "hardware", false)) {
     ConfigTable h(file, "hardware", *hw);
     device = h.string_or("device", device);

@@ -1,7 +1,7 @@
 #include "flight/sweeps/hw_report.hpp"
 
+#include <fmt/format.h>
 #include <boost/json.hpp>
-#include <cstdio>
 
 namespace flight::sweeps {
 namespace {
@@ -82,37 +82,26 @@ boost::json::object to_json(const sim::AsicReport& r) {
 }
 
 std::string layer_table(const sim::FpgaEvaluation& ev) {
-  std::string out;
-  char line[256];
-  std::snprintf(line, sizeof line, "  %-7s %14s %14s %14s %12s %6s %s\n", "layer", "compute cyc", "memory cyc",
-                "cycles", "DDR bytes", "util", "bound");
-  out += line;
+  std::string out = fmt::format("  {:<7} {:>14} {:>14} {:>14} {:>12} {:>6} {}\n", "layer", "compute cyc", "memory cyc",
+                                "cycles", "DDR bytes", "util", "bound");
   for (const auto& l : ev.layers) {
-    std::snprintf(line, sizeof line, "  %-7s %14.0f %14.0f %14.0f %12.0f %5.1f%% %s\n", l.name.c_str(),
-                  l.compute_cycles, l.memory_cycles, l.cycles, l.ddr_bytes, 100 * l.utilization,
-                  l.memory_bound ? "memory" : "compute");
-    out += line;
+    out += fmt::format("  {:<7} {:14.0f} {:14.0f} {:14.0f} {:12.0f} {:5.1f}% {}\n", l.name, l.compute_cycles,
+                       l.memory_cycles, l.cycles, l.ddr_bytes, 100 * l.utilization,
+                       l.memory_bound ? "memory" : "compute");
   }
   return out;
 }
 
 std::string resource_table(const sim::FpgaEvaluation& ev) {
-  std::string out;
-  char line[256];
-  std::snprintf(line, sizeof line, "  %-14s %10s %10s %7s %7s\n", "component", "LUT", "FF", "DSP", "BRAM36");
-  out += line;
+  std::string out = fmt::format("  {:<14} {:>10} {:>10} {:>7} {:>7}\n", "component", "LUT", "FF", "DSP", "BRAM36");
   const auto& b = ev.breakdown;
   const std::pair<const char*, const cost_models::Resources*> rows[] = {
       {"slots", &b.slots},           {"adder trees", &b.adder_trees},     {"accumulators", &b.accumulators},
       {"requant", &b.requant},       {"control", &b.control},             {"weight buffer", &b.weight_buffer},
-      {"fmap buffer", &b.fmap_buffer}};
+      {"fmap buffer", &b.fmap_buffer}, {"total", &ev.used}};
   for (const auto& [name, r] : rows) {
-    std::snprintf(line, sizeof line, "  %-14s %10.0f %10.0f %7.0f %7.0f\n", name, r->lut, r->ff, r->dsp, r->bram36);
-    out += line;
+    out += fmt::format("  {:<14} {:10.0f} {:10.0f} {:7.0f} {:7.0f}\n", name, r->lut, r->ff, r->dsp, r->bram36);
   }
-  std::snprintf(line, sizeof line, "  %-14s %10.0f %10.0f %7.0f %7.0f\n", "total", ev.used.lut, ev.used.ff,
-                ev.used.dsp, ev.used.bram36);
-  out += line;
   return out;
 }
 

@@ -2,6 +2,7 @@
 #include "flight/sweeps/hw_run.hpp"
 
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
@@ -83,12 +84,9 @@ HardwareResult hardware_results(tr::Model& model, const ModelMeta& meta, const H
                           {"macs", workload.macs()},
                           {"fraction_k2", workload.fraction_k2()},
                           {"mean_shifts_per_weight", workload.mean_terms_per_weight()}};
-  std::string text;
-  char line[512];
-  std::snprintf(line, sizeof line, "%s on %s, %s; %.1f %% of filters at k=2, %.3f shifts per weight\n",
-                meta.network.name.c_str(), meta.dataset.c_str(), tr::method_name(meta.quant).c_str(),
-                100 * workload.fraction_k2(), workload.mean_terms_per_weight());
-  text += line;
+  std::string text = fmt::format("{} on {}, {}; {:.1f} % of filters at k=2, {:.3f} shifts per weight\n",
+                                 meta.network.name, meta.dataset, tr::method_name(meta.quant),
+                                 100 * workload.fraction_k2(), workload.mean_terms_per_weight());
   if (o.fpga) {
     const auto& device = cost_models::find_device(o.device);
     sim::FpgaLimits lim;
@@ -100,11 +98,10 @@ HardwareResult hardware_results(tr::Model& model, const ModelMeta& meta, const H
       out["device"] = device_json(device);
       if (r.found) {
         const auto& b = r.best;
-        std::snprintf(line, sizeof line,
-                      "FPGA %s: %.1f images/s, latency %.3f ms, LUT %.1f %%, FF %.1f %%, DSP %.1f %%, BRAM %.1f %%\n  %s\n",
-                      device.name.c_str(), b.images_per_s, b.latency_s * 1e3, b.lut_pct, b.ff_pct, b.dsp_pct,
-                      b.bram_pct, sim::describe(b.design).c_str());
-        text += line;
+        text += fmt::format("FPGA {}: {:.1f} images/s, latency {:.3f} ms, LUT {:.1f} %, FF {:.1f} %, DSP {:.1f} %, "
+                            "BRAM {:.1f} %\n  {}\n",
+                            device.name, b.images_per_s, b.latency_s * 1e3, b.lut_pct, b.ff_pct, b.dsp_pct, b.bram_pct,
+                            sim::describe(b.design));
         text += resource_table(b);
         text += layer_table(b);
       } else {
@@ -117,10 +114,8 @@ HardwareResult hardware_results(tr::Model& model, const ModelMeta& meta, const H
     try {
       const auto asic = sim::asic_energy(workload, table);
       out["asic"] = to_json(asic);
-      std::snprintf(line, sizeof line,
-                    "ASIC (%s): computational %.3f uJ/image (%.3g ops/J), total %.3f uJ/image\n", asic.table.c_str(),
-                    asic.compute_pj * 1e-6, asic.compute_ops_per_joule(), asic.total_pj() * 1e-6);
-      text += line;
+      text += fmt::format("ASIC ({}): computational {:.3f} uJ/image ({:.3g} ops/J), total {:.3f} uJ/image\n", asic.table,
+                          asic.compute_pj * 1e-6, asic.compute_ops_per_joule(), asic.total_pj() * 1e-6);
     } catch (const InputError& e) {  // the table lacks an action this format needs: say so, keep the rest
       if (asic_required) throw;
       out["asic"] = {{"error", e.what()}};
@@ -148,12 +143,10 @@ HardwareResult hardware_results(tr::Model& model, const ModelMeta& meta, const H
                         {"accumulator_width", o.acc_bits},
                         {"overflows_per_layer", overflows},
                         {"seconds", secs}};
-    std::snprintf(line, sizeof line,
-                  "bit-accurate inference on %zu test images: hardware accuracy %.4f, fake-quantized %.4f, same "
-                  "prediction on %.3f %% (%.1f s)\n  largest accumulator (signed bits) per layer:",
-                  a.images, double(a.hw_correct) / a.images, double(a.fq_correct) / a.images,
-                  100.0 * double(a.same) / a.images, secs);
-    text += line;
+    text += fmt::format("bit-accurate inference on {} test images: hardware accuracy {:.4f}, fake-quantized {:.4f}, same "
+                        "prediction on {:.3f} % ({:.1f} s)\n  largest accumulator (signed bits) per layer:",
+                        a.images, double(a.hw_correct) / a.images, double(a.fq_correct) / a.images,
+                        100.0 * double(a.same) / a.images, secs);
     for (const auto& s : a.stats)
       if (s.compute) {
         text += ' ';

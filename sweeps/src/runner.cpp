@@ -1,5 +1,6 @@
 #include "flight/sweeps/runner.hpp"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -104,10 +105,8 @@ boost::json::object run_experiment(const boost::json::object& c, const std::stri
   };
   cb.epoch = [&](const tr::EpochStats& e) {
     if (!log || ts.epochs == 1) return;
-    char line[256];
-    std::snprintf(line, sizeof line, "  %s: epoch %d/%d, test accuracy %.4f, %.0f images/s, %.0f s", name.c_str(),
-                  e.epoch, ts.epochs, e.test_acc, e.images_per_s, e.seconds);
-    log(line);
+    log(fmt::format("  {}: epoch {}/{}, test accuracy {:.4f}, {:.0f} images/s, {:.0f} s", name, e.epoch, ts.epochs,
+                    e.test_acc, e.images_per_s, e.seconds));
   };
   cb.note = [&](const std::string& s) {
     if (log) log("  " + name + ": " + s);
@@ -256,16 +255,15 @@ RunSummary run_sweep(const Grid& g, const RunOptions& o, const std::atomic<bool>
         const double eta = elapsed * std::max(0.0, total_cost - finished_cost) / std::max(cost_done_here, 1e-9);
         const auto& tj = result.at("train").as_object();
         const auto& fpga = result.at("hardware").as_object().at("fpga").as_object();
-        char line[512];
-        std::snprintf(line, sizeof line,
-                      "done %s in %.0f s: test accuracy %.4f, k=2 filters %.1f %%, FPGA %s images/s  "
-                      "[%.0f %% of the grid's work, %.0f s elapsed, ETA %.0f s]",
-                      spec.name.c_str(), now() - s0, tj.at("test_accuracy").as_double(),
-                      100 * tj.at("fraction_k2").as_double(),
-                      fpga.at("found").as_bool()
-                          ? std::to_string(long(fpga.at("best").as_object().at("images_per_s").to_number<double>())).c_str()
-                          : "none fits",
-                      100 * frac, elapsed, eta);
+        const std::string ips =
+            fpga.at("found").as_bool()
+                ? std::to_string(long(fpga.at("best").as_object().at("images_per_s").to_number<double>()))
+                : std::string("none fits");
+        const std::string line = fmt::format(
+            "done {} in {:.0f} s: test accuracy {:.4f}, k=2 filters {:.1f} %, FPGA {} images/s  "
+            "[{:.0f} % of the grid's work, {:.0f} s elapsed, ETA {:.0f} s]",
+            spec.name, now() - s0, tj.at("test_accuracy").as_double(), 100 * tj.at("fraction_k2").as_double(), ips,
+            100 * frac, elapsed, eta);
         if (o.log) o.log(line);
       } catch (const Cancelled&) {
         repo.release_running(host, {self});

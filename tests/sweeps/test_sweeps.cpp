@@ -12,7 +12,9 @@
 #include "flight/core/error.hpp"
 #include "flight/db/repository.hpp"
 #include "flight/sweeps/grid.hpp"
+#include "flight/sweeps/dse.hpp"
 #include "flight/sweeps/report.hpp"
+#include "flight/sweeps/shards.hpp"
 #include "trainer/fixture_writers.hpp"
 
 namespace flight::sweeps {
@@ -201,6 +203,97 @@ TEST(Report, MatchesTheGoldenFile) {
             std::string::npos);
   const auto csv = report_csv(repo);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 7);  // header + 6 finished experiments
+}
+
+// `flight dse` as a library call: one speedup matrix, consistent with the searches it compares.
+TEST(Dse, SpeedupMatrixIsTheRatioOfTheSearchesAndDefaultsAreResolved) {
+  DseRequest req;
+  req.net = "lenet-s";
+  req.profiles = {"uniform:1", "uniform:2", "fixed:4"};
+  const auto r = run_dse(req);
+  EXPECT_EQ(r.request.device, cost_models::kDefaultDevice);
+  EXPECT_EQ(r.request.dataset, "mnist");
+  ASSERT_EQ(r.profiles.size(), 3u);
+  ASSERT_EQ(r.speedup.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(r.profiles[i].search.found) << r.profiles[i].profile.text;
+    for (std::size_t j = 0; j < 3; ++j) {
+      ASSERT_TRUE(r.speedup[i][j].has_value());
+      EXPECT_DOUBLE_EQ(*r.speedup[i][j],
+                       r.profiles[i].search.best.images_per_s / r.profiles[j].search.best.images_per_s);
+    }
+  }
+  EXPECT_GT(*r.speedup[0][1], 1.0);  // LightNN-1 outruns LightNN-2 on the same device
+  const auto j = to_json(r);
+  EXPECT_EQ(j.at("speedups").as_object().size(), 6u);
+  EXPECT_NE(dse_tables(r, false).find("speedup (images/s of the row over the column)"), std::string::npos);
+  req.profiles = {"uniform:3"};
+  EXPECT_THROW(run_dse(req), InputError);
+  req.profiles = {"uniform:1"};
+  req.device = "no-such-fpga";
+  EXPECT_THROW(run_dse(req), InputError);
+}
+
+TEST(Slurm, ScriptsRunEveryShardThenMergeAndRefuseBadInput) {
+  const auto g = load_grid(kGrids + "paper46.toml", "smoke", {});
+  SlurmRequest r;
+  r.out = "/shared/run";
+  r.grid_file = "/repo/sweeps/grids/paper46.toml";
+  r.profile = "smoke";
+  r.data_root = "/data";
+  r.flight = "/opt/flight it's";
+  r.shards = 3;
+  r.cpus = 4;
+  const auto s = slurm_scripts(g, r);
+  EXPECT_NE(s.sweep.find("#SBATCH --array=0-2\n"), std::string::npos);
+  EXPECT_NE(s.sweep.find("#SBATCH --cpus-per-task=4\n"), std::string::npos);
+  EXPECT_NE(s.sweep.find("--shard \"$K/3\" --jobs 1 --threads 4"), std::string::npos);
+  EXPECT_NE(s.sweep.find("exec '/opt/flight it'\\''s' sweep run"), std::string::npos) << s.sweep;  // quoted for bash
+  EXPECT_NE(s.merge.find("db merge shard-0.sqlite shard-1.sqlite shard-2.sqlite -o merged.sqlite"), std::string::npos);
+  EXPECT_EQ(s.merge.find("--partition"), std::string::npos);
+  r.partition = "gpu";
+  EXPECT_NE(slurm_scripts(g, r).merge.find("#SBATCH --partition=gpu\n"), std::string::npos);
+  r.time_limit = "12:61:00";
+  EXPECT_THROW(slurm_scripts(g, r), InputError);
+  r.time_limit = "1:00:00";
+  r.shards = 9;  // paper46 has 8 FP32-parent trees
+  EXPECT_THROW(slurm_scripts(g, r), InputError);
+  r.shards = 0;
+  EXPECT_THROW(slurm_scripts(g, r), InputError);
+}
+
+TEST(Merge, ShardsOfOneGridMergeAndForeignOrMissingInputsAreRefused) {
+  test::TempDir tmp;
+  auto shard = [&](const std::string& file, const std::string& grid, std::vector<std::pair<std::string, std::string>> rows) {
+    db::Repository repo(tmp.path() / file);
+    repo.set_meta("grid", grid);
+    repo.set_meta("profile", "smoke");
+    repo.set_meta("fingerprint", grid + "-fp");
+    repo.set_meta("expected_keys", "[\"a\",\"b\",\"c\"]");
+    std::vector<db::Row> v;
+    for (const auto& [key, status] : rows) {
+      db::Row r;
+      r.key = key, r.name = "exp-" + key, r.status = status, r.config = "{}";
+      if (status == "done") r.result = "{}";
+      v.push_back(r);
+    }
+    repo.import_rows(v);
+    return (tmp.path() / file).string();
+  };
+  const auto s0 = shard("s0.sqlite", "g", {{"a", "done"}});
+  const auto s1 = shard("s1.sqlite", "g", {{"b", "failed"}});
+  const auto m = merge_databases({s0, s1}, (tmp.path() / "m.sqlite").string());
+  EXPECT_EQ(m.inputs, 2u);
+  EXPECT_EQ(m.expected, 3u);
+  EXPECT_EQ(m.done, 1u);
+  EXPECT_EQ(m.finished, 2u);
+  ASSERT_EQ(m.missing.size(), 1u);
+  EXPECT_EQ(m.missing[0], "c");  // never seen: named by its key
+  EXPECT_THROW(merge_databases({s0}, (tmp.path() / "m.sqlite").string()), InputError);  // output exists
+  const auto other = shard("o.sqlite", "h", {});
+  EXPECT_THROW(merge_databases({s0, other}, (tmp.path() / "m2.sqlite").string()), InputError);
+  EXPECT_THROW(merge_databases({}, (tmp.path() / "m3.sqlite").string()), InputError);
+  EXPECT_FALSE(fs::exists(tmp.path() / "m2.sqlite"));
 }
 
 }  // namespace

@@ -21,5 +21,7 @@ std::vector<Device> parse_devices(const CsvTable& table);
 const std::vector<Device>& builtin_devices();
 // By name or alias, case-insensitive; InputError listing the catalog otherwise.
 const Device& find_device(const std::string& name);
+// The device every command and grid uses unless told otherwise: the ZC706 board's part (DESIGN.md §5).
+inline constexpr const char* kDefaultDevice = "zynq-7045";
 
 }  // namespace flight::cost_models

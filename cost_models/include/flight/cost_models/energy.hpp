@@ -32,6 +32,8 @@ struct EnergyTable {
 
 EnergyTable parse_energy_table(const CsvTable& t, const std::string& name);
 const EnergyTable& builtin_energy_table(const std::string& name);  // InputError listing the names
+// The table every command and grid uses unless told otherwise (it prices shifters; 45nm-horowitz does not).
+inline constexpr const char* kDefaultEnergyTable = "40nm-aladdin";
 std::vector<std::string> builtin_energy_table_names();
 
 }  // namespace flight::cost_models

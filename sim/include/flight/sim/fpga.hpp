@@ -8,6 +8,7 @@
 // A design that does not fit is a value (fits = false, reason), never an exception; an unknown cost (a block outside
 // its calibrated grid) is an InputError.
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -51,8 +52,10 @@ struct FilterMix {
 };
 
 struct FpgaLimits {
-  double lut_cap = 0.8, ff_cap = 0.9, dsp_cap = 0.9, bram_cap = 0.9;  // fractions of the device
-  double clock_mhz = 0;                                                // 0: the device's default clock
+  // Fractions of the device a design may use.  These are the defaults of every command and grid (lut_cap is
+  // --lut-cap and the grid's [hardware] lut_cap; the others are fixed).
+  double lut_cap = 0.8, ff_cap = 0.9, dsp_cap = 0.9, bram_cap = 0.9;
+  std::optional<double> clock_mhz;  // unset: the device's clock
 };
 
 struct LayerTiming {

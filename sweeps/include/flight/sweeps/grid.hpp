@@ -30,7 +30,7 @@ struct ExperimentSpec {
   unsigned seed = 1;
   TrainSettings train;
   std::string device, energy_table;
-  double lut_cap = 0.8;
+  double lut_cap = 0;  // from the grid file, else sweeps::HardwareRequest's default
   std::int64_t sim_max_test = 0;  // test images of the bit-accurate inference (0: all)
   double cost = 0;  // relative cost estimate (training MACs), for balancing shards
   boost::json::object config;  // canonical configuration (grid, profile and every field above but key and cost)

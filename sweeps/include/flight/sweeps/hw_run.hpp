@@ -4,15 +4,19 @@
 #include <boost/json/object.hpp>
 #include <string>
 
+#include "flight/cost_models/devices.hpp"
+#include "flight/cost_models/energy.hpp"
+#include "flight/sim/fpga.hpp"
 #include "flight/trainer/data/dataset.hpp"
 #include "flight/sweeps/model_file.hpp"
 
 namespace flight::sweeps {
 
+// The defaults here are those of every command and grid (one place: `flight sim` and grid files start from them).
 struct HardwareRequest {
-  std::string device = "zynq-7045";
-  double lut_cap = 0.8;
-  std::string energy_table = "40nm-aladdin";
+  std::string device = cost_models::kDefaultDevice;
+  double lut_cap = sim::FpgaLimits{}.lut_cap;
+  std::string energy_table = cost_models::kDefaultEnergyTable;
   bool fpga = true, asic = true, inference = true;
   std::size_t max_test = 0;  // inference on the first N test images (0: all)
   int acc_bits = 0;          // accumulator width of the integer inference (0: unbounded)
