@@ -595,8 +595,13 @@ TEST(KOnes, TrainingDrawsDependOnTheStepOnlyAndEvaluationIsDeterministic) {
 namespace flight::trainer {
 namespace {
 
-// The runtime-dispatched element-wise kernels against plain loops (the reference), on lengths with SIMD tails.
-TEST(Kernels, ElementWiseKernelsMatchPlainLoops) {
+// Error budgets of the fast kernels against their `_ref` twins (kernels.hpp): exact where they must be, float sums
+// with partial sums within kSumBudget of double sums, GEMM-shaped work within kGemmBudget of double accumulation.
+constexpr double kSumBudget = 4e-5;   // × n × max|term|
+constexpr double kGemmBudget = 1e-5;  // relative, on the 2-norm of the result
+
+// The runtime-dispatched element-wise kernels against their `_ref` twins, on lengths with SIMD tails.
+TEST(Kernels, ElementWiseKernelsMatchTheirReferences) {
   std::mt19937 rng(12);
   std::uniform_real_distribution<float> d(-2, 2);
   for (std::size_t n : {std::size_t(1), std::size_t(15), std::size_t(37), std::size_t(1000)}) {
@@ -604,39 +609,91 @@ TEST(Kernels, ElementWiseKernelsMatchPlainLoops) {
     for (auto& v : x) v = d(rng);
     for (auto& v : g) v = d(rng);
     // ReLU and its maximum: exact.
-    float m = 0;
-    for (std::size_t i = 0; i < n; ++i) ref[i] = std::max(x[i], 0.0f), m = std::max(m, ref[i]);
+    const float m = relu_max_ref(x.data(), ref.data(), n);
     EXPECT_EQ(relu_max(x.data(), y.data(), n), m);
     EXPECT_EQ(y, ref);
     EXPECT_EQ(relu_max(x.data(), nullptr, n), m);
-    // ReLU + 8-bit activation quantization: exact, equal to activation_quantize element by element.
+    // ReLU + 8-bit activation quantization: exact, and equal to activation_quantize element by element.
     const float scale = activation_scale(1.5f, 8), top = 255.0f;
     relu_quantize(x.data(), y.data(), n, 1.0f / scale, top, scale);
+    relu_quantize_ref(x.data(), ref.data(), n, 1.0f / scale, top, scale);
+    EXPECT_EQ(y, ref);
     for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(y[i], activation_quantize(std::max(x[i], 0.0f), scale, 8)) << i;
     // ReLU backward with a clip: exact.
     relu_backward(x.data(), g.data(), y.data(), n, 1.0f);
-    for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(y[i], (x[i] > 0 && x[i] <= 1.0f) ? g[i] : 0.0f) << i;
-    // Sums in float with partial sums: within 1e-5 relative of double sums.
-    double s = 0, s2 = 0, sg = 0, dot = 0;
+    relu_backward_ref(x.data(), g.data(), ref.data(), n, 1.0f);
+    EXPECT_EQ(y, ref);
+    // Sums in float with partial sums against double sums: kSumBudget · n · max|term|.
     const float mean = 0.25f;
-    for (std::size_t i = 0; i < n; ++i) {
-      s += x[i], s2 += double(x[i]) * x[i], sg += g[i], dot += double(g[i]) * (x[i] - mean);
-    }
+    double s, s2, sg, dt;
+    sum_and_squares_ref(x.data(), n, s, s2);
+    sum_and_dot_centered_ref(g.data(), x.data(), n, mean, sg, dt);
     float fs, fs2, fsg, fdot;
     sum_and_squares(x.data(), n, fs, fs2);
     sum_and_dot_centered(g.data(), x.data(), n, mean, fsg, fdot);
-    const double tol = 1e-5 * double(n) * 4;
-    EXPECT_NEAR(fs, s, tol);
-    EXPECT_NEAR(fs2, s2, tol);
-    EXPECT_NEAR(fsg, sg, tol);
-    EXPECT_NEAR(fdot, dot, tol);
-    // Batch-norm backward of a plane: within float rounding of the formula.
+    const double budget = kSumBudget * double(n) * 4.5;  // |terms| ≤ 2, 4, 2, 2 · 2.25
+    EXPECT_NEAR(fs, s, budget);
+    EXPECT_NEAR(fs2, s2, budget);
+    EXPECT_NEAR(fsg, sg, budget);
+    EXPECT_NEAR(fdot, dt, budget);
+    EXPECT_NEAR(flight::trainer::dot(x.data(), g.data(), n), dot_ref(x.data(), g.data(), n), budget);
+    // Batch-norm backward of a plane: within float rounding of the double formula (one rounding per operation).
     bn_backward_plane(g.data(), x.data(), y.data(), n, mean, 0.7f, 0.1f, 0.3f);
-    for (std::size_t i = 0; i < n; ++i) EXPECT_NEAR(y[i], 0.7 * g[i] - 0.1 - 0.3 * (x[i] - mean), 1e-5) << i;
-    // Dot product in float with partial sums.
-    double ref_dot = 0;
-    for (std::size_t i = 0; i < n; ++i) ref_dot += double(x[i]) * g[i];
-    EXPECT_NEAR(flight::trainer::dot(x.data(), g.data(), n), ref_dot, tol);
+    bn_backward_plane_ref(g.data(), x.data(), ref.data(), n, mean, 0.7f, 0.1f, 0.3f);
+    for (std::size_t i = 0; i < n; ++i) EXPECT_NEAR(y[i], ref[i], 4 * 1.2e-7 * 2.5) << i;
+  }
+}
+
+// col2im against its plain-loop twin (exact: each element sums its contributions in the same order), and the
+// convolution of both algorithms (oneDNN, im2col + OpenBLAS) against the direct double-precision reference.
+TEST(Kernels, Col2imAndBothConvolutionPathsMatchTheirReferences) {
+  init_kernels();
+  for (int stride : {1, 2})
+    for (int pad : {0, 1}) {
+      const int c = 3, h = 9, w = 7, k = 3, ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1;
+      const auto cols = random_tensor(1, c * k * k, ho, wo, 7);
+      std::vector<float> a(std::size_t(c) * h * w, 0.0f), b(a.size(), 0.0f);
+      col2im(cols.data(), c, h, w, k, stride, pad, ho, wo, a.data());
+      col2im_ref(cols.data(), c, h, w, k, stride, pad, ho, wo, b.data());
+      EXPECT_EQ(a, b) << "stride " << stride << " pad " << pad;
+    }
+  auto close = [](const std::vector<float>& u, const std::vector<float>& v, const std::string& what) {
+    ASSERT_EQ(u.size(), v.size()) << what;
+    double d2 = 0, n2 = 0;
+    for (std::size_t i = 0; i < u.size(); ++i) d2 += double(u[i] - v[i]) * (u[i] - v[i]), n2 += double(v[i]) * v[i];
+    EXPECT_LE(std::sqrt(d2), kGemmBudget * std::sqrt(n2) + 1e-7) << what;
+  };
+  struct Case {
+    int n, c_in, c_out, size, k, stride, pad;
+  };
+  for (const Case t : {Case{3, 16, 32, 8, 3, 1, 1}, Case{2, 20, 50, 12, 5, 1, 0}, Case{2, 3, 16, 9, 3, 2, 1}}) {
+    for (auto alg : {Conv2d::Algorithm::onednn, Conv2d::Algorithm::im2col_gemm}) {
+      ThreadLimit limit(2);
+      Conv2d conv(t.c_in, t.c_out, t.k, t.stride, t.pad, true, fp32());
+      conv.set_algorithm(alg);
+      std::mt19937 rng(unsigned(t.c_out));
+      std::uniform_real_distribution<float> d(-0.5f, 0.5f);
+      for (auto& v : conv.weights()) v = d(rng);
+      for (auto& v : conv.bias()) v = d(rng);
+      const auto x = random_tensor(t.n, t.c_in, t.size, t.size, 42);
+      Tensor y, gx;
+      conv.forward(x, y, true);
+      const auto gy = random_tensor(y.n(), y.c(), y.h(), y.w(), 43);
+      for (auto& p : conv.params()) std::fill(p.grad->begin(), p.grad->end(), 0.0f);
+      conv.backward(x, y, gy, gx);
+      std::vector<float> y_ref(y.size()), gw_ref(conv.weights().size()), gb_ref(conv.bias().size()), gx_ref(x.size());
+      conv2d_forward_ref(x.data(), conv.weights().data(), conv.bias().data(), y_ref.data(), t.n, t.c_in, t.size,
+                         t.size, t.c_out, t.k, t.stride, t.pad);
+      conv2d_backward_ref(x.data(), conv.weights().data(), gy.data(), gw_ref.data(), gb_ref.data(), gx_ref.data(), t.n,
+                          t.c_in, t.size, t.size, t.c_out, t.k, t.stride, t.pad);
+      const std::string what = std::string(alg == Conv2d::Algorithm::onednn ? "oneDNN " : "im2col ") +
+                               std::to_string(t.c_in) + "→" + std::to_string(t.c_out);
+      close(y.v, y_ref, what + " output");
+      close(gx.v, gx_ref, what + " input gradient");
+      const auto params = conv.params();
+      close(*params[0].grad, gw_ref, what + " weight gradient");
+      close(*params[1].grad, gb_ref, what + " bias gradient");
+    }
   }
 }
 
@@ -669,9 +726,14 @@ TEST(Kernels, Pow2TwoTermsEqualsPow2Round) {
         EXPECT_EQ(std::memcmp(&first[i], &r1, 4), 0) << w[i] << " base " << base << " zero code " << zero_code;
         EXPECT_EQ(std::memcmp(&second[i], &r2, 4), 0) << w[i] << " base " << base << " zero code " << zero_code;
       }
+      // And the plain-math twin (frexp, not bit manipulation) agrees bit for bit on the terms.
+      std::vector<float> first_ref(w.size()), second_ref(w.size());
+      pow2_two_terms_ref(w.data(), first_ref.data(), second_ref.data(), w.size(), base, win.min_exp(), zero_code);
+      EXPECT_EQ(std::memcmp(first.data(), first_ref.data(), 4 * w.size()), 0) << "base " << base;
+      EXPECT_EQ(std::memcmp(second.data(), second_ref.data(), 4 * w.size()), 0) << "base " << base;
       const float ss = pow2_two_terms(w.data(), first.data(), second.data(), regular, base, win.min_exp(), zero_code);
-      double ref_ss = 0;
-      for (std::size_t i = 0; i < regular; ++i) ref_ss += double(w[i] - first[i]) * (w[i] - first[i]);
+      const double ref_ss = pow2_two_terms_ref(w.data(), first_ref.data(), second_ref.data(), regular, base,
+                                               win.min_exp(), zero_code);
       EXPECT_NEAR(ss, ref_ss, 1e-5 * ref_ss);
     }
 }

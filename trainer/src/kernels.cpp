@@ -3,6 +3,8 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cmath>
+#include <vector>
 #include <cstdint>
 #include <cstring>
 #include <mutex>
@@ -119,6 +121,142 @@ void col2im(const float* cols, int c, int h, int w, int k, int stride, int pad, 
           }
         }
       }
+}
+
+void col2im_ref(const float* cols, int c, int h, int w, int k, int stride, int pad, int ho, int wo, float* dx) {
+  for (int ch = 0; ch < c; ++ch)
+    for (int ky = 0; ky < k; ++ky)
+      for (int kx = 0; kx < k; ++kx)
+        for (int oy = 0; oy < ho; ++oy)
+          for (int ox = 0; ox < wo; ++ox) {
+            const int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            dx[(std::size_t(ch) * h + iy) * w + ix] +=
+                cols[((std::size_t(ch * k + ky) * k + kx) * ho + oy) * wo + ox];
+          }
+}
+
+void conv2d_forward_ref(const float* x, const float* w, const float* b, float* y, int n, int c_in, int h, int w_in,
+                        int c_out, int k, int stride, int pad) {
+  const int ho = (h + 2 * pad - k) / stride + 1, wo = (w_in + 2 * pad - k) / stride + 1;
+  for (int i = 0; i < n; ++i)
+    for (int o = 0; o < c_out; ++o)
+      for (int oy = 0; oy < ho; ++oy)
+        for (int ox = 0; ox < wo; ++ox) {
+          double s = b ? b[o] : 0.0;
+          for (int c = 0; c < c_in; ++c)
+            for (int ky = 0; ky < k; ++ky)
+              for (int kx = 0; kx < k; ++kx) {
+                const int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w_in) continue;
+                s += double(x[((std::size_t(i) * c_in + c) * h + iy) * w_in + ix]) *
+                     w[((std::size_t(o) * c_in + c) * k + ky) * k + kx];
+              }
+          y[((std::size_t(i) * c_out + o) * ho + oy) * wo + ox] = float(s);
+        }
+}
+
+void conv2d_backward_ref(const float* x, const float* w, const float* gy, float* gw, float* gb, float* gx, int n,
+                         int c_in, int h, int w_in, int c_out, int k, int stride, int pad) {
+  const int ho = (h + 2 * pad - k) / stride + 1, wo = (w_in + 2 * pad - k) / stride + 1;
+  std::vector<double> dw(std::size_t(c_out) * c_in * k * k, 0.0), db(std::size_t(c_out), 0.0),
+      dx(gx ? std::size_t(n) * c_in * h * w_in : 0, 0.0);
+  for (int i = 0; i < n; ++i)
+    for (int o = 0; o < c_out; ++o)
+      for (int oy = 0; oy < ho; ++oy)
+        for (int ox = 0; ox < wo; ++ox) {
+          const double g = gy[((std::size_t(i) * c_out + o) * ho + oy) * wo + ox];
+          db[o] += g;
+          for (int c = 0; c < c_in; ++c)
+            for (int ky = 0; ky < k; ++ky)
+              for (int kx = 0; kx < k; ++kx) {
+                const int iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w_in) continue;
+                const std::size_t xi = ((std::size_t(i) * c_in + c) * h + iy) * w_in + ix;
+                const std::size_t wi = ((std::size_t(o) * c_in + c) * k + ky) * k + kx;
+                dw[wi] += g * x[xi];
+                if (gx) dx[xi] += g * w[wi];
+              }
+        }
+  for (std::size_t j = 0; j < dw.size(); ++j) gw[j] = float(dw[j]);
+  if (gb)
+    for (int o = 0; o < c_out; ++o) gb[o] = float(db[o]);
+  if (gx)
+    for (std::size_t j = 0; j < dx.size(); ++j) gx[j] = float(dx[j]);
+}
+
+// ---------------- references of the element-wise kernels: plain loops, sums in double ----------------
+
+float relu_max_ref(const float* x, float* y, std::size_t n) {
+  float m = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = std::max(x[i], 0.0f);
+    if (y) y[i] = v;
+    m = std::max(m, v);
+  }
+  return m;
+}
+
+void relu_quantize_ref(const float* x, float* y, std::size_t n, float inv, float top, float scale) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = std::min(std::max(x[i], 0.0f) * inv, top + 1.0f);
+    y[i] = std::clamp(std::nearbyint(v), 0.0f, top) * scale;
+  }
+}
+
+void relu_backward_ref(const float* x, const float* gy, float* gx, std::size_t n, float clip) {
+  for (std::size_t i = 0; i < n; ++i) gx[i] = (x[i] > 0 && x[i] <= clip) ? gy[i] : 0.0f;
+}
+
+void sum_and_squares_ref(const float* p, std::size_t n, double& sum, double& sum_sq) {
+  sum = sum_sq = 0;
+  for (std::size_t i = 0; i < n; ++i) sum += p[i], sum_sq += double(p[i]) * p[i];
+}
+
+void sum_and_dot_centered_ref(const float* g, const float* p, std::size_t n, float mean, double& sum_g, double& dot) {
+  sum_g = dot = 0;
+  for (std::size_t i = 0; i < n; ++i) sum_g += g[i], dot += double(g[i]) * (double(p[i]) - mean);
+}
+
+void bn_backward_plane_ref(const float* g, const float* p, float* o, std::size_t n, float mean, float a, float b,
+                           float c) {
+  for (std::size_t i = 0; i < n; ++i) o[i] = float(double(a) * g[i] - b - double(c) * (double(p[i]) - mean));
+}
+
+namespace {
+// R(x) of quant.hpp written from its definition with frexp, independently of pow2_round's bit manipulation: the
+// nearest ±2^e in the linear domain (a tie goes up), e ≤ base; below the window 2^min_exp when |x| ≥ 2^(min_exp−1),
+// else 0 (with the zero code, a positive zero) or 2^min_exp.
+float pow2_round_plain(float x, int base, int min_exp, bool zero_code) {
+  const double a = std::fabs(double(x));
+  const float sign = std::signbit(x) ? -1.0f : 1.0f;
+  if (!(a >= std::ldexp(1.0, min_exp - 1))) return zero_code ? 0.0f : sign * std::ldexp(1.0f, min_exp);
+  int e = base;
+  if (std::isfinite(a)) {
+    int ex = 0;
+    const double m = std::frexp(a, &ex);  // a = m · 2^ex, m ∈ [0.5, 1)
+    e = ex - 1 + (2 * m >= 1.5 ? 1 : 0);
+  }
+  e = std::clamp(e, min_exp, base);
+  return sign * std::ldexp(1.0f, e);
+}
+}  // namespace
+
+double pow2_two_terms_ref(const float* w, float* first, float* second, std::size_t n, int base, int min_exp,
+                          bool zero_code) {
+  double ss = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    first[i] = pow2_round_plain(w[i], base, min_exp, zero_code);
+    second[i] = pow2_round_plain(w[i] - first[i], base, min_exp, zero_code);
+    ss += double(w[i] - first[i]) * (w[i] - first[i]);
+  }
+  return ss;
+}
+
+double dot_ref(const float* a, const float* b, std::size_t n) {
+  double s = 0;
+  for (std::size_t i = 0; i < n; ++i) s += double(a[i]) * b[i];
+  return s;
 }
 
 }  // namespace flight::trainer

@@ -3,7 +3,12 @@
 // version beside it, and tests compare the two within a named error budget.
 //
 // Threading: gemm() is single-threaded (OpenBLAS pinned to one thread at start-up); callers parallelize around it
-// with oneTBB (flight::trainer::parallel_for), so there is one threading layer.
+// with the one threading layer (flight/core/parallel.hpp: parallel_chunks, parallel_for_each).
+//
+// Error budgets of the fast kernels against their `_ref` twins (tests/trainer/test_layers.cpp, Kernels.*):
+//   exact          — im2col, col2im with stride > 1, relu_max, relu_quantize, relu_backward, pow2_two_terms' terms
+//   kSumBudget     — sums in float with partial sums: |fast − ref| ≤ 4e-5 · n · max|term| (ref in double)
+//   kGemmBudget    — gemm and the convolutions: ‖fast − ref‖₂ ≤ 1e-5 · ‖ref‖₂ (ref accumulates in double)
 #include <cstddef>
 
 namespace flight::trainer {
@@ -19,6 +24,16 @@ void im2col(const float* x, int c, int h, int w, int k, int stride, int pad, int
 void im2col_ref(const float* x, int c, int h, int w, int k, int stride, int pad, int ho, int wo, float* cols);
 // col2im: accumulates cols (C·K·K, Ho·Wo) back into dx (C, H, W); dx must be zeroed by the caller.
 void col2im(const float* cols, int c, int h, int w, int k, int stride, int pad, int ho, int wo, float* dx);
+void col2im_ref(const float* cols, int c, int h, int w, int k, int stride, int pad, int ho, int wo, float* dx);
+
+// Direct convolution of a batch, the reference of both convolution paths (oneDNN's ConvEngine and im2col + GEMM):
+// y (N, Co, Ho, Wo) = conv(x (N, Ci, H, W), w (Co, Ci, K, K)) + b (Co, or null); sums in double.
+void conv2d_forward_ref(const float* x, const float* w, const float* b, float* y, int n, int c_in, int h, int w_in,
+                        int c_out, int k, int stride, int pad);
+// gw (Co, Ci, K, K) and gb (Co, or null) overwritten with ∂L/∂w, ∂L/∂b; gx (N, Ci, H, W) overwritten with ∂L/∂x
+// (skipped when null), for gy = ∂L/∂y.
+void conv2d_backward_ref(const float* x, const float* w, const float* gy, float* gw, float* gb, float* gx, int n,
+                         int c_in, int h, int w_in, int c_out, int k, int stride, int pad);
 
 // Pins the GEMM library to one thread; called once before any training.
 void init_kernels();
@@ -50,5 +65,17 @@ float pow2_two_terms(const float* w, float* first, float* second, std::size_t n,
                      bool zero_code);
 // Σ a·b over n values, in float with 16 partial sums.
 float dot(const float* a, const float* b, std::size_t n);
+
+// The plain loops the element-wise kernels are tested against (sums in double).
+float relu_max_ref(const float* x, float* y, std::size_t n);
+void relu_quantize_ref(const float* x, float* y, std::size_t n, float inv, float top, float scale);
+void relu_backward_ref(const float* x, const float* gy, float* gx, std::size_t n, float clip);
+void sum_and_squares_ref(const float* p, std::size_t n, double& sum, double& sum_sq);
+void sum_and_dot_centered_ref(const float* g, const float* p, std::size_t n, float mean, double& sum_g, double& dot);
+void bn_backward_plane_ref(const float* g, const float* p, float* o, std::size_t n, float mean, float a, float b,
+                           float c);
+double pow2_two_terms_ref(const float* w, float* first, float* second, std::size_t n, int base, int min_exp,
+                          bool zero_code);
+double dot_ref(const float* a, const float* b, std::size_t n);
 
 }  // namespace flight::trainer
