@@ -136,14 +136,7 @@ std::string lambda_text(double l) {
   return buf;
 }
 
-std::size_t official_train_count(data::DatasetId id) {
-  switch (id) {
-    case data::DatasetId::cifar10:
-    case data::DatasetId::cifar100: return 50000;
-    case data::DatasetId::svhn: return 73257;
-    default: return 60000;
-  }
-}
+std::size_t official_train_count(data::DatasetId id) { return data::dataset_facts(id).train_images; }
 
 }  // namespace
 

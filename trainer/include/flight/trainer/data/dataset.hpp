@@ -53,9 +53,17 @@ struct Dataset {
   bool synthetic = false;                        // a SYNTHETIC-NOT-REAL-DATA.txt marker sits beside the files
 };
 
-// Image shape and class count of the official data set (metadata; no file is read).
-ImageShape official_shape(DatasetId id);
-int official_classes(DatasetId id);
+// What is known of each official data set without reading a file; the one place these facts live.
+struct DatasetFacts {
+  ImageShape shape;
+  int classes = 0;
+  std::size_t train_images = 0, test_images = 0;
+  bool crop_augment = false;  // random crop with 4-pixel padding in training (the 32×32 data sets)
+  bool flip_augment = false;  // horizontal flip in training (CIFAR only: digits must not be mirrored)
+};
+const DatasetFacts& dataset_facts(DatasetId id);
+inline ImageShape official_shape(DatasetId id) { return dataset_facts(id).shape; }
+inline int official_classes(DatasetId id) { return dataset_facts(id).classes; }
 
 // Where data lives: --data-dir if given, else $FLIGHT_DATA, else ./data.
 std::filesystem::path resolve_data_root(const std::optional<std::string>& cli_data_dir);
