@@ -294,6 +294,16 @@ void Repository::set_outcome(const std::string& key, const char* status, const s
 void Repository::finish(const std::string& key, const std::string& result_json) {
   set_outcome(key, "done", &result_json, nullptr);
 }
+void Repository::replace_result(const std::string& key, const std::string& result_json) {
+  Impl& impl = *impl_;
+  impl.transaction([&] {
+    Impl::Stmt st(impl, "UPDATE experiments SET result = ?2 WHERE key = ?1 AND status = 'done'", "replace result");
+    st.text(1, key).text(2, result_json);
+    st.step();
+    if (sqlite3_changes(impl.db) != 1) throw RunError(impl.file + ": no finished experiment with key " + key);
+    return 0;
+  });
+}
 void Repository::fail(const std::string& key, const std::string& error) { set_outcome(key, "failed", nullptr, &error); }
 void Repository::skip(const std::string& key, const std::string& reason) {
   set_outcome(key, "skipped", nullptr, &reason);
@@ -304,6 +314,13 @@ int Repository::release_running(const std::string& host, const std::vector<long>
       "UPDATE experiments SET status = 'pending', host = NULL, pid = NULL, claimed_at = NULL "
       "WHERE status = 'running' AND host = ?1 AND pid = ?2",
       "release running", dead_pids, [&](Impl::Stmt& st, long pid) { st.text(1, host).integer(2, pid); });
+}
+
+bool Repository::release(const std::string& key) {
+  return impl_->each(
+             "UPDATE experiments SET status = 'pending', host = NULL, pid = NULL, claimed_at = NULL "
+             "WHERE status = 'running' AND key = ?1",
+             "release", std::vector<std::string>{key}, [](Impl::Stmt& st, const std::string& k) { st.text(1, k); }) > 0;
 }
 
 int Repository::reset_skipped(const std::vector<std::string>& keys) {

@@ -2,6 +2,7 @@
 // Progress for long commands: a redrawn bar on a terminal, plain lines otherwise (CI logs, pipes).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -17,7 +18,8 @@ class Progress {
   void update(long done, long total, const std::string& detail = "") {
     std::lock_guard lock(mu_);
     const double elapsed = std::chrono::duration<double>(clock::now() - start_).count();
-    const double frac = total > 0 ? double(done) / double(total) : 1.0;
+    // done may pass total (a last batch counted twice, a total that was an estimate): the bar stays full.
+    const double frac = total > 0 ? std::clamp(double(done) / double(total), 0.0, 1.0) : 1.0;
     const double eta = done > 0 ? elapsed * (1.0 - frac) / frac : 0.0;
     if (tty_) {
       const int width = 30, filled = static_cast<int>(frac * width);

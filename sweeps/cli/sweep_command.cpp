@@ -44,7 +44,7 @@ struct SweepOptions {
   std::vector<std::string> substitute, inputs;
   int jobs = 1, threads = 0, shards = 0, cpus = 2;
   std::string partition, time_limit = "24:00:00";
-  bool submit = false;
+  bool submit = false, redo_hardware = false;
   bool json = false, allow_partial = false, csv = true;
 };
 
@@ -76,7 +76,12 @@ int run_sweep_command(const SweepOptions& o) {
     throw InputError("data root " + r.data_root.string() +
                      " is not a folder (--data-dir, else $FLIGHT_DATA, else ./data; scripts/get-data fills one)");
   }
-  // A database of another grid, profile, substitution or shard is refused before anything runs.
+  if (o.redo_hardware) {
+    const int redone = sweeps::redo_hardware(g, r, r.log);
+    std::fprintf(stderr, "flight sweep: recomputed the hardware results of %d finished experiment(s)\n", redone);
+  }
+  // A database of another grid, profile, substitution or shard, or built from other networks or tables, is refused
+  // before anything runs.
   sweeps::bind_database(g, o.db, r.shard ? std::to_string(r.shard->first) + "/" + std::to_string(r.shard->second) : "all");
   std::fprintf(stderr, "flight sweep: grid %s, profile %s, %zu experiments%s, %d job(s) × %d thread(s), data %s, db %s\n",
                g.name.c_str(), g.profile.c_str(), n, o.shard.empty() ? "" : (" (shard " + o.shard + ")").c_str(),
@@ -308,6 +313,9 @@ void register_sweep_commands(CLI::App& app, Action& chosen) {
   run->add_option("--threads", o->threads, "Threads per experiment (default: cores / jobs)")->check(CLI::Range(0, 1024));
   run->add_option("--data-dir", o->data_dir, "Data root (default: $FLIGHT_DATA, else ./data)");
   run->add_option("--models", o->models, "Folder for model files and checkpoints (default: <db>.models)");
+  run->add_flag("--redo-hardware", o->redo_hardware,
+                "Recompute the hardware results of finished experiments from their model files first (after a cost "
+                "table or the device catalog changed; the database then records today's tables)");
   run->callback([o, &chosen] { chosen = [o] { return run_sweep_command(*o); }; });
 
   auto* status = sweep->add_subcommand("status", "Experiments of a results database by status");

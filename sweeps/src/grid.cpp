@@ -1,3 +1,6 @@
+#include "flight/sim/asic.hpp"
+#include "flight/cost_models/devices.hpp"
+#include "flight/cost_models/energy.hpp"
 #include "flight/sweeps/hw_run.hpp"
 #include "flight/sweeps/grid.hpp"
 
@@ -176,8 +179,20 @@ Grid parse_grid(const std::string& text, const std::string& file, const std::str
     device = h.string_or("device", device);
     energy = h.string_or("energy_table", energy);
     lut_cap = h.number_or("lut_cap", lut_cap, 0.01, 1.0);
+    // Checked now, not after every experiment has trained.
+    try {
+      (void)cost_models::find_device(device);
+    } catch (const InputError& e) {
+      h.fail("device", "a device of the catalog (cost_models/data/devices.csv)", "\"" + device + "\": " + e.what());
+    }
+    try {
+      (void)cost_models::builtin_energy_table(energy);
+    } catch (const InputError& e) {
+      h.fail("energy_table", "a built-in energy table", "\"" + energy + "\": " + e.what());
+    }
     h.finish();
   }
+  const auto& energy_table = cost_models::builtin_energy_table(energy);
   const auto* profiles = sub_table(top, "profiles", true);
   const auto prof = read_profile(file, *profiles, profile);
 
@@ -192,6 +207,7 @@ Grid parse_grid(const std::string& text, const std::string& file, const std::str
     boost::json::object c{{"grid", g.name},       {"profile", profile},    {"dataset", e.dataset},
                           {"data", e.data},       {"net", e.net},          {"method", e.method},
                           {"lambda", e.lambda},   {"seed", e.seed},        {"parent", e.parent},
+                          {"net_fingerprint", e.net_fingerprint},
                           {"train", train_json(e.train)},
                           {"hardware", {{"device", e.device}, {"lut_cap", e.lut_cap}, {"energy_table", e.energy_table},
                                         {"sim_max_test", e.sim_max_test}}}};
@@ -222,17 +238,35 @@ Grid parse_grid(const std::string& text, const std::string& file, const std::str
     const std::string used = sub == substitutions.end() ? dataset : sub->second;
     const auto used_id = *data::parse_dataset_id(used);
     for (const auto& m : methods) {
-      parse_method(m, 0, file + ": key '" + path + ".methods'");
+      const auto q = parse_method(m, 0, file + ": key '" + path + ".methods'");
+      // The energy table must price every method of the grid (45nm-horowitz has no shifter, for instance): a
+      // one-layer workload of the method's weight format finds out before anything trains.
+      sim::Workload probe;
+      probe.format = q.method == trainer::Method::fixed ? sim::WeightFormat::fixed : sim::WeightFormat::pow2;
+      probe.n_bits = q.fixed_bits;
+      sim::LayerWork l;
+      l.name = "probe", l.c_in = 1, l.c_out = 2;
+      l.filters_by_k = {0, 1, 1};
+      probe.layers = {l};
+      try {
+        (void)sim::asic_energy(probe, energy_table);
+      } catch (const InputError& e) {
+        throw InputError(file + ": key 'hardware.energy_table': \"" + energy + "\" cannot price method " + m + " (" +
+                         e.what() + ")");
+      }
       if (m == "fp32") t.fail("methods", "quantized methods (the FP32 reference is always run)", "\"fp32\"");
       if (m == "flightnn" && lambdas.empty()) t.fail("lambdas", "λ values for flightnn", "nothing");
     }
     for (const auto& net_name : nets) {
-      NetworkSpec net;
+      NetworkSource source;
       try {
-        net = load_network(net_name);
+        source = find_network(net_name);
       } catch (const InputError& e) {
         throw InputError(file + ": key '" + path + ".nets': " + e.what());
       }
+      const NetworkSpec& net = source.spec;
+      const std::string net_fp = network_fingerprint(net);
+      g.networks[net.name] = {source.file, net_fp};
       const auto shapes = infer_shapes(net, data::official_shape(used_id), data::official_classes(used_id));
       double macs = 0;
       for (const auto& s : shapes) macs += double(s.macs);
@@ -245,6 +279,7 @@ Grid parse_grid(const std::string& text, const std::string& file, const std::str
       for (unsigned seed : seeds) {
         ExperimentSpec base;
         base.dataset = dataset, base.data = used, base.net = net.name, base.seed = seed;
+        base.net_fingerprint = net_fp;
         base.device = device, base.energy_table = energy, base.lut_cap = lut_cap;
         const auto sm = prof.per_net_sim_max_test.find(net_name);
         base.sim_max_test = sm == prof.per_net_sim_max_test.end() ? prof.sim_max_test : sm->second;
@@ -270,6 +305,7 @@ Grid parse_grid(const std::string& text, const std::string& file, const std::str
   Fnv1a64 fp;
   for (const auto& e : g.experiments) fp.update({reinterpret_cast<const std::uint8_t*>(e.key.data()), e.key.size()});
   g.fingerprint = fp.hex();
+  g.tables = cost_models::table_fingerprints();
   return g;
 }
 

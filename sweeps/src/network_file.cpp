@@ -1,3 +1,4 @@
+#include "flight/core/checksum.hpp"
 #include "flight/sweeps/network_file.hpp"
 
 #include <cstdlib>
@@ -80,25 +81,40 @@ std::string read_text(const fs::path& p) {
 }
 }  // namespace
 
-NetworkSpec load_network(const std::string& name_or_path) {
+NetworkSource find_network(const std::string& name_or_path) {
   const bool is_path = name_or_path.find('/') != std::string::npos ||
                        (name_or_path.size() > 5 && name_or_path.ends_with(".toml"));
-  if (is_path) return parse_network(read_text(name_or_path), name_or_path);
+  if (is_path) return {parse_network(read_text(name_or_path), name_or_path), name_or_path};
   std::vector<fs::path> dirs;
   if (const char* env = std::getenv("FLIGHT_NETWORKS"); env && *env) dirs.emplace_back(env);
   dirs.emplace_back("networks");
   for (const auto& d : dirs) {
     const auto p = d / (name_or_path + ".toml");
-    if (fs::is_regular_file(p)) return parse_network(read_text(p), p.string());
+    if (fs::is_regular_file(p)) return {parse_network(read_text(p), p.string()), p.string()};
   }
   for (const auto& f : embedded_networks()) {
     if (f.name == name_or_path + ".toml") {
-      return parse_network(std::string(f.contents), "networks/" + std::string(f.name) + " (built in)");
+      const std::string label = "networks/" + std::string(f.name) + " (built in)";
+      return {parse_network(std::string(f.contents), label), label};
     }
   }
   std::string names;
   for (const auto& n : builtin_network_names()) names += (names.empty() ? "" : ", ") + n;
   throw InputError("--net: unknown network '" + name_or_path + "' (expected a .toml file or one of " + names + ")");
+}
+
+NetworkSpec load_network(const std::string& name_or_path) { return find_network(name_or_path).spec; }
+
+std::string network_fingerprint(const NetworkSpec& net) {
+  std::string canon = net.name + "\n";
+  for (const auto& l : net.layers) {
+    canon += layer_type_name(l.type) + " out=" + (l.out_is_classes ? std::string("classes") : std::to_string(l.out)) +
+             " k=" + std::to_string(l.kernel) + " s=" + std::to_string(l.stride) + " p=" + std::to_string(l.pad) +
+             " b=" + (l.bias ? "1" : "0") + "\n";
+  }
+  Fnv1a64 h;
+  h.update({reinterpret_cast<const std::uint8_t*>(canon.data()), canon.size()});
+  return h.hex();
 }
 
 std::vector<std::string> builtin_network_names() {

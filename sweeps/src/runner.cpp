@@ -119,13 +119,61 @@ boost::json::object run_experiment(const boost::json::object& c, const std::stri
   h.energy_table = std::string(hw.at("energy_table").as_string());
   h.max_test = std::size_t(hw.at("sim_max_test").as_int64());
   auto loaded = load_model(r.out);
-  auto hres = hardware_results(*loaded.model, loaded.meta, h, d.get());
+  // A quantized model's ASIC figure is required: a table that cannot price it fails the experiment (the grid check
+  // makes that rare); only FP32 references have none, and say why.
+  auto hres = hardware_results(*loaded.model, loaded.meta, h, d.get(), loaded.meta.quant.method != tr::Method::fp32);
   return {{"train", std::move(train)}, {"hardware", std::move(hres.json)}};
 }
 
 }  // namespace
 
+namespace {
+boost::json::object inputs_json(const Grid& g) {
+  boost::json::object nets, tables;
+  for (const auto& [name, n] : g.networks) nets[name] = {{"file", n.file}, {"fingerprint", n.fingerprint}};
+  for (const auto& [label, fp] : g.tables) tables[label] = fp;
+  return {{"networks", nets}, {"tables", tables}};
+}
+}  // namespace
+
+InputCheck check_inputs(const Grid& g, const fs::path& db) {
+  db::Repository repo(db);
+  InputCheck c;
+  const auto stored_text = repo.meta("inputs");
+  if (!stored_text) return c;  // a new database, or one written before inputs were recorded
+  const auto stored = boost::json::parse(*stored_text).as_object();
+  const auto& nets = stored.at("networks").as_object();
+  for (const auto& [name, n] : g.networks) {
+    const auto* s = nets.if_contains(name);
+    if (!s) continue;  // a network this database has not trained yet
+    const auto fp = std::string(s->as_object().at("fingerprint").as_string());
+    if (fp != n.fingerprint) {
+      c.network_problem = db.string() + ": network " + name + " (" + n.file + ") changed since this database's " +
+                          "experiments were trained (fingerprint then " + fp + ", now " + n.fingerprint +
+                          "); its results would mix two networks: start a new database (--db NEW.sqlite)";
+      return c;
+    }
+  }
+  const auto& tables = stored.at("tables").as_object();
+  for (const auto& [label, fp] : g.tables) {
+    const auto* s = tables.if_contains(label);
+    const std::string then = s ? std::string(s->as_string()) : std::string("absent");
+    if (then != fp) {
+      c.tables_changed.push_back(label);
+      if (c.table_problem.empty()) {
+        c.table_problem = db.string() + ": " + label + " differs from the one this database's hardware results " +
+                          "used (fingerprint then " + then + ", now " + fp + "): start a new database (--db " +
+                          "NEW.sqlite) or recompute the finished experiments' hardware results (--redo-hardware)";
+      }
+    }
+  }
+  return c;
+}
+
 void bind_database(const Grid& g, const fs::path& db, const std::string& shard_text) {
+  // The inputs first: an edited network or a rebuilt cost table is named, not reported as "another grid".
+  if (const auto c = check_inputs(g, db); !c.network_problem.empty()) throw InputError(c.network_problem);
+  else if (!c.table_problem.empty()) throw InputError(c.table_problem);
   db::Repository repo(db);
   const auto meta = repo.all_meta();
   const auto it = meta.find("fingerprint");
@@ -156,6 +204,46 @@ void bind_database(const Grid& g, const fs::path& db, const std::string& shard_t
     throw InputError(describe_input_problem(db.string(), "results database of another shard", shard_text,
                                             meta.at("shard")));
   }
+  repo.set_meta("inputs", boost::json::serialize(inputs_json(g)));
+}
+
+int redo_hardware(const Grid& g, const RunOptions& o, const std::function<void(const std::string&)>& log) {
+  if (const auto c = check_inputs(g, o.db); !c.network_problem.empty()) throw InputError(c.network_problem);
+  const fs::path models = o.models.empty() ? fs::path(o.db.string() + ".models") : o.models;
+  std::map<std::string, const ExperimentSpec*> by_key;
+  for (const auto& e : g.experiments) by_key[e.key] = &e;
+  DataCache cache(o.data_root);
+  int redone = 0;
+  {
+    db::Repository repo(o.db);
+    for (const auto& row : repo.rows()) {
+      if (row.status != "done" || !by_key.count(row.key)) continue;
+      const auto model_file = models / (row.key + ".model.json");
+      if (!fs::exists(model_file)) {
+        throw RunError(model_file.string() + ": model file of " + row.name + " is missing; its hardware results " +
+                       "cannot be recomputed (rerun it in a new database)");
+      }
+      const auto c = boost::json::parse(row.config).as_object();
+      auto result = boost::json::parse(row.result).as_object();
+      const auto& hw = c.at("hardware").as_object();
+      HardwareRequest h;
+      h.device = std::string(hw.at("device").as_string());
+      h.lut_cap = hw.at("lut_cap").to_number<double>();
+      h.energy_table = std::string(hw.at("energy_table").as_string());
+      h.max_test = std::size_t(hw.at("sim_max_test").as_int64());
+      auto loaded = load_model(model_file);
+      const auto id = *data::parse_dataset_id(std::string(c.at("data").as_string()));
+      const auto d = loaded.meta.quant.method == tr::Method::fp32 ? nullptr : cache.get(id);
+      auto hres = hardware_results(*loaded.model, loaded.meta, h, d.get(),
+                                   loaded.meta.quant.method != tr::Method::fp32);
+      result["hardware"] = std::move(hres.json);
+      repo.replace_result(row.key, boost::json::serialize(result));
+      ++redone;
+      if (log) log("hardware results recomputed: " + row.name);
+    }
+    repo.set_meta("inputs", boost::json::serialize(inputs_json(g)));
+  }
+  return redone;
 }
 
 RunSummary run_sweep(const Grid& g, const RunOptions& o, const std::atomic<bool>& stop) {
@@ -266,7 +354,7 @@ RunSummary run_sweep(const Grid& g, const RunOptions& o, const std::atomic<bool>
             100 * frac, elapsed, eta);
         if (o.log) o.log(line);
       } catch (const Cancelled&) {
-        repo.release_running(host, {self});
+        repo.release(spec.key);  // only this experiment: the other jobs of this process may still be running
         log("stopped " + spec.name + " (its last epoch checkpoint is kept; a rerun resumes it)");
         return;
       } catch (const std::exception& e) {

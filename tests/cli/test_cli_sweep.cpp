@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <sstream>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -294,6 +296,77 @@ TEST_F(CliSweep, BadInputIsOneLineAndExitTwo) {
   EXPECT_EQ(r.exit_code, 2);
   r = run("report --db " + db("missing.sqlite"));
   EXPECT_EQ(r.exit_code, 2);
+}
+
+// Results never mix two configurations (issue 13): an edited network file changes its experiments' keys and a
+// database trained on the old one is refused naming the file; a database whose hardware results came from other
+// built-in tables is refused naming the table until --redo-hardware recomputes them from the model files.
+TEST_F(CliSweep, ChangedNetworksAndTablesAreRefusedNamingTheFileAndRedoHardwareRecomputes) {
+  ASSERT_EQ(run(run_args(db("r.sqlite"))).exit_code, 0);
+  const auto before = done_rows(db("r.sqlite"));
+  ASSERT_FALSE(before.empty());
+  // An edited lenet-s (one more filter in conv1) found through $FLIGHT_NETWORKS.
+  const auto nets = tmp.path() / "nets";
+  fs::create_directories(nets);
+  {
+    std::ifstream in(std::string(FLIGHT_SOURCE_DIR) + "/networks/lenet-s.toml");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto text = ss.str();
+    const auto at = text.find("out = 6");
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, 7, "out = 7");
+    std::ofstream(nets / "lenet-s.toml") << text;
+  }
+  auto r = run_flight(run_args(db("r.sqlite")), tmp.path(), "FLIGHT_NETWORKS=" + nets.string());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("network lenet-s (" + (nets / "lenet-s.toml").string() + ") changed"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  // A table this database's results were computed with is not the one built in now.
+  {
+    db::Repository repo(db("r.sqlite"));
+    auto inputs = boost::json::parse(*repo.meta("inputs")).as_object();
+    inputs["tables"].as_object()["cost_models/data/fpga_block_costs.csv (built in)"] = "0000000000000000";
+    repo.set_meta("inputs", boost::json::serialize(inputs));
+  }
+  r = run(run_args(db("r.sqlite")));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("cost_models/data/fpga_block_costs.csv (built in) differs"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--redo-hardware"), std::string::npos) << r.err;
+  r = run(run_args(db("r.sqlite"), "--redo-hardware"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("recomputed the hardware results of " + std::to_string(before.size())), std::string::npos)
+      << r.err;
+  const auto after = done_rows(db("r.sqlite"));
+  ASSERT_EQ(after.size(), before.size());
+  for (const auto& [key, row] : before) {
+    EXPECT_EQ(after.at(key).first, row.first) << "timings are kept";
+    const auto a = boost::json::parse(after.at(key).second).as_object(), b = boost::json::parse(row.second).as_object();
+    EXPECT_EQ(a.at("train"), b.at("train"));
+    EXPECT_EQ(a.at("hardware").at("fpga"), b.at("hardware").at("fpga")) << "same tables, same designs";
+  }
+  EXPECT_EQ(run(run_args(db("r.sqlite"))).exit_code, 0);  // the database now records today's tables
+}
+
+// A typo in [hardware] fails when the grid is read, before anything trains; so does an energy table that cannot
+// price a method of the grid.
+TEST_F(CliSweep, HardwareSettingsAreCheckedWhenTheGridIsRead) {
+  auto with = [&](const std::string& from, const std::string& to) {
+    auto text = grid_text(1);
+    text.replace(text.find(from), from.size(), to);
+    std::ofstream(grid()) << text;
+    return run(run_args(db("h.sqlite")));
+  };
+  auto r = with("device = \"zynq-7020\"", "device = \"zynq-7021\"");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("hardware.device"), std::string::npos) << r.err;
+  r = with("device = \"zynq-7020\"", "device = \"zynq-7020\"\nenergy_table = \"45nm-horowitz\"");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("hardware.energy_table"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cannot price method lightnn1"), std::string::npos) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_FALSE(fs::exists(db("h.sqlite")));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 #include <algorithm>
+#include <functional>
 #include <fstream>
 
 #include "cli/cli_runner.hpp"
@@ -105,6 +106,44 @@ TEST_F(CliTrain, BadModelFilesAreExit2NamingFileAndKey) {
   r = run("sim --model " + (tmp.path() / "trunc.json").string());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
+}
+
+// Crafted model files that an earlier reader accepted (issue 13): a LightNN with k = 5 (its terms overflowed a
+// two-entry array), exponent/activation/fixed-point widths that make shifts undefined, and stored codes, windows,
+// fixed-point and activation scales that disagree with the weights.  Each is exit 2 with one line naming the key.
+TEST_F(CliTrain, CraftedModelFieldsAreRangeCheckedAndDerivedValuesReadBack) {
+  const auto l2 = tmp.path() / "l2.json", f4 = tmp.path() / "f4.json";
+  ASSERT_EQ(run("train --dataset mnist --net lenet-s --method lightnn2 --epochs 1 --batch 16 --data-dir " +
+                root().string() + " --out " + l2.string()).exit_code, 0);
+  ASSERT_EQ(run("train --dataset mnist --net lenet-s --method fixed4 --epochs 1 --batch 16 --data-dir " +
+                root().string() + " --out " + f4.string()).exit_code, 0);
+  const auto pow2 = boost::json::parse(slurp(l2)).as_object(), fixed = boost::json::parse(slurp(f4)).as_object();
+  int n = 0;
+  const auto check = [&](boost::json::object doc, const std::function<void(boost::json::object&)>& edit,
+                         const std::string& key) {
+    edit(doc);
+    const auto f = tmp.path() / ("crafted" + std::to_string(++n) + ".json");
+    std::ofstream(f) << boost::json::serialize(doc);
+    const auto r = run("sim --model " + f.string() + " --target asic");
+    EXPECT_EQ(r.exit_code, 2) << key << ": " << r.err;
+    EXPECT_NE(r.err.find(key), std::string::npos) << r.err;
+    EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  };
+  auto quant = [](boost::json::object& d) -> boost::json::object& { return d["quantization"].as_object(); };
+  auto layer0 = [](boost::json::object& d) -> boost::json::object& { return d["layers"].as_array()[0].as_object(); };
+  check(pow2, [&](auto& d) { quant(d)["method"] = "lightnn5"; quant(d)["k"] = 5; }, "quantization.method");
+  check(pow2, [&](auto& d) { quant(d)["k"] = 5; }, "quantization.k");
+  check(pow2, [&](auto& d) { quant(d)["e_bits"] = 40; }, "quantization.e_bits");
+  check(pow2, [&](auto& d) { quant(d)["a_bits"] = 64; }, "quantization.a_bits");
+  check(fixed, [&](auto& d) { quant(d)["fixed_bits"] = 33; }, "quantization.fixed_bits");
+  check(pow2, [&](auto& d) { quant(d)["lambda"] = -1.0; }, "quantization.lambda");
+  check(pow2, [&](auto& d) { d["classes"] = 1000000000; }, "key 'classes'");
+  check(pow2, [&](auto& d) { layer0(d)["codes"].as_array()[5] = 99; }, "layers[0].codes[5]");
+  check(pow2, [&](auto& d) { layer0(d)["exp_base"] = layer0(d)["exp_base"].as_int64() + 1; }, "layers[0].exp_base");
+  check(pow2, [&](auto& d) { layer0(d)["min_exp"] = -100; }, "layers[0].min_exp");
+  check(fixed, [&](auto& d) { layer0(d)["fixed_scale"] = 0.5; }, "layers[0].fixed_scale");
+  check(pow2, [&](auto& d) { d["layers"].as_array()[1].as_object()["scale"] = 3.0; }, "layers[1].scale");
+  check(pow2, [&](auto& d) { layer0(d)["weights"].as_array()[0] = 1e39; }, "layers[0].weights[0]");
 }
 
 TEST_F(CliTrain, UnknownMethodIsBadInput) {

@@ -82,6 +82,14 @@ TEST_F(DataTest, IdxTruncatedHeader) {
   expect_input_error([&] { read_idx_images(file("img")); }, file("img"), "truncated IDX header");
 }
 
+// Dimensions whose product wraps around 2^64 (2^31 · 2^31 · 4 = 2^64 ≡ 0) used to match an empty data section and
+// send the loader reading 2^31 images past the buffer; the product is now checked as it grows.
+TEST_F(DataTest, IdxDimensionsWhoseProductOverflowsAreRefused) {
+  std::vector<std::uint8_t> bytes = {0, 0, 8, 3, 0x80, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 4};
+  write_bytes(file("img"), bytes);
+  expect_input_error([&] { read_idx_images(file("img")); }, file("img"), "IDX dimensions too large");
+}
+
 TEST_F(DataTest, GzipCorruptStream) {
   auto gz = gzip_bytes(idx_images(5, 28, 28));
   gz.resize(gz.size() / 2);
@@ -276,6 +284,12 @@ TEST_F(DataTest, MatV5GenericArrays) {
   EXPECT_EQ(v.element_count(), 3u);
   EXPECT_DOUBLE_EQ(v.values[0], 1.5);
   EXPECT_DOUBLE_EQ(v.values[1], -2);
+}
+
+// The same for MAT v5: 65536⁴ = 2^64 ≡ 0 elements used to match a 0-byte data element.
+TEST_F(DataTest, MatDimensionsWhoseProductOverflowsAreRefused) {
+  write_bytes(file("o.mat"), mat_v5({MatVar{"big", 6, {65536, 65536, 65536, 65536}, {}, {}}}, false));
+  expect_input_error([&] { read_mat_v5(file("o.mat")); }, file("o.mat"), "dimensions of 'big'");
 }
 
 TEST_F(DataTest, SvhnWithoutX) {

@@ -33,10 +33,19 @@ IdxHeader parse_idx(const std::filesystem::path& file, const std::vector<std::ui
                                             std::to_string(bytes.size()) + " bytes"));
   }
   IdxHeader h;
-  std::size_t total = 1;
+  // The product of the dimensions is checked as it grows: three 32-bit dimensions can exceed 64 bits, and no
+  // product larger than the file can be right anyway.
+  std::uint64_t total = 1;
+  bool overflow = false;
   for (std::size_t d = 0; d < ndims; ++d) {
     h.dims.push_back(detail::load_be32(bytes.data() + 4 + 4 * d));
-    total *= h.dims.back();
+    overflow = overflow || __builtin_mul_overflow(total, std::uint64_t(h.dims.back()), &total);
+  }
+  if (overflow) {
+    std::string dims;
+    for (auto v : h.dims) dims += (dims.empty() ? "" : " x ") + std::to_string(v);
+    throw InputError(describe_input_problem(file.string(), "IDX dimensions too large", "a product below 2^64",
+                                            dims));
   }
   h.data_offset = header_bytes;
   if (h.dims[0] == 0) {

@@ -194,8 +194,12 @@ bool parse_matrix(Reader& r, MatArray& out) {
   const std::size_t esize = element_size(real_tag.type);
   if (esize == 0) r.fail("data of '" + out.name + "'", "a numeric element type", "type " + std::to_string(real_tag.type));
   const std::uint64_t count = out.element_count();
-  if (real_tag.nbytes != count * esize) {
-    r.fail("data of '" + out.name + "'", with_commas(count * esize) + " bytes for its dimensions",
+  std::uint64_t want = 0;
+  if (count == UINT64_MAX || __builtin_mul_overflow(count, std::uint64_t(esize), &want)) {
+    r.fail("dimensions of '" + out.name + "'", "a product below 2^64", "dimensions that overflow it");
+  }
+  if (real_tag.nbytes != want) {
+    r.fail("data of '" + out.name + "'", with_commas(want) + " bytes for its dimensions",
            with_commas(real_tag.nbytes) + " bytes");
   }
   const std::uint8_t* p = r.at(real_tag.data_pos);
@@ -233,7 +237,8 @@ void read_elements(Reader& r, std::map<std::string, MatArray>& vars) {
 
 std::uint64_t MatArray::element_count() const {
   std::uint64_t n = 1;
-  for (auto d : dims) n *= d;
+  for (auto d : dims)
+    if (__builtin_mul_overflow(n, std::uint64_t(d), &n)) return UINT64_MAX;  // saturates: never a valid count
   return n;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // The FPGA device catalog (cost_models/data/devices.csv, compiled in).
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,11 @@ std::vector<Device> parse_devices(const CsvTable& table);
 const std::vector<Device>& builtin_devices();
 // By name or alias, case-insensitive; InputError listing the catalog otherwise.
 const Device& find_device(const std::string& name);
+// Every table compiled into the binary (devices, FPGA block and fixed costs, energy tables), by the path it was built
+// from ("cost_models/data/devices.csv (built in)"), with a 16-hex-digit FNV-1a fingerprint of its text.  Hardware
+// results record these, so a results database never mixes numbers from two versions of a table.
+std::map<std::string, std::string> table_fingerprints();
+
 // The device every command and grid uses unless told otherwise: the ZC706 board's part (DESIGN.md §5).
 inline constexpr const char* kDefaultDevice = "zynq-7045";
 

@@ -53,10 +53,16 @@ class Repository {
   // marked skipped on the way, naming the parent.
   std::optional<Experiment> claim_next(const std::string& host, long pid, const std::vector<std::string>* only = nullptr);
   void finish(const std::string& key, const std::string& result_json);
+  // A done experiment's result replaced (its timings kept): the hardware stage recomputed.  RunError when the key is
+  // not a done experiment.
+  void replace_result(const std::string& key, const std::string& result_json);
   void fail(const std::string& key, const std::string& error);
   void skip(const std::string& key, const std::string& reason);
   // Running rows whose process is gone (after a kill -9) go back to pending; returns how many.
   int release_running(const std::string& host, const std::vector<long>& dead_pids);
+  // One running experiment goes back to pending (a cancelled run keeps its checkpoint for the next); other rows of
+  // the same process are untouched.  Returns whether the row was running.
+  bool release(const std::string& key);
   // Skipped rows among `keys` go back to pending (a skip is re-decided on every run: the data may be there now).
   int reset_skipped(const std::vector<std::string>& keys);
   std::map<Status, int> counts();

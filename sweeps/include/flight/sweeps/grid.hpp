@@ -26,6 +26,7 @@ struct ExperimentSpec {
   std::string dataset;   // the configuration's data set, as in the grid
   std::string data;      // the data set trained on: differs from `dataset` when substituted
   std::string net, method;
+  std::string net_fingerprint;  // network_fingerprint of the network trained (part of the key)
   double lambda = 0;
   unsigned seed = 1;
   TrainSettings train;
@@ -39,6 +40,15 @@ struct ExperimentSpec {
 struct Grid {
   std::string name, profile, file;
   std::string fingerprint;  // FNV-1a of all experiment keys in order: two files are the same grid iff equal
+  // What the results depend on beyond the grid itself, with content fingerprints: each network used (name → the file
+  // it was read from and network_fingerprint) and every table compiled into the binary (cost_models::
+  // table_fingerprints).  A results database remembers them; a later run with different ones is refused
+  // (runner.hpp, bind_database).
+  struct NetworkInput {
+    std::string file, fingerprint;
+  };
+  std::map<std::string, NetworkInput> networks;
+  std::map<std::string, std::string> tables;
   std::map<std::string, std::string> substitutions;
   std::vector<ExperimentSpec> experiments;  // parents before their children
 };

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "flight/sweeps/grid.hpp"
 
@@ -38,8 +39,22 @@ struct RunSummary {
 
 RunSummary run_sweep(const Grid& g, const RunOptions& o, const std::atomic<bool>& stop);
 
-// Writes the grid's identity into a results database, or checks that the database holds this same grid
-// (InputError naming the file otherwise).
+// Writes the grid's identity and its inputs' fingerprints (networks, built-in tables) into a results database, or
+// checks that the database holds this same grid built from the same inputs: InputError with one line naming the
+// database and the network file or table that changed otherwise.
 void bind_database(const Grid& g, const std::filesystem::path& db, const std::string& shard_text);
+
+// Which inputs differ from those a database recorded (empty: none, or a database that recorded none).
+struct InputCheck {
+  std::string network_problem;  // a network changed: only a new database helps
+  std::string table_problem;    // a built-in table changed: --redo-hardware recomputes the hardware stage
+  std::vector<std::string> tables_changed;
+};
+InputCheck check_inputs(const Grid& g, const std::filesystem::path& db);
+
+// Recomputes the hardware results of every finished experiment of the grid in the database from its model file
+// (after a cost table or the device catalog changed), one transaction per experiment, then records today's
+// fingerprints.  Returns how many were recomputed.  InputError when a network changed (retraining is needed).
+int redo_hardware(const Grid& g, const RunOptions& o, const std::function<void(const std::string&)>& log);
 
 }  // namespace flight::sweeps

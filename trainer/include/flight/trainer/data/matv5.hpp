@@ -16,7 +16,7 @@ struct MatArray {
   std::vector<double> values;       // filled for every class except uint8 (stored in bytes instead)
   std::vector<std::uint8_t> bytes;  // uint8 arrays keep their bytes (column-major)
 
-  std::uint64_t element_count() const;
+  std::uint64_t element_count() const;  // UINT64_MAX when the product of the dimensions overflows
 };
 
 // Reads every numeric array; non-numeric variables (cells, structs, chars, sparse) are skipped.
