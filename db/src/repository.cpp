@@ -112,17 +112,22 @@ struct Repository::Impl {
   std::string file;
 
   // Closes the connection however the Repository ends, also when its constructor throws; an open transaction is
-  // rolled back first.
-  ~Impl() {
+  // rolled back first.  sqlite3_close_v2 never leaves the handle open: should a statement still be live (a bug), the
+  // connection closes when it is finalized instead of leaking (sqlite3_close would return SQLITE_BUSY and keep it).
+  ~Impl() { close(); }
+  void close() {
     if (!db) return;
     if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    sqlite3_close(db);
+    sqlite3_close_v2(db);
+    db = nullptr;
   }
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw RunError(file + ": SQLite error in " + what + ": " + (db ? sqlite3_errmsg(db) : "cannot open"));
+    throw RunError(file + ": SQLite error in " + what + ": " +
+                   (db ? sqlite3_errmsg(db) : "the connection was closed after a failed rollback"));
   }
   void exec(const char* sql, const char* what) {
+    if (!db) fail(what);
     char* err = nullptr;
     if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
       const std::string msg = err ? err : "?";
@@ -137,7 +142,7 @@ struct Repository::Impl {
     sqlite3_stmt* s = nullptr;
     const char* what;
     Stmt(Impl& i, const char* sql, const char* w) : impl(i), what(w) {
-      if (sqlite3_prepare_v2(i.db, sql, -1, &s, nullptr) != SQLITE_OK) i.fail(w);
+      if (!i.db || sqlite3_prepare_v2(i.db, sql, -1, &s, nullptr) != SQLITE_OK) i.fail(w);
     }
     ~Stmt() { sqlite3_finalize(s); }
     Stmt& text(int idx, const std::string& v) {
@@ -190,7 +195,11 @@ struct Repository::Impl {
       exec("COMMIT", "COMMIT");
       return r;
     } catch (...) {
-      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      // A rollback can fail (a full disk, an I/O error); a connection left inside the transaction would make every
+      // later statement part of it, so it is closed instead (closing rolls back) and later calls fail loudly.
+      if (db && sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr) != SQLITE_OK && !sqlite3_get_autocommit(db)) {
+        close();
+      }
       throw;
     }
   }
@@ -203,12 +212,21 @@ Repository::Repository(const std::filesystem::path& file) : file_(file), impl_(s
     throw InputError(file.string() + ": cannot open results database (" + msg + ")");
   }
   sqlite3_busy_timeout(impl_->db, 30000);
+  std::string mode;
   try {
-    impl_->exec("PRAGMA journal_mode=WAL", "PRAGMA journal_mode");
+    Impl::Stmt st(*impl_, "PRAGMA journal_mode=WAL", "PRAGMA journal_mode");
+    if (st.step()) mode = st.column_text(0);
   } catch (const RunError&) {
     if (sqlite3_errcode(impl_->db) != SQLITE_NOTADB) throw;
     throw InputError(describe_input_problem(file.string(), "not a results database", "an SQLite file",
                                             "other content"));
+  }
+  // SQLite answers with the mode it is in: a file system without shared memory (some network file systems) stays in
+  // a rollback journal, where several processes on one file would block each other; say so rather than go on.
+  if (mode != "wal") {
+    throw InputError(describe_input_problem(file.string(), "cannot use write-ahead logging (journal mode)", "wal",
+                                            (mode.empty() ? std::string("no answer") : mode) +
+                                                "; put the database on a local file system"));
   }
   impl_->exec("PRAGMA synchronous=NORMAL", "PRAGMA synchronous");
   const int version = schema_version();

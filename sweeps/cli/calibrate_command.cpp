@@ -7,6 +7,8 @@
 #include <iostream>
 #include <thread>
 
+#include "flight/core/parallel.hpp"
+#include "flight/sweeps/model_file.hpp"
 #include "commands.hpp"
 #include "flight/core/error.hpp"
 #include "flight/cost_models/calibrate.hpp"
@@ -44,16 +46,11 @@ int run_calibrate(const CalibrateOptions& o) {
   so.yosys = o.yosys;
   so.family = o.family;
   so.workdir = o.workdir.empty() ? (std::filesystem::temp_directory_path() / "flight-calibrate").string() : o.workdir;
-  const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = o.threads > 0 ? o.threads : default_threads();
   Progress progress("calibrate fpga");
   const auto result = cm::calibrate(cm::default_grid(), so, threads,
                                     [&](int done, int total) { progress.update(done, total); });
-  {
-    std::ofstream out(o.out + ".tmp");
-    out << result.csv;
-    if (!out) throw RunError("cannot write " + o.out);
-  }
-  std::filesystem::rename(o.out + ".tmp", o.out);
+  sweeps::write_file_atomically(o.out, result.csv);
 
   boost::json::array rows;
   double worst_held_out = 0;

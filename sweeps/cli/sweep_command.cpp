@@ -175,12 +175,7 @@ void write_output(const std::string& out, const std::string& text) {
   }
   const fs::path p(out);
   if (p.has_parent_path()) fs::create_directories(p.parent_path());
-  {
-    std::ofstream f(out + ".tmp", std::ios::binary);
-    f << text;
-    if (!f) throw RunError(out + ": cannot write");
-  }
-  fs::rename(out + ".tmp", out);
+  sweeps::write_file_atomically(p, text);
 }
 
 int report_command(const SweepOptions& o) {

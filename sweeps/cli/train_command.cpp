@@ -65,7 +65,7 @@ int run_train(const TrainOptions& o) {
   if (o.lr > 0) cfg.lr = o.lr;
   if (o.max_train) cfg.max_train = o.max_train;
   if (o.max_test) cfg.max_test = o.max_test;
-  cfg.optimizer = o.optimizer;
+  cfg.optimizer = o.optimizer == "adam" ? tr::Optimizer::adam : tr::Optimizer::sgd;  // CLI11 allows only these two
   if (o.threshold_travel > 0) cfg.threshold_travel = o.threshold_travel;
   cfg.seed = o.seed;
   ThreadLimit limit(o.threads);

@@ -274,6 +274,18 @@ void read_weight_layer(const Reader& r, const json::object& o, const std::string
 
 }  // namespace
 
+namespace {
+void fsync_folder_of(const std::filesystem::path& file) {
+  auto dir = file.parent_path();
+  if (dir.empty()) dir = ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+}  // namespace
+
 void write_file_atomically(const std::filesystem::path& file, const std::string& text) {
   const auto tmp = file.string() + ".tmp";
   const auto fail = [&](const std::string& what) {
@@ -301,14 +313,21 @@ void write_file_atomically(const std::filesystem::path& file, const std::string&
   std::error_code ec;
   std::filesystem::rename(tmp, file, ec);
   if (ec) throw RunError("cannot rename " + tmp + " to " + file.string() + ": " + ec.message());
-  // The rename itself is durable once the folder is.
-  auto dir = file.parent_path();
-  if (dir.empty()) dir = ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
+  fsync_folder_of(file);  // the rename itself is durable once the folder is
+}
+
+void durable_rename(const std::filesystem::path& from, const std::filesystem::path& to) {
+  const int fd = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    throw RunError("cannot flush " + from.string() + " to disk (" + why + ")");
   }
+  ::close(fd);
+  std::error_code ec;
+  std::filesystem::rename(from, to, ec);
+  if (ec) throw RunError("cannot rename " + from.string() + " to " + to.string() + ": " + ec.message());
+  fsync_folder_of(to);
 }
 
 namespace {

@@ -83,11 +83,12 @@ boost::json::object run_experiment(const boost::json::object& c, const std::stri
   r.net = load_network(std::string(c.at("net").as_string()));
   r.quant = parse_method(std::string(c.at("method").as_string()), c.at("lambda").to_number<double>());
   r.cfg.epochs = ts.epochs;
-  r.cfg.max_train = std::size_t(ts.max_train);
-  r.cfg.max_test = std::size_t(ts.max_test);
+  // In grid files 0 means all.
+  if (ts.max_train > 0) r.cfg.max_train = std::size_t(ts.max_train);
+  if (ts.max_test > 0) r.cfg.max_test = std::size_t(ts.max_test);
   r.cfg.lr = ts.lr;
   r.cfg.batch = ts.batch;
-  r.cfg.optimizer = ts.optimizer;
+  r.cfg.optimizer = ts.optimizer == "adam" ? tr::Optimizer::adam : tr::Optimizer::sgd;  // checked by the grid reader
   r.cfg.threshold_travel = ts.threshold_travel;
   r.cfg.seed = unsigned(c.at("seed").as_int64());
   set_augmentation(r.cfg, id);

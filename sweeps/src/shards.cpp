@@ -9,6 +9,7 @@
 
 #include "flight/core/error.hpp"
 #include "flight/db/repository.hpp"
+#include "flight/sweeps/model_file.hpp"
 
 namespace flight::sweeps {
 namespace fs = std::filesystem;
@@ -122,7 +123,7 @@ MergeResult merge_databases(const std::vector<std::string>& inputs, const std::s
       }
     }
   }
-  fs::rename(tmp, out);
+  durable_rename(tmp, out);
   MergeResult m;
   m.grid = first->at("grid");
   m.inputs = inputs.size();

@@ -98,7 +98,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
   const boost::json::object run_key{{"dataset", r.dataset}, {"net", net.name},      {"method", tr::method_name(q)},
                                     {"lambda", q.lambda},   {"epochs", cfg.epochs}, {"batch", cfg.batch},
                                     {"lr", cfg.lr},         {"seed", cfg.seed},     {"init", r.init},
-                                    {"max_train", cfg.max_train}, {"optimizer", cfg.optimizer},
+                                    {"max_train", cfg.max_train.value_or(0)}, {"optimizer", tr::optimizer_name(cfg.optimizer)},
                                     {"threshold_travel", cfg.threshold_travel}, {"allow_k0", q.allow_k0},
                                     {"kones_stochastic", q.kones_stochastic}};
   // Resume: a checkpoint of the same run (same key) continues where it stopped; another run's is an error.
@@ -155,7 +155,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
     meta.training = out;
     meta.training["init"] = r.init;
     meta.training["lr"] = cfg.lr;
-    meta.training["optimizer"] = cfg.optimizer;
+    meta.training["optimizer"] = tr::optimizer_name(cfg.optimizer);
     meta.training["threshold_travel"] = cfg.threshold_travel;
     meta.training["profile"] = r.profile;
     save_model(r.out, model, meta);  // written aside and renamed: a model file that exists is always whole

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <random>
 
+#include "flight/core/error.hpp"
 #include "flight/trainer/layers.hpp"
 #include "flight/core/parallel.hpp"
 #include "flight/trainer/train.hpp"
@@ -146,6 +148,20 @@ TEST_F(FLightNNSchedule, ThresholdsTravelNoFartherThanTheirBudget) {
       // The unit changes a little as the weights move: 10 % slack.
       EXPECT_LE(t, 1.1 * c.threshold_travel * unit) << wl->name();
     }
+  }
+}
+
+// A library caller gets an error, not an endless loop (batch 0) or a silently different run.
+TEST_F(FLightNNSchedule, ImpossibleTrainingConfigurationsAreInputErrors) {
+  ThreadLimit limit(1);
+  Model m(small_net(), data_->shape, 4, QuantConfig{}, 3);
+  for (auto edit : std::vector<std::function<void(TrainConfig&)>>{
+           [](TrainConfig& c) { c.batch = 0; }, [](TrainConfig& c) { c.epochs = 0; },
+           [](TrainConfig& c) { c.lr = 0; }, [](TrainConfig& c) { c.lr = std::nan(""); }}) {
+    TrainConfig c;
+    c.max_train = 64;
+    edit(c);
+    EXPECT_THROW(train(m, *data_, c, nullptr, nullptr), InputError);
   }
 }
 

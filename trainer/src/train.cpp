@@ -52,7 +52,7 @@ std::vector<int> labels_of(const data::Split& s, const std::vector<std::size_t>&
   return l;
 }
 
-struct Optimizer {
+struct OptimizerState {
   TrainConfig cfg;
   std::vector<std::vector<float>>& m;
   std::vector<std::vector<float>>& v;
@@ -63,7 +63,7 @@ struct Optimizer {
     if (m.empty()) {
       for (auto& p : params) {
         m.emplace_back(p.value->size(), 0.0f);
-        const bool second_moment = cfg.optimizer == "adam" || p.threshold_unit;
+        const bool second_moment = cfg.optimizer == Optimizer::adam || p.threshold_unit;
         v.emplace_back(second_moment ? p.value->size() : 0, 0.0f);
       }
     }
@@ -87,7 +87,7 @@ struct Optimizer {
         continue;
       }
       const double wd = params[i].decay ? cfg.weight_decay : 0.0;
-      if (cfg.optimizer == "adam") {
+      if (cfg.optimizer == Optimizer::adam) {
         for (std::size_t j = 0; j < w.size(); ++j) {
           const double gj = g[j] + wd * w[j];
           m[i][j] = float(b1 * m[i][j] + (1 - b1) * gj);
@@ -115,14 +115,17 @@ double flightnn_fraction_k2(Model& m) {
 }
 
 double learning_rate(const TrainConfig& c, double progress) {
-  if (c.schedule == "step") return c.lr * (progress < 0.5 ? 1.0 : progress < 0.75 ? 0.1 : 0.01);
+  if (c.schedule == Schedule::step) return c.lr * (progress < 0.5 ? 1.0 : progress < 0.75 ? 0.1 : 0.01);
   return 0.5 * c.lr * (1 + std::cos(M_PI * progress));
 }
 
 }  // namespace
 
-double evaluate_accuracy(Model& m, const data::Split& s, std::size_t max_images, int batch) {
-  const std::size_t n = max_images ? std::min(max_images, s.count) : s.count;
+std::string optimizer_name(Optimizer o) { return o == Optimizer::adam ? "adam" : "sgd"; }
+std::string schedule_name(Schedule s) { return s == Schedule::step ? "step" : "cosine"; }
+
+double evaluate_accuracy(Model& m, const data::Split& s, std::optional<std::size_t> max_images, int batch) {
+  const std::size_t n = std::min(max_images.value_or(s.count), s.count);
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::size_t correct = 0;
@@ -141,7 +144,12 @@ TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
                   const std::function<void(const Progress&)>& progress,
                   const std::function<void(const EpochStats&, const TrainState&)>& on_epoch, TrainState state) {
   init_kernels();
-  const std::size_t n = cfg.max_train ? std::min(cfg.max_train, d.train.count) : d.train.count;
+  if (cfg.epochs < 1 || cfg.batch < 1 || !(cfg.lr > 0) || !std::isfinite(cfg.lr)) {
+    throw InputError("training configuration: expected epochs ≥ 1, batch ≥ 1 and a positive learning rate, found "
+                     "epochs " + std::to_string(cfg.epochs) + ", batch " + std::to_string(cfg.batch) + ", lr " +
+                     std::to_string(cfg.lr));
+  }
+  const std::size_t n = std::min(cfg.max_train.value_or(d.train.count), d.train.count);
   std::mt19937 rng(cfg.seed);
   if (!state.rng.empty()) {
     std::istringstream in(state.rng);
@@ -149,7 +157,7 @@ TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
   }
   std::vector<std::size_t> order(d.train.count);
   std::iota(order.begin(), order.end(), 0);
-  Optimizer opt{cfg, state.m, state.v, state.step};
+  OptimizerState opt{cfg, state.m, state.v, state.step};
   auto params = m.params();
   TrainResult result;
   result.epochs = state.history;

@@ -51,5 +51,7 @@ LoadedModel load_model(const std::filesystem::path& file);
 
 // Writes `text` to `file` durably: to file.tmp, fsync, rename over file, fsync of the folder.  RunError on failure.
 void write_file_atomically(const std::filesystem::path& file, const std::string& text);
+// Renames a finished file (written and closed) over `to` durably: fsync of the file, rename, fsync of the folder.
+void durable_rename(const std::filesystem::path& from, const std::filesystem::path& to);
 
 }  // namespace flight::sweeps

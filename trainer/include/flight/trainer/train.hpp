@@ -3,6 +3,7 @@
 // 32×32 data sets, per-epoch test accuracy.  Deterministic for a given seed and thread count.
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,18 +12,23 @@
 
 namespace flight::trainer {
 
+enum class Optimizer { sgd, adam };
+enum class Schedule { cosine, step };  // step: ×0.1 at 50 % and 75 % of the run
+std::string optimizer_name(Optimizer o);  // "sgd", "adam"
+std::string schedule_name(Schedule s);    // "cosine", "step"
+
 struct TrainConfig {
-  int epochs = 1;
-  int batch = 64;
+  int epochs = 1;  // ≥ 1
+  int batch = 64;  // ≥ 1
   double lr = 0.05;
   double momentum = 0.9;
   double weight_decay = 5e-4;
-  std::string optimizer = "sgd";   // sgd | adam
-  std::string schedule = "cosine"; // cosine | step (×0.1 at 50 % and 75 %)
+  Optimizer optimizer = Optimizer::sgd;
+  Schedule schedule = Schedule::cosine;
   bool augment = false;            // random crop (pad 4) for 32×32 images
   bool flip = false;               // horizontal flip (CIFAR only)
-  std::size_t max_train = 0;       // 0: all
-  std::size_t max_test = 0;
+  std::optional<std::size_t> max_train;  // the first N training images (unset: all)
+  std::optional<std::size_t> max_test;   // the first N test images of the per-epoch evaluation (unset: all)
   unsigned seed = 1;
   // FLightNN: how far a threshold can travel over the whole run, in units of its layer's mean residual norm
   // ‖W_i − R(W_i)‖, if every step pushed it the same way.  Thresholds take normalized (Adam-like) steps spread over
@@ -63,9 +69,10 @@ struct TrainResult {
 // Converts uint8 images [i, i+n) of a split to floats in [0, 1].
 Tensor to_tensor(const data::Split& s, const std::vector<std::size_t>& order, std::size_t begin, std::size_t n);
 
-double evaluate_accuracy(Model& m, const data::Split& s, std::size_t max_images, int batch);
+double evaluate_accuracy(Model& m, const data::Split& s, std::optional<std::size_t> max_images, int batch);
 
-// Trains from `state` (fresh or resumed) to cfg.epochs; on_epoch sees the state after every epoch (to checkpoint).
+// Trains from `state` (fresh or resumed) to cfg.epochs (InputError for epochs or batch < 1, or a learning rate that
+// is not a positive finite number); on_epoch sees the state after every epoch (to checkpoint).
 TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
                   const std::function<void(const Progress&)>& progress,
                   const std::function<void(const EpochStats&, const TrainState&)>& on_epoch, TrainState state = {});
