@@ -15,6 +15,7 @@ scripts/install-deps all
 scripts/install-deps slurm || echo "test.sh: Slurm could not be installed; the Slurm test will skip" >&2
 step build
 scripts/build
+scripts/build-fuzz   # the libFuzzer targets (clang, ASan + UBSan) that the CTest label fuzz runs
 step data
 export FLIGHT_DATA="${FLIGHT_DATA:-$repo/data}"
 scripts/get-data "$FLIGHT_DATA" || echo "test.sh: scripts/get-data failed; the real-data tests will skip" >&2

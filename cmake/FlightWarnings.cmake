@@ -9,4 +9,8 @@ function(flight_set_options target)
     target_compile_options(${target} PRIVATE -fsanitize=${FLIGHT_SANITIZE} -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=${FLIGHT_SANITIZE})
   endif()
+  if(FLIGHT_FUZZ)
+    # Coverage instrumentation for libFuzzer in every library; the fuzz targets add the fuzzer's main (fuzz/).
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link -fno-sanitize-recover=all)
+  endif()
 endfunction()

@@ -228,7 +228,8 @@ Repository::Repository(const std::filesystem::path& file) : file_(file), impl_(s
                                             (mode.empty() ? std::string("no answer") : mode) +
                                                 "; put the database on a local file system"));
   }
-  impl_->exec("PRAGMA synchronous=NORMAL", "PRAGMA synchronous");
+  // FULL: a committed outcome survives a power cut too (an fsync per commit; commits are one per experiment).
+  impl_->exec("PRAGMA synchronous=FULL", "PRAGMA synchronous");
   const int version = schema_version();
   constexpr int latest = int(sizeof(kMigrations) / sizeof(kMigrations[0]));
   static_assert(latest == kSchemaVersion);
