@@ -83,7 +83,14 @@ FpgaCostTable parse_fpga_costs(const CsvTable& t, const CsvTable& fixed) {
                                               std::string(names[0]) + "," + names[1],
                                               t.cell(r, "axis1") + "," + t.cell(r, "axis2")));
     }
-    pt.axes = {static_cast<int>(t.number(r, "value1")), static_cast<int>(t.number(r, "value2"))};
+    auto axis_value = [&](const char* column) {
+      const double v = t.number(r, column);
+      if (!(v >= 0 && v <= 1 << 20) || v != std::floor(v)) {
+        throw InputError(describe_input_problem(where, column, "a whole number from 0 to 1048576", t.cell(r, column)));
+      }
+      return static_cast<int>(v);
+    };
+    pt.axes = {axis_value("value1"), axis_value("value2")};
     pt.measured.lut = t.number(r, "lut");
     pt.measured.ff = t.number(r, "ff");
     pt.measured.dsp = t.number(r, "dsp");

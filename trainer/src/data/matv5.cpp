@@ -178,7 +178,9 @@ bool parse_matrix(Reader& r, MatArray& out) {
   }
   out.dims.clear();
   for (std::uint32_t i = 0; i < dims_tag.nbytes / 4; ++i) {
-    out.dims.push_back(static_cast<std::uint32_t>(load_value(r.at(dims_tag.data_pos + 4 * i), miINT32, r.swap())));
+    const double d = load_value(r.at(dims_tag.data_pos + 4 * i), miINT32, r.swap());
+    if (d < 0) r.fail("dimension " + std::to_string(i + 1), "a non-negative size", std::to_string(std::int64_t(d)));
+    out.dims.push_back(static_cast<std::uint32_t>(d));
   }
   r.skip_data(dims_tag);
 
