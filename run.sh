@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # FLight DSE quick start, step 1 of 2: install what is missing, build, get the data, run the paper grid and write
 # the results database, the report and the figures.
-#   ./run.sh [--profile quick|paper|smoke] [--data-dir DIR] [--jobs J] [--threads T]
+#   ./run.sh [--profile quick|reference|paper|smoke] [--data-dir DIR] [--jobs J] [--threads T]
 # quick (default): the 54 experiments of sweeps/grids/paper46.toml on training subsets, ~15 min on 2 cores →
 #   results/paper46.sqlite, results/report.md, results/figures/.  paper: full training (many hours) → results/paper/.
 # Interrupted?  Run the same command again: finished experiments are kept, the rest resumes.
@@ -24,8 +24,8 @@ while [ $# -gt 0 ]; do
 done
 case "$profile" in
   quick) out=results ;;
-  paper|smoke) out="results/$profile" ;;
-  *) echo "run.sh: --profile: unknown profile '$profile' (expected quick, paper or smoke)" >&2; exit 2 ;;
+  reference|paper|smoke) out="results/$profile" ;;
+  *) echo "run.sh: --profile: unknown profile '$profile' (expected quick, reference, paper or smoke)" >&2; exit 2 ;;
 esac
 . scripts/lib/steps.sh
 steps_init run.sh

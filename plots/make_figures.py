@@ -88,6 +88,12 @@ def save(fig, out, name, written):
         written.append(p)
 
 
+def mean_std(xs):
+    """Mean and sample standard deviation (0 for one value)."""
+    m = sum(xs) / len(xs)
+    return m, (math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0)
+
+
 def pareto(points):
     """Points (x, y) not dominated by another with both x and y at least as large (one strictly)."""
     front = []
@@ -113,24 +119,36 @@ def main():
     written = []
     keys = list(configs)
 
-    # 1. Accuracy vs FPGA throughput, Pareto front marked.
-    fig, axes = grid_axes(plt, len(keys))
-    for ax, k in zip(axes, keys):
-        pts = []
+    # 1. Accuracy vs FPGA throughput, Pareto front marked: one point per method, the mean over seeds, error bars
+    #    of one sample standard deviation (accuracy and throughput) when a configuration has two seeds or more.
+    groups = {}
+    for k in keys:
         for e in configs[k]:
-            if not e["ips"]:
-                continue
-            ax.scatter(e["ips"], e["acc"], color=COLORS.get(e["method"], "k"), zorder=3)
-            ax.annotate(label(e), (e["ips"], e["acc"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
-            pts.append((e["ips"], e["acc"]))
+            if e["ips"]:
+                groups.setdefault(k[:3], {}).setdefault(label(e), []).append(e)
+    fig, axes = grid_axes(plt, max(1, len(groups)))
+    for ax, (g, methods) in zip(axes, groups.items()):
+        pts = []
+        seeds = sorted({e["seed"] for runs in methods.values() for e in runs})
+        for name, runs in methods.items():
+            x, y = mean_std([e["ips"] for e in runs]), mean_std([e["acc"] for e in runs])
+            color = COLORS.get(runs[0]["method"], "k")
+            if len(runs) > 1:
+                ax.errorbar(x[0], y[0], xerr=x[1], yerr=y[1], fmt="o", color=color, capsize=3, zorder=3)
+            else:
+                ax.scatter(x[0], y[0], color=color, zorder=3)
+            ax.annotate(f"{name} (n={len(runs)})" if len(runs) > 1 else name, (x[0], y[0]), fontsize=7,
+                        xytext=(3, 3), textcoords="offset points")
+            pts.append((x[0], y[0]))
         front = pareto(pts)
         if front:
             ax.plot([p[0] for p in front], [p[1] for p in front], "--", color="orange", zorder=2, label="Pareto front")
             ax.legend(fontsize=7, loc="lower left")
         ax.set_xscale("log")
         ax.set_xlabel("FPGA throughput (images/s)")
-        ax.set_ylabel("test accuracy (%)")
-        ax.set_title(config_title(k), fontsize=9)
+        ax.set_ylabel("test accuracy (%)" + (" (mean ± std over seeds)" if len(seeds) > 1 else ""))
+        ax.set_title(config_title(g + (1,)) + (f" / seeds {', '.join(map(str, seeds))}" if len(seeds) > 1 else ""),
+                     fontsize=9)
         ax.grid(alpha=0.3)
     save(fig, a.out, "accuracy_vs_throughput", written)
     plt.close(fig)

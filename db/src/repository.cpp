@@ -99,6 +99,75 @@ SELECT e.key, e.name,
        json_extract(c.value, '$.seconds') AS seconds
 FROM experiments e, json_each(e.result, '$.train.epochs_curve') c
 WHERE e.status = 'done';
+)sql",
+    // v3: seeds (paper_table carries the hardware accuracy and agreement; paper_summary aggregates the seeds of each
+    // configuration and method: n, mean and sample standard deviation), the hardware sensitivity (every catalog device
+    // under both multiplier policies) and the k mix per epoch.
+    R"sql(
+DROP VIEW paper_table;
+CREATE VIEW paper_table AS
+SELECT r.dataset, r.data, r.net, r.method, r.lambda, r.seed, r.test_accuracy,
+       r.test_accuracy - f.test_accuracy AS delta_vs_fp32,
+       r.fraction_k2, r.shifts_per_weight, r.lut_pct, r.ff_pct, r.dsp_pct, r.bram_pct, r.fpga_images_per_s,
+       r.fpga_images_per_s / l2.fpga_images_per_s AS speedup_vs_lightnn2,
+       r.fpga_images_per_s / f4.fpga_images_per_s AS speedup_vs_fixed4,
+       r.asic_compute_j, r.asic_total_j, r.asic_compute_ops_per_j, r.hw_accuracy, r.bit_agreement
+FROM results r
+LEFT JOIN results f  ON f.dataset = r.dataset AND f.net = r.net AND f.seed = r.seed AND f.method = 'fp32'
+LEFT JOIN results l2 ON l2.dataset = r.dataset AND l2.net = r.net AND l2.seed = r.seed AND l2.method = 'lightnn2'
+LEFT JOIN results f4 ON f4.dataset = r.dataset AND f4.net = r.net AND f4.seed = r.seed AND f4.method = 'fixed4'
+ORDER BY r.dataset, r.net, r.seed, r.method, r.lambda;
+CREATE VIEW paper_summary AS
+SELECT dataset, data, net, method, lambda, COUNT(*) AS n,
+       AVG(test_accuracy) AS test_accuracy_mean,
+       CASE WHEN COUNT(test_accuracy) > 1 THEN sqrt(max(0.0, (SUM(test_accuracy * test_accuracy) - COUNT(test_accuracy) * AVG(test_accuracy) * AVG(test_accuracy)) / (COUNT(test_accuracy) - 1))) END AS test_accuracy_std,
+       AVG(delta_vs_fp32) AS delta_vs_fp32_mean,
+       CASE WHEN COUNT(delta_vs_fp32) > 1 THEN sqrt(max(0.0, (SUM(delta_vs_fp32 * delta_vs_fp32) - COUNT(delta_vs_fp32) * AVG(delta_vs_fp32) * AVG(delta_vs_fp32)) / (COUNT(delta_vs_fp32) - 1))) END AS delta_vs_fp32_std,
+       AVG(fraction_k2) AS fraction_k2_mean,
+       CASE WHEN COUNT(fraction_k2) > 1 THEN sqrt(max(0.0, (SUM(fraction_k2 * fraction_k2) - COUNT(fraction_k2) * AVG(fraction_k2) * AVG(fraction_k2)) / (COUNT(fraction_k2) - 1))) END AS fraction_k2_std,
+       AVG(shifts_per_weight) AS shifts_per_weight_mean,
+       CASE WHEN COUNT(shifts_per_weight) > 1 THEN sqrt(max(0.0, (SUM(shifts_per_weight * shifts_per_weight) - COUNT(shifts_per_weight) * AVG(shifts_per_weight) * AVG(shifts_per_weight)) / (COUNT(shifts_per_weight) - 1))) END AS shifts_per_weight_std,
+       AVG(fpga_images_per_s) AS fpga_images_per_s_mean,
+       CASE WHEN COUNT(fpga_images_per_s) > 1 THEN sqrt(max(0.0, (SUM(fpga_images_per_s * fpga_images_per_s) - COUNT(fpga_images_per_s) * AVG(fpga_images_per_s) * AVG(fpga_images_per_s)) / (COUNT(fpga_images_per_s) - 1))) END AS fpga_images_per_s_std,
+       AVG(speedup_vs_lightnn2) AS speedup_vs_lightnn2_mean,
+       CASE WHEN COUNT(speedup_vs_lightnn2) > 1 THEN sqrt(max(0.0, (SUM(speedup_vs_lightnn2 * speedup_vs_lightnn2) - COUNT(speedup_vs_lightnn2) * AVG(speedup_vs_lightnn2) * AVG(speedup_vs_lightnn2)) / (COUNT(speedup_vs_lightnn2) - 1))) END AS speedup_vs_lightnn2_std,
+       AVG(speedup_vs_fixed4) AS speedup_vs_fixed4_mean,
+       CASE WHEN COUNT(speedup_vs_fixed4) > 1 THEN sqrt(max(0.0, (SUM(speedup_vs_fixed4 * speedup_vs_fixed4) - COUNT(speedup_vs_fixed4) * AVG(speedup_vs_fixed4) * AVG(speedup_vs_fixed4)) / (COUNT(speedup_vs_fixed4) - 1))) END AS speedup_vs_fixed4_std,
+       AVG(asic_compute_ops_per_j) AS asic_compute_ops_per_j_mean,
+       CASE WHEN COUNT(asic_compute_ops_per_j) > 1 THEN sqrt(max(0.0, (SUM(asic_compute_ops_per_j * asic_compute_ops_per_j) - COUNT(asic_compute_ops_per_j) * AVG(asic_compute_ops_per_j) * AVG(asic_compute_ops_per_j)) / (COUNT(asic_compute_ops_per_j) - 1))) END AS asic_compute_ops_per_j_std,
+       AVG(lut_pct) AS lut_pct_mean, AVG(ff_pct) AS ff_pct_mean, AVG(dsp_pct) AS dsp_pct_mean,
+       AVG(bram_pct) AS bram_pct_mean, AVG(asic_compute_j) AS asic_compute_j_mean,
+       AVG(asic_total_j) AS asic_total_j_mean, AVG(bit_agreement) AS bit_agreement_mean
+FROM paper_table
+GROUP BY dataset, data, net, method, lambda
+ORDER BY dataset, net, method, lambda;
+CREATE VIEW sensitivity AS
+SELECT e.key, e.name,
+       json_extract(e.config, '$.dataset') AS dataset,
+       json_extract(e.config, '$.data') AS data,
+       json_extract(e.config, '$.net') AS net,
+       json_extract(e.config, '$.method') AS method,
+       json_extract(e.config, '$.lambda') AS lambda,
+       json_extract(e.config, '$.seed') AS seed,
+       json_extract(s.value, '$.device') AS device,
+       json_extract(s.value, '$.policy') AS policy,
+       json_extract(s.value, '$.found') AS found,
+       json_extract(s.value, '$.images_per_s') AS fpga_images_per_s,
+       json_extract(s.value, '$.lut_pct') AS lut_pct,
+       json_extract(s.value, '$.dsp_pct') AS dsp_pct
+FROM experiments e, json_each(e.result, '$.hardware.sensitivity') s
+WHERE e.status = 'done';
+DROP VIEW training_curves;
+CREATE VIEW training_curves AS
+SELECT e.key, e.name,
+       json_extract(c.value, '$.epoch') AS epoch,
+       json_extract(c.value, '$.train_loss') AS train_loss,
+       json_extract(c.value, '$.train_acc') AS train_accuracy,
+       json_extract(c.value, '$.test_acc') AS test_accuracy,
+       json_extract(c.value, '$.seconds') AS seconds,
+       json_extract(c.value, '$.fraction_k2') AS fraction_k2
+FROM experiments e, json_each(e.result, '$.train.epochs_curve') c
+WHERE e.status = 'done';
 )sql"};
 
 double now_seconds() {

@@ -210,9 +210,10 @@ std::string csv_cell(const std::string& s) {
 
 int export_command(const SweepOptions& o) {
   require_file(o.db, "results database");
-  static const std::set<std::string> views{"results", "paper_table", "training_curves", "experiments"};
+  static const std::set<std::string> views{"results",         "paper_table", "paper_summary",
+                                          "training_curves", "sensitivity", "experiments"};
   if (!views.count(o.view)) {
-    throw InputError("--view: unknown view '" + o.view + "' (expected results, paper_table, training_curves or experiments)");
+    throw InputError("--view: unknown view '" + o.view + "' (expected results, paper_table, paper_summary, training_curves, sensitivity or experiments)");
   }
   db::Repository repo(o.db);
   std::string text;
@@ -297,7 +298,7 @@ void register_sweep_commands(CLI::App& app, Action& chosen) {
   sweep->require_subcommand(1);
   auto add_grid = [&](CLI::App* c) {
     c->add_option("grid", o->grid, "Grid file (TOML; e.g. sweeps/grids/paper46.toml)")->required();
-    c->add_option("--profile", o->profile, "Training profile of the grid: smoke, quick, paper")->capture_default_str();
+    c->add_option("--profile", o->profile, "Training profile of the grid: smoke, quick, reference, paper (paper46.toml; a grid may define others)")->capture_default_str();
     c->add_option("--substitute", o->substitute, "FROM=TO: run FROM's configurations on data set TO (repeatable)");
     c->add_option("--shard", o->shard, "Only shard i of N (i/N, 0-based): whole FP32-parent trees");
   };
@@ -355,7 +356,7 @@ void register_sweep_commands(CLI::App& app, Action& chosen) {
   auto* exp = dbc->add_subcommand("export", "Export a view as CSV");
   exp->add_option("--db", o->db, "Results database")->required();
   exp->add_flag("--csv", o->csv, "CSV (the only format)");
-  exp->add_option("--view", o->view, "results, paper_table, training_curves or experiments")->capture_default_str();
+  exp->add_option("--view", o->view, "results, paper_table, paper_summary, training_curves, sensitivity or experiments")->capture_default_str();
   exp->add_option("--out", o->out, "Write to this file (default: stdout)");
   exp->callback([o, &chosen] { chosen = [o] { return export_command(*o); }; });
 }

@@ -94,6 +94,9 @@ boost::json::object train_json(const TrainSettings& s) {
 struct Profile {
   TrainSettings parent, child;
   std::int64_t sim_max_test = 0;
+  std::string description;
+  bool judges_accuracy = false;
+  std::vector<unsigned> seeds;  // empty: the grid's
   std::map<std::string, std::pair<TrainSettings, TrainSettings>> per_net;  // net → (parent, child)
   std::map<std::string, std::int64_t> per_net_sim_max_test;
 };
@@ -109,7 +112,11 @@ Profile read_profile(const std::string& file, const toml::table& profiles, const
   const std::string path = "profiles." + name;
   ConfigTable t(file, path, *pt->as_table());
   Profile p;
-  t.string_or("description", "");
+  p.description = t.string_or("description", "");
+  // Whether this profile's accuracies are meant to be judged (the report's accuracy verdicts read "not judged"
+  // otherwise).  Unset: not judged (the cautious default; the shipped grids say it explicitly).
+  p.judges_accuracy = t.bool_or("judges_accuracy", false);
+  for (double s : number_list(t, "seeds", 0, 1e9)) p.seeds.push_back(unsigned(s));
   p.sim_max_test = t.int_or("sim_max_test", 0, 0, 1LL << 40);
   p.parent = read_train(file, path + ".parent", *sub_table(t, "parent", true), TrainSettings{});
   p.child = read_train(file, path + ".child", *sub_table(t, "child", true), p.parent);
@@ -195,6 +202,9 @@ Grid parse_grid(const std::string& text, const std::string& file, const std::str
   const auto& energy_table = cost_models::builtin_energy_table(energy);
   const auto* profiles = sub_table(top, "profiles", true);
   const auto prof = read_profile(file, *profiles, profile);
+  if (!prof.seeds.empty()) seeds = prof.seeds;  // a profile's seeds replace the grid's
+  g.judges_accuracy = prof.judges_accuracy;
+  g.profile_description = prof.description;
 
   const auto* confs = top.raw("configuration");
   if (!confs || !confs->is_array_of_tables() || confs->as_array()->empty()) {

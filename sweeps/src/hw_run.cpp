@@ -109,6 +109,28 @@ HardwareResult hardware_results(tr::Model& model, const ModelMeta& meta, const H
       }
     }
   }
+  if (o.fpga && o.sensitivity) {
+    boost::json::array rows;
+    for (const auto& device : cost_models::builtin_devices()) {
+      for (const bool lut_only : {false, true}) {
+        sim::FpgaLimits lim;
+        lim.lut_cap = o.lut_cap;
+        if (lut_only) lim.dsp_cap = 0;
+        sim::FpgaModel fpga(workload, device, cost_models::builtin_fpga_costs(), lim);
+        const auto r = fpga.search();
+        boost::json::object row{{"device", device.name}, {"policy", lut_only ? "lut-only" : "dsp"}, {"found", r.found}};
+        if (r.found) {
+          row["images_per_s"] = r.best.images_per_s;
+          row["lut_pct"] = r.best.lut_pct;
+          row["dsp_pct"] = r.best.dsp_pct;
+        } else {
+          row["reason"] = r.reason;
+        }
+        rows.push_back(std::move(row));
+      }
+    }
+    out["sensitivity"] = std::move(rows);
+  }
   if (o.asic) {
     const auto& table = cost_models::builtin_energy_table(o.energy_table);  // an unknown table name is bad input
     try {

@@ -71,6 +71,19 @@ TrainSettings settings_of(const boost::json::object& t) {
 }
 
 // Runs one experiment in the calling arena; returns its result object.
+// The hardware stage an experiment's configuration asks for; a sweep also records the sensitivity of every result
+// to the device and the multiplier policy (the report's sensitivity table).
+HardwareRequest hardware_request(const boost::json::object& c) {
+  HardwareRequest h;
+  const auto& hw = c.at("hardware").as_object();
+  h.device = std::string(hw.at("device").as_string());
+  h.lut_cap = hw.at("lut_cap").to_number<double>();
+  h.energy_table = std::string(hw.at("energy_table").as_string());
+  h.max_test = std::size_t(hw.at("sim_max_test").as_int64());
+  h.sensitivity = true;
+  return h;
+}
+
 boost::json::object run_experiment(const boost::json::object& c, const std::string& key, const fs::path& models,
                                    DataCache& cache, const std::atomic<bool>& stop,
                                    const std::function<void(const std::string&)>& log, const std::string& name) {
@@ -113,12 +126,7 @@ boost::json::object run_experiment(const boost::json::object& c, const std::stri
     if (log) log("  " + name + ": " + s);
   };
   auto train = train_model(r, *d, cb);
-  HardwareRequest h;
-  const auto& hw = c.at("hardware").as_object();
-  h.device = std::string(hw.at("device").as_string());
-  h.lut_cap = hw.at("lut_cap").to_number<double>();
-  h.energy_table = std::string(hw.at("energy_table").as_string());
-  h.max_test = std::size_t(hw.at("sim_max_test").as_int64());
+  const auto h = hardware_request(c);
   auto loaded = load_model(r.out);
   // A quantized model's ASIC figure is required: a table that cannot price it fails the experiment (the grid check
   // makes that rare); only FP32 references have none, and say why.
@@ -206,6 +214,9 @@ void bind_database(const Grid& g, const fs::path& db, const std::string& shard_t
                                             meta.at("shard")));
   }
   repo.set_meta("inputs", boost::json::serialize(inputs_json(g)));
+  // What the report needs to know of the profile: whether its accuracies are meant to be judged.
+  repo.set_meta("judges_accuracy", g.judges_accuracy ? "true" : "false");
+  repo.set_meta("profile_description", g.profile_description);
 }
 
 int redo_hardware(const Grid& g, const RunOptions& o, const std::function<void(const std::string&)>& log) {
@@ -226,12 +237,7 @@ int redo_hardware(const Grid& g, const RunOptions& o, const std::function<void(c
       }
       const auto c = boost::json::parse(row.config).as_object();
       auto result = boost::json::parse(row.result).as_object();
-      const auto& hw = c.at("hardware").as_object();
-      HardwareRequest h;
-      h.device = std::string(hw.at("device").as_string());
-      h.lut_cap = hw.at("lut_cap").to_number<double>();
-      h.energy_table = std::string(hw.at("energy_table").as_string());
-      h.max_test = std::size_t(hw.at("sim_max_test").as_int64());
+      const auto h = hardware_request(c);
       auto loaded = load_model(model_file);
       const auto id = *data::parse_dataset_id(std::string(c.at("data").as_string()));
       const auto d = loaded.meta.quant.method == tr::Method::fp32 ? nullptr : cache.get(id);

@@ -144,6 +144,60 @@ TEST_F(CliSweep, RunsTheGridSkipsAbsentDataAndNeverRerunsFinishedWork) {
   EXPECT_EQ(WEXITSTATUS(std::system(bad.c_str())), 2);
 }
 
+// Two seeds through the real CLI: every report row is a mean ± std over n = 2, the summary view aggregates, the
+// smoke profile's accuracy verdicts say why they are not judged, and the sensitivity of each result to the device
+// and the multiplier policy (deterministic for the fixed-mix methods) matches its golden file.
+TEST_F(CliSweep, SeedsAggregateAndTheSensitivityTableMatchesItsGolden) {
+  std::ofstream(grid()) << "name = \"seeds\"\nseeds = [1, 2]\n"
+                           "[hardware]\ndevice = \"zynq-7020\"\n"
+                           "[profiles.smoke]\njudges_accuracy = false\nsim_max_test = 10\n"
+                           "parent = { epochs = 1, max_train = 64, max_test = 20, lr = 0.05, batch = 16 }\n"
+                           "child = { epochs = 1, lr = 0.01 }\n"
+                           "[[configuration]]\ndataset = \"mnist\"\nnets = [\"lenet-s\"]\n"
+                           "methods = [\"fixed4\", \"lightnn1\", \"lightnn2\", \"flightnn\"]\nlambdas = [0.5]\n";
+  const auto r = run(run_args(db("s.sqlite"), "--jobs 2"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(counts(db("s.sqlite"))["done"], 10);
+  const auto md = run("report --db " + db("s.sqlite"));
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("## mnist / lenet-s (seeds 1, 2)"), std::string::npos) << md.out;
+  for (const char* m : {"FP32", "Fixed-4", "LightNN-1", "LightNN-2", "FLightNN λ=0.5"}) {
+    EXPECT_NE(md.out.find("| " + std::string(m) + " | 2 | "), std::string::npos) << m << "\n" << md.out;
+  }
+  EXPECT_NE(md.out.find(" ± "), std::string::npos);
+  EXPECT_NE(md.out.find("| not judged at this profile: `smoke` declares judges_accuracy = false; its FP32 parents "
+                        "reach "),
+            std::string::npos)
+      << md.out;
+  EXPECT_NE(md.out.find("## Sensitivity of the speed claims"), std::string::npos);
+  for (const char* d : {"zynq-7020", "zynq-7045", "virtex7-690t", "zu9eg"})
+    for (const char* p : {"dsp", "lut-only"})
+      EXPECT_NE(md.out.find("| FLightNN up to 2× faster than 4-bit fixed point | " + std::string(d) + " | " + p + " | "),
+                std::string::npos)
+          << d << " " << p;
+  const auto summary = run("db export --view paper_summary --db " + db("s.sqlite"));
+  ASSERT_EQ(summary.exit_code, 0) << summary.err;
+  EXPECT_EQ(count_lines(summary.out), 6);  // header + 5 methods
+  EXPECT_NE(summary.out.find("mnist,mnist,lenet-s,lightnn2,0.0,2,"), std::string::npos) << summary.out;
+  // The golden: the sensitivity rows of the methods whose k mix is fixed (FLightNN's depends on training).
+  db::Repository repo(db("s.sqlite"));
+  std::string got;  // the column names first
+  for (const auto& row : repo.query("SELECT method, seed, device, policy, found, printf('%.1f', fpga_images_per_s) AS "
+                                    "images_per_s, printf('%.2f', lut_pct) AS lut_pct, printf('%.2f', dsp_pct) AS "
+                                    "dsp_pct FROM sensitivity "
+                                    "WHERE method NOT IN ('flightnn', 'fp32') ORDER BY method, seed, device, policy")) {
+    for (std::size_t i = 0; i < row.size(); ++i) got += (i ? "," : "") + row[i];
+    got += "\n";
+  }
+  const auto golden = fs::path(FLIGHT_SOURCE_DIR) / "tests/golden/sensitivity_tiny.csv";
+  if (std::getenv("FLIGHT_UPDATE_GOLDEN")) std::ofstream(golden) << got;
+  std::ifstream in(golden);
+  ASSERT_TRUE(in) << golden << " is missing (FLIGHT_UPDATE_GOLDEN=1 writes it)";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(got, ss.str()) << "rerun with FLIGHT_UPDATE_GOLDEN=1 after checking the difference";
+}
+
 TEST_F(CliSweep, SubstitutionRunsSvhnOnFashionMnistAndTheReportSaysSo) {
   const auto r = run(run_args(db("s.sqlite"), "--substitute svhn=fashion-mnist"));
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -142,49 +142,75 @@ TEST(Grid, BadFilesNameTheKey) {
 }
 
 // A results database with fixed results (as a sweep would write them) → the report, compared with a golden file.
-void add_done(db::Repository& repo, const std::string& key, const std::string& parent, const std::string& method,
-              double lambda, double acc, double k2, double ips, double lut, double energy_j, double ops_per_j,
-              const std::string& data = "mnist") {
-  boost::json::object config{{"grid", "golden"}, {"profile", "smoke"}, {"dataset", "mnist"}, {"data", data},
-                             {"net", "lenet-s"}, {"method", method},   {"lambda", lambda},   {"seed", 1},
-                             {"parent", parent}};
-  boost::json::object train{{"test_accuracy", acc},
-                            {"train_accuracy", acc},
-                            {"fraction_k2", k2},
-                            {"mean_shifts_per_weight", 1 + k2},
+struct Fixture {
+  std::string key, parent, method;
+  double lambda, acc, k2, ips, lut, energy_j, ops_per_j;
+  std::string data = "mnist";
+  int seed = 1;
+  double lut_only_ips = NAN;  // NaN: no sensitivity rows
+};
+
+void add_done(db::Repository& repo, const Fixture& f) {
+  boost::json::object config{{"grid", "golden"}, {"profile", "smoke"}, {"dataset", "mnist"}, {"data", f.data},
+                             {"net", "lenet-s"}, {"method", f.method},  {"lambda", f.lambda}, {"seed", f.seed},
+                             {"parent", f.parent}};
+  boost::json::object train{{"test_accuracy", f.acc},
+                            {"train_accuracy", f.acc},
+                            {"fraction_k2", f.k2},
+                            {"mean_shifts_per_weight", 1 + f.k2},
                             {"k_histogram_per_layer", boost::json::array{}},
                             {"epochs_curve", boost::json::array{}}};
   boost::json::object hw{
       {"device", {{"name", "zynq-7020"}}},
       {"fpga",
        {{"found", true},
-        {"best", {{"images_per_s", ips}, {"percent", {{"lut", lut}, {"ff", lut / 4}, {"dsp", 0.0}, {"bram36", 30.0}}}}}}},
-      {"inference", {{"agreement", 1.0}, {"hardware_accuracy", acc}}}};
-  if (std::isnan(energy_j)) {
+        {"best",
+         {{"images_per_s", f.ips}, {"percent", {{"lut", f.lut}, {"ff", f.lut / 4}, {"dsp", 0.0}, {"bram36", 30.0}}}}}}},
+      {"inference", {{"agreement", 1.0}, {"hardware_accuracy", f.acc}}}};
+  if (std::isnan(f.energy_j)) {
     hw["asic"] = {{"error", "the table has no fp32 operations"}};
   } else {
-    hw["asic"] = {{"energy_table", "40nm-aladdin"}, {"compute_energy_j", energy_j}, {"total_energy_j", 10 * energy_j},
-                  {"compute_ops_per_j", ops_per_j}};
+    hw["asic"] = {{"energy_table", "40nm-aladdin"}, {"compute_energy_j", f.energy_j},
+                  {"total_energy_j", 10 * f.energy_j}, {"compute_ops_per_j", f.ops_per_j}};
+  }
+  if (!std::isnan(f.lut_only_ips)) {
+    boost::json::array sens;
+    for (const auto& [device, scale] : {std::pair<const char*, double>{"zynq-7020", 1.0}, {"zu9eg", 3.0}}) {
+      sens.push_back({{"device", device}, {"policy", "dsp"}, {"found", true}, {"images_per_s", scale * f.ips}});
+      sens.push_back(
+          {{"device", device}, {"policy", "lut-only"}, {"found", true}, {"images_per_s", scale * f.lut_only_ips}});
+    }
+    hw["sensitivity"] = sens;
   }
   db::Row r;
-  r.key = key, r.name = "mnist/lenet-s/" + key, r.parent = parent, r.status = "done";
+  r.key = f.key + "/s" + std::to_string(f.seed), r.name = "mnist/lenet-s/" + r.key, r.status = "done";
+  r.parent = f.parent.empty() ? "" : f.parent + "/s" + std::to_string(f.seed);
   r.config = boost::json::serialize(config);
   r.result = boost::json::serialize(boost::json::object{{"train", train}, {"hardware", hw}});
   r.claimed_at = 1000, r.finished_at = 1030;
   repo.import_rows({r});
 }
 
+// Three seeds at a profile that judges accuracy: FLightNN λ=0.1 is 2.05 ± 0.025× LightNN-2 at −0.05 pt (the loss
+// within noise of 0.1 pt), +0.25 ± 0.05 pt over Fixed-4 (clearly above), 1.64× Fixed-4 with DSP multipliers (λ=0.5: 1.76×) but
+// 4.4× (λ=0.5) when every method must build its multipliers in LUTs.
 TEST(Report, MatchesTheGoldenFile) {
   test::TempDir tmp;
   db::Repository repo(tmp.path() / "r.sqlite");
   repo.set_meta("grid", "golden");
-  repo.set_meta("profile", "smoke");
-  add_done(repo, "fp32", "", "fp32", 0, 0.9900, 0, 20000, 80, NAN, NAN);
-  add_done(repo, "fixed4", "fp32", "fixed4", 0, 0.9850, 0, 50000, 78, 2e-7, 4e12);
-  add_done(repo, "lightnn2", "fp32", "lightnn2", 0, 0.9880, 1, 40000, 79, 1.5e-7, 5e12);
-  add_done(repo, "lightnn1", "fp32", "lightnn1", 0, 0.9800, 0, 90000, 77, 0.8e-7, 9e12);
-  add_done(repo, "fl1", "fp32", "flightnn", 0.1, 0.9875, 0.4, 82000, 79, 1.0e-7, 7e12);  // 2.05× at −0.05 pt
-  add_done(repo, "fl2", "fp32", "flightnn", 0.5, 0.9810, 0.1, 88000, 78, 0.9e-7, 8e12);
+  repo.set_meta("profile", "reference");
+  repo.set_meta("judges_accuracy", "true");
+  repo.set_meta("profile_description", "Three seeds, full data.");
+  for (int seed = 1; seed <= 3; ++seed) {
+    const double n = 0.0005 * (seed - 2);  // per-seed noise shared by a seed's runs (they share the parent)
+    add_done(repo, {"fp32", "", "fp32", 0, 0.9900 + n, 0, 20000, 80, NAN, NAN, "mnist", seed, 8000});
+    add_done(repo, {"fixed4", "fp32", "fixed4", 0, 0.9850 + n, 0, 50000, 78, 2e-7, 4e12, "mnist", seed, 20000});
+    add_done(repo, {"lightnn2", "fp32", "lightnn2", 0, 0.9880 + n, 1, 40000, 79, 1.5e-7, 5e12, "mnist", seed, 40000});
+    add_done(repo, {"lightnn1", "fp32", "lightnn1", 0, 0.9800 + n, 0, 90000, 77, 0.8e-7, 9e12, "mnist", seed, 90000});
+    add_done(repo, {"fl1", "fp32", "flightnn", 0.1, 0.9875 + 0.5 * n + 0.00005 * (seed % 2), 0.4,
+                    82000.0 + 1000 * (seed - 2), 79, 1.0e-7, 7e12, "mnist", seed, 82000.0 + 1000 * (seed - 2)});
+    add_done(repo, {"fl2", "fp32", "flightnn", 0.5, 0.9810 + n, 0.1, 88000, 78, 0.9e-7, 8e12, "mnist", seed, 88000});
+  }
   db::Row pending;
   pending.key = "c100", pending.name = "cifar100/vgg-s/fp32/s1", pending.status = "skipped";
   pending.config = "{}", pending.error = "cifar100: no data";
@@ -197,12 +223,43 @@ TEST(Report, MatchesTheGoldenFile) {
   std::stringstream ss;
   ss << in.rdbuf();
   EXPECT_EQ(md, ss.str()) << "rerun with FLIGHT_UPDATE_GOLDEN=1 after checking the difference";
-  // The claims are computed, not copied: this fixture makes the first and third hold.
-  EXPECT_NE(md.find("| FLightNN is 2× faster than LightNN-2 with ≤ 0.1 point accuracy loss | 2× at 0.1 % loss | best "
-                    "2.05×"),
+  // The claims are computed, not copied.
+  EXPECT_NE(md.find("| FLightNN is 2× faster than LightNN-2 with ≤ 0.1 point accuracy loss | 2× at 0.1 % loss | "
+                    "fastest FLightNN not clearly below LightNN-2 − 0.1 pt: mnist / lenet-s 2.05 ± 0.03× (n=3)"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("against 0) | holds |"), std::string::npos);  // more accurate than Fixed-4
+  EXPECT_NE(md.find("| FLightNN up to 2× faster than 4-bit fixed point | zu9eg | lut-only | up to 4.40 ± 0.00×"),
             std::string::npos);
+  EXPECT_NE(md.find("| 79.0 ± 0.0 | 19.8 ± 0.0 |"), std::string::npos) << "mean ± std per row";
   const auto csv = report_csv(repo);
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 7);  // header + 6 finished experiments
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 19);  // header + 18 finished experiments, one per seed
+}
+
+// One seed at a profile that does not judge accuracy: numbers printed, accuracy verdicts "not judged" with the
+// reason, hardware verdicts given; the same seed at a judging profile says no noise estimate exists.
+TEST(Report, OneSeedAndUnjudgedProfilesSayWhy) {
+  test::TempDir tmp;
+  db::Repository repo(tmp.path() / "r.sqlite");
+  repo.set_meta("profile", "quick");
+  repo.set_meta("judges_accuracy", "false");
+  add_done(repo, {"fp32", "", "fp32", 0, 0.4840, 0, 20000, 80, NAN, NAN});
+  add_done(repo, {"fixed4", "fp32", "fixed4", 0, 0.4700, 0, 50000, 78, 2e-7, 4e12});
+  add_done(repo, {"lightnn2", "fp32", "lightnn2", 0, 0.4800, 1, 40000, 79, 1.5e-7, 5e12});
+  add_done(repo, {"fl1", "fp32", "flightnn", 0.1, 0.4805, 0.4, 82000, 79, 1.0e-7, 7e12});
+  auto md = report_markdown(repo);
+  EXPECT_NE(md.find("| not judged at this profile: `quick` declares judges_accuracy = false; its FP32 parents reach "
+                    "48.4 %"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| FLightNN is up to 2× faster than 4-bit fixed point | up to 2× | up to 1.64× (n=1) "
+                    "(mnist / lenet-s, FLightNN λ=0.1) | does not hold |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("higher in 1 of 1 FLightNN points"), std::string::npos);
+  repo.set_meta("judges_accuracy", "true");
+  md = report_markdown(repo);
+  EXPECT_NE(md.find("| no noise estimate (n = 1): not judged |"), std::string::npos) << md;
 }
 
 // `flight dse` as a library call: one speedup matrix, consistent with the searches it compares.

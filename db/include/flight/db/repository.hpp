@@ -36,7 +36,7 @@ struct Row {
 
 class Repository {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   explicit Repository(const std::filesystem::path& file);
   ~Repository();

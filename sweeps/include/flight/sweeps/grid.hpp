@@ -39,6 +39,8 @@ struct ExperimentSpec {
 
 struct Grid {
   std::string name, profile, file;
+  std::string profile_description;
+  bool judges_accuracy = false;  // the profile's accuracies are meant to be judged (docs/sweeps.md)
   std::string fingerprint;  // FNV-1a of all experiment keys in order: two files are the same grid iff equal
   // What the results depend on beyond the grid itself, with content fingerprints: each network used (name → the file
   // it was read from and network_fingerprint) and every table compiled into the binary (cost_models::

@@ -20,6 +20,9 @@ struct HardwareRequest {
   bool fpga = true, asic = true, inference = true;
   std::size_t max_test = 0;  // inference on the first N test images (0: all)
   int acc_bits = 0;          // accumulator width of the integer inference (0: unbounded)
+  // Also search every catalog device under two multiplier policies, "dsp" (DSP slices allowed, as above) and
+  // "lut-only" (no DSP for any method), into json["sensitivity"]: what the report's sensitivity table reads.
+  bool sensitivity = false;
 };
 
 struct HardwareResult {
