@@ -1,12 +1,19 @@
 #include "conv_engine.hpp"
 
-#include <omp.h>
 
 #include <algorithm>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 
 #include "flight/core/error.hpp"
+
+// The two OpenMP runtime calls we make (standard C API, linked from GNU libgomp, the runtime Debian's oneDNN uses).
+// Declared here rather than through <omp.h>: clang without LLVM's libomp-dev has no omp.h, and we need no other part
+// of OpenMP.
+extern "C" {
+int omp_get_max_threads(void);
+void omp_set_num_threads(int);
+}
 
 namespace flight::trainer {
 
