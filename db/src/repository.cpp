@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include "flight/core/error.hpp"
 
@@ -22,7 +24,7 @@ std::string status_name(Status s) {
 
 namespace {
 
-// Schema migrations: entry i takes user_version i to i + 1.
+// Schema migrations v1 and v2 (migrations() below adds v3).
 const char* const kMigrations[] = {
     R"sql(
 CREATE TABLE experiments (
@@ -99,11 +101,12 @@ SELECT e.key, e.name,
        json_extract(c.value, '$.seconds') AS seconds
 FROM experiments e, json_each(e.result, '$.train.epochs_curve') c
 WHERE e.status = 'done';
-)sql",
-    // v3: seeds (paper_table carries the hardware accuracy and agreement; paper_summary aggregates the seeds of each
-    // configuration and method: n, mean and sample standard deviation), the hardware sensitivity (every catalog device
-    // under both multiplier policies) and the k mix per epoch.
-    R"sql(
+)sql"};
+
+// v3: seeds (paper_table carries the hardware accuracy and agreement; paper_summary aggregates the seeds of each
+// configuration and method: n, mean and sample standard deviation), the hardware sensitivity (every catalog device
+// under both multiplier policies) and the k mix per epoch.
+const char* const kV3Head = R"sql(
 DROP VIEW paper_table;
 CREATE VIEW paper_table AS
 SELECT r.dataset, r.data, r.net, r.method, r.lambda, r.seed, r.test_accuracy,
@@ -117,30 +120,8 @@ LEFT JOIN results f  ON f.dataset = r.dataset AND f.net = r.net AND f.seed = r.s
 LEFT JOIN results l2 ON l2.dataset = r.dataset AND l2.net = r.net AND l2.seed = r.seed AND l2.method = 'lightnn2'
 LEFT JOIN results f4 ON f4.dataset = r.dataset AND f4.net = r.net AND f4.seed = r.seed AND f4.method = 'fixed4'
 ORDER BY r.dataset, r.net, r.seed, r.method, r.lambda;
-CREATE VIEW paper_summary AS
-SELECT dataset, data, net, method, lambda, COUNT(*) AS n,
-       AVG(test_accuracy) AS test_accuracy_mean,
-       CASE WHEN COUNT(test_accuracy) > 1 THEN sqrt(max(0.0, (SUM(test_accuracy * test_accuracy) - COUNT(test_accuracy) * AVG(test_accuracy) * AVG(test_accuracy)) / (COUNT(test_accuracy) - 1))) END AS test_accuracy_std,
-       AVG(delta_vs_fp32) AS delta_vs_fp32_mean,
-       CASE WHEN COUNT(delta_vs_fp32) > 1 THEN sqrt(max(0.0, (SUM(delta_vs_fp32 * delta_vs_fp32) - COUNT(delta_vs_fp32) * AVG(delta_vs_fp32) * AVG(delta_vs_fp32)) / (COUNT(delta_vs_fp32) - 1))) END AS delta_vs_fp32_std,
-       AVG(fraction_k2) AS fraction_k2_mean,
-       CASE WHEN COUNT(fraction_k2) > 1 THEN sqrt(max(0.0, (SUM(fraction_k2 * fraction_k2) - COUNT(fraction_k2) * AVG(fraction_k2) * AVG(fraction_k2)) / (COUNT(fraction_k2) - 1))) END AS fraction_k2_std,
-       AVG(shifts_per_weight) AS shifts_per_weight_mean,
-       CASE WHEN COUNT(shifts_per_weight) > 1 THEN sqrt(max(0.0, (SUM(shifts_per_weight * shifts_per_weight) - COUNT(shifts_per_weight) * AVG(shifts_per_weight) * AVG(shifts_per_weight)) / (COUNT(shifts_per_weight) - 1))) END AS shifts_per_weight_std,
-       AVG(fpga_images_per_s) AS fpga_images_per_s_mean,
-       CASE WHEN COUNT(fpga_images_per_s) > 1 THEN sqrt(max(0.0, (SUM(fpga_images_per_s * fpga_images_per_s) - COUNT(fpga_images_per_s) * AVG(fpga_images_per_s) * AVG(fpga_images_per_s)) / (COUNT(fpga_images_per_s) - 1))) END AS fpga_images_per_s_std,
-       AVG(speedup_vs_lightnn2) AS speedup_vs_lightnn2_mean,
-       CASE WHEN COUNT(speedup_vs_lightnn2) > 1 THEN sqrt(max(0.0, (SUM(speedup_vs_lightnn2 * speedup_vs_lightnn2) - COUNT(speedup_vs_lightnn2) * AVG(speedup_vs_lightnn2) * AVG(speedup_vs_lightnn2)) / (COUNT(speedup_vs_lightnn2) - 1))) END AS speedup_vs_lightnn2_std,
-       AVG(speedup_vs_fixed4) AS speedup_vs_fixed4_mean,
-       CASE WHEN COUNT(speedup_vs_fixed4) > 1 THEN sqrt(max(0.0, (SUM(speedup_vs_fixed4 * speedup_vs_fixed4) - COUNT(speedup_vs_fixed4) * AVG(speedup_vs_fixed4) * AVG(speedup_vs_fixed4)) / (COUNT(speedup_vs_fixed4) - 1))) END AS speedup_vs_fixed4_std,
-       AVG(asic_compute_ops_per_j) AS asic_compute_ops_per_j_mean,
-       CASE WHEN COUNT(asic_compute_ops_per_j) > 1 THEN sqrt(max(0.0, (SUM(asic_compute_ops_per_j * asic_compute_ops_per_j) - COUNT(asic_compute_ops_per_j) * AVG(asic_compute_ops_per_j) * AVG(asic_compute_ops_per_j)) / (COUNT(asic_compute_ops_per_j) - 1))) END AS asic_compute_ops_per_j_std,
-       AVG(lut_pct) AS lut_pct_mean, AVG(ff_pct) AS ff_pct_mean, AVG(dsp_pct) AS dsp_pct_mean,
-       AVG(bram_pct) AS bram_pct_mean, AVG(asic_compute_j) AS asic_compute_j_mean,
-       AVG(asic_total_j) AS asic_total_j_mean, AVG(bit_agreement) AS bit_agreement_mean
-FROM paper_table
-GROUP BY dataset, data, net, method, lambda
-ORDER BY dataset, net, method, lambda;
+)sql";
+const char* const kV3Tail = R"sql(
 CREATE VIEW sensitivity AS
 SELECT e.key, e.name,
        json_extract(e.config, '$.dataset') AS dataset,
@@ -168,7 +149,30 @@ SELECT e.key, e.name,
        json_extract(c.value, '$.fraction_k2') AS fraction_k2
 FROM experiments e, json_each(e.result, '$.train.epochs_curve') c
 WHERE e.status = 'done';
-)sql"};
+)sql";
+
+// paper_summary: per configuration and method, n and of each measured column the mean and (n > 1) the sample
+// standard deviation, sqrt((Σx² − n·mean²) / (n − 1)).
+std::string paper_summary_sql() {
+  std::string sql = "CREATE VIEW paper_summary AS\nSELECT dataset, data, net, method, lambda, COUNT(*) AS n";
+  for (const std::string c : {"test_accuracy", "delta_vs_fp32", "fraction_k2", "shifts_per_weight", "fpga_images_per_s",
+                              "speedup_vs_lightnn2", "speedup_vs_fixed4", "asic_compute_ops_per_j"}) {
+    sql += ",\n       AVG(" + c + ") AS " + c + "_mean,\n       CASE WHEN COUNT(" + c + ") > 1 THEN sqrt(max(0.0, (SUM(" + c +
+           " * " + c + ") - COUNT(" + c + ") * AVG(" + c + ") * AVG(" + c + ")) / (COUNT(" + c + ") - 1))) END AS " + c +
+           "_std";
+  }
+  for (const std::string c : {"lut_pct", "ff_pct", "dsp_pct", "bram_pct", "asic_compute_j", "asic_total_j", "bit_agreement"}) {
+    sql += ",\n       AVG(" + c + ") AS " + c + "_mean";
+  }
+  return sql + "\nFROM paper_table\nGROUP BY dataset, data, net, method, lambda\nORDER BY dataset, net, method, lambda;\n";
+}
+
+// Schema migrations: entry i takes user_version i to i + 1.
+const std::vector<std::string>& migrations() {
+  static const std::vector<std::string> m{kMigrations[0], kMigrations[1],
+                                          kV3Head + paper_summary_sql() + kV3Tail};
+  return m;
+}
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -300,15 +304,15 @@ Repository::Repository(const std::filesystem::path& file) : file_(file), impl_(s
   // FULL: a committed outcome survives a power cut too (an fsync per commit; commits are one per experiment).
   impl_->exec("PRAGMA synchronous=FULL", "PRAGMA synchronous");
   const int version = schema_version();
-  constexpr int latest = int(sizeof(kMigrations) / sizeof(kMigrations[0]));
-  static_assert(latest == kSchemaVersion);
+  const int latest = int(migrations().size());
+  if (latest != kSchemaVersion) throw InternalError("schema migrations do not reach kSchemaVersion");
   if (version > latest) {
     throw InputError(describe_input_problem(file.string(), "results database from a newer FLight DSE",
                                             "schema version ≤ " + std::to_string(latest), std::to_string(version)));
   }
   impl_->transaction([&] {
     for (int v = schema_version(); v < latest; ++v) {
-      impl_->exec(kMigrations[v], "schema migration");
+      impl_->exec(migrations()[std::size_t(v)].c_str(), "schema migration");
       impl_->exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str(), "PRAGMA user_version");
     }
     return 0;

@@ -70,15 +70,16 @@ std::string combine(const std::vector<Outcome>& outcomes) {
          std::to_string(below) + " does not hold)";
 }
 
-std::string mean_pm(const Spread& s, const char* format, double scale, const std::string& unit) {
+std::string mean_pm(const Spread& s, const char* format, double scale, const std::string& unit, bool show_n) {
   if (s.n == 0 || std::isnan(s.mean)) return "–";
   char a[64], b[64];
   std::snprintf(a, sizeof a, format, s.mean * scale);
-  if (std::isnan(s.std)) return std::string(a) + unit + " (n=" + std::to_string(s.n) + ")";
+  const std::string n = show_n ? " (n=" + std::to_string(s.n) + ")" : "";
+  if (std::isnan(s.std)) return std::string(a) + unit + n;
   std::snprintf(b, sizeof b, format, s.std * scale);
   std::string sb = b;
   if (!sb.empty() && sb[0] == '+') sb.erase(0, 1);
-  return std::string(a) + " ± " + sb + unit + " (n=" + std::to_string(s.n) + ")";
+  return std::string(a) + " ± " + sb + unit + n;
 }
 
 }  // namespace flight::sweeps

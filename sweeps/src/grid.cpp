@@ -91,6 +91,13 @@ boost::json::object train_json(const TrainSettings& s) {
           {"threshold_travel", s.threshold_travel}};
 }
 
+// The `seeds` list of a table (grid or profile); empty when unset.
+std::vector<unsigned> seed_list(ConfigTable& t) {
+  std::vector<unsigned> seeds;
+  for (double s : number_list(t, "seeds", 0, 1e9)) seeds.push_back(unsigned(s));
+  return seeds;
+}
+
 struct Profile {
   TrainSettings parent, child;
   std::int64_t sim_max_test = 0;
@@ -116,7 +123,7 @@ Profile read_profile(const std::string& file, const toml::table& profiles, const
   // Whether this profile's accuracies are meant to be judged (the report's accuracy verdicts read "not judged"
   // otherwise).  Unset: not judged (the cautious default; the shipped grids say it explicitly).
   p.judges_accuracy = t.bool_or("judges_accuracy", false);
-  for (double s : number_list(t, "seeds", 0, 1e9)) p.seeds.push_back(unsigned(s));
+  p.seeds = seed_list(t);
   p.sim_max_test = t.int_or("sim_max_test", 0, 0, 1LL << 40);
   p.parent = read_train(file, path + ".parent", *sub_table(t, "parent", true), TrainSettings{});
   p.child = read_train(file, path + ".child", *sub_table(t, "child", true), p.parent);
@@ -174,8 +181,7 @@ Grid parse_grid(const std::string& text, const std::string& file, const std::str
   g.substitutions = substitutions;
   g.name = top.string("name");
   top.string_or("description", "");
-  std::vector<unsigned> seeds;
-  for (double s : number_list(top, "seeds", 0, 1e9)) seeds.push_back(unsigned(s));
+  auto seeds = seed_list(top);
   if (seeds.empty()) seeds.push_back(1);
 
   const HardwareRequest defaults;

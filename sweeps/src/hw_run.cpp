@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <mutex>
 #include <numeric>
+#include <optional>
 
 #include "flight/core/error.hpp"
 #include "flight/cost_models/devices.hpp"
@@ -87,13 +88,19 @@ HardwareResult hardware_results(tr::Model& model, const ModelMeta& meta, const H
   std::string text = fmt::format("{} on {}, {}; {:.1f} % of filters at k=2, {:.3f} shifts per weight\n",
                                  meta.network.name, meta.dataset, tr::method_name(meta.quant),
                                  100 * workload.fraction_k2(), workload.mean_terms_per_weight());
-  if (o.fpga) {
-    const auto& device = cost_models::find_device(o.device);
+  // The best design on a device, DSP slices for multipliers allowed or not (lut_only: dsp_cap = 0).
+  auto search = [&](const cost_models::Device& device, bool lut_only) {
     sim::FpgaLimits lim;
     lim.lut_cap = o.lut_cap;
+    if (lut_only) lim.dsp_cap = 0;
+    return sim::FpgaModel(workload, device, cost_models::builtin_fpga_costs(), lim).search();
+  };
+  std::optional<sim::SearchResult> main_search;  // the request's device with DSPs (the sensitivity reuses it)
+  if (o.fpga) {
+    const auto& device = cost_models::find_device(o.device);
     {
-      sim::FpgaModel fpga(workload, device, cost_models::builtin_fpga_costs(), lim);
-      const auto r = fpga.search();
+      main_search = search(device, false);
+      const auto& r = *main_search;
       out["fpga"] = to_json(r);
       out["device"] = device_json(device);
       if (r.found) {
@@ -113,11 +120,8 @@ HardwareResult hardware_results(tr::Model& model, const ModelMeta& meta, const H
     boost::json::array rows;
     for (const auto& device : cost_models::builtin_devices()) {
       for (const bool lut_only : {false, true}) {
-        sim::FpgaLimits lim;
-        lim.lut_cap = o.lut_cap;
-        if (lut_only) lim.dsp_cap = 0;
-        sim::FpgaModel fpga(workload, device, cost_models::builtin_fpga_costs(), lim);
-        const auto r = fpga.search();
+        const bool same = !lut_only && device.name == cost_models::find_device(o.device).name;
+        const auto r = same ? *main_search : search(device, lut_only);
         boost::json::object row{{"device", device.name}, {"policy", lut_only ? "lut-only" : "dsp"}, {"found", r.found}};
         if (r.found) {
           row["images_per_s"] = r.best.images_per_s;

@@ -83,9 +83,6 @@ struct Config {
       if (r.method == method) return &r;
     return nullptr;
   }
-  std::string label() const {
-    return dataset + (data != dataset ? "→" + data : "") + " / " + net + (seed != 1 ? " / seed " + std::to_string(seed) : "");
-  }
 };
 
 struct Loaded {
@@ -231,17 +228,9 @@ std::vector<double> paired(const std::vector<const Entry*>& a, const std::vector
   return out;
 }
 
-// A table cell: the mean, and ± the sample standard deviation when there are two seeds or more.
+// A table cell: the mean, and ± the sample standard deviation when there are two seeds or more (n has its column).
 std::string cell(const std::vector<double>& xs, const char* format, double scale = 1) {
-  const auto s = spread(xs);
-  if (s.n == 0) return "–";
-  std::string out = fmt(format, s.mean * scale);
-  if (s.n > 1) {
-    std::string sd = fmt(format, s.std * scale);
-    if (!sd.empty() && sd[0] == '+') sd.erase(0, 1);
-    out += " ± " + sd;
-  }
-  return out;
+  return mean_pm(spread(xs), format, scale, "", false);
 }
 
 const char* kHead =

@@ -190,12 +190,9 @@ TEST_F(CliSweep, SeedsAggregateAndTheSensitivityTableMatchesItsGolden) {
     got += "\n";
   }
   const auto golden = fs::path(FLIGHT_SOURCE_DIR) / "tests/golden/sensitivity_tiny.csv";
-  if (std::getenv("FLIGHT_UPDATE_GOLDEN")) std::ofstream(golden) << got;
-  std::ifstream in(golden);
-  ASSERT_TRUE(in) << golden << " is missing (FLIGHT_UPDATE_GOLDEN=1 writes it)";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_EQ(got, ss.str()) << "rerun with FLIGHT_UPDATE_GOLDEN=1 after checking the difference";
+  const auto want = test::golden_text(golden, got);
+  ASSERT_TRUE(want) << golden << " is missing (FLIGHT_UPDATE_GOLDEN=1 writes it)";
+  EXPECT_EQ(got, *want) << "rerun with FLIGHT_UPDATE_GOLDEN=1 after checking the difference";
 }
 
 TEST_F(CliSweep, SubstitutionRunsSvhnOnFashionMnistAndTheReportSaysSo) {

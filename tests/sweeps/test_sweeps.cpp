@@ -217,12 +217,9 @@ TEST(Report, MatchesTheGoldenFile) {
   repo.import_rows({pending});
   const auto md = report_markdown(repo);
   const auto golden = fs::path(FLIGHT_SOURCE_DIR) / "tests/golden/report_golden.md";
-  if (std::getenv("FLIGHT_UPDATE_GOLDEN")) std::ofstream(golden) << md;
-  std::ifstream in(golden);
-  ASSERT_TRUE(in) << golden << " is missing (FLIGHT_UPDATE_GOLDEN=1 writes it)";
-  std::stringstream ss;
-  ss << in.rdbuf();
-  EXPECT_EQ(md, ss.str()) << "rerun with FLIGHT_UPDATE_GOLDEN=1 after checking the difference";
+  const auto want = test::golden_text(golden, md);
+  ASSERT_TRUE(want) << golden << " is missing (FLIGHT_UPDATE_GOLDEN=1 writes it)";
+  EXPECT_EQ(md, *want) << "rerun with FLIGHT_UPDATE_GOLDEN=1 after checking the difference";
   // The claims are computed, not copied.
   EXPECT_NE(md.find("| FLightNN is 2× faster than LightNN-2 with ≤ 0.1 point accuracy loss | 2× at 0.1 % loss | "
                     "fastest FLightNN not clearly below LightNN-2 − 0.1 pt: mnist / lenet-s 2.05 ± 0.03× (n=3)"),

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <iterator>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -174,6 +176,13 @@ TempDir::TempDir() {
   std::random_device rd;
   path_ = fs::temp_directory_path() / ("flight-test-" + std::to_string(rd()) + std::to_string(rd()));
   fs::create_directories(path_);
+}
+
+std::optional<std::string> golden_text(const fs::path& golden, const std::string& got) {
+  if (std::getenv("FLIGHT_UPDATE_GOLDEN")) std::ofstream(golden) << got;
+  std::ifstream in(golden, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 TempDir::~TempDir() {

@@ -2,6 +2,7 @@
 // Writers of tiny data files in the official formats, valid or deliberately broken, for loader and CLI tests.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,10 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// A golden file's text, or nullopt when it is missing.  With FLIGHT_UPDATE_GOLDEN set, `got` is written to it first
+// (regenerate, then review the diff).
+std::optional<std::string> golden_text(const std::filesystem::path& golden, const std::string& got);
 
 // A complete tiny data root: mnist (IDX plain), fashion-mnist (IDX .gz), cifar10 (in cifar-10-batches-bin/),
 // cifar100 (in cifar-100-binary/), svhn (compressed MAT) — each with `train` and `test` images.

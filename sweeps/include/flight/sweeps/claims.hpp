@@ -35,7 +35,8 @@ std::string combine(const std::vector<Outcome>& outcomes);
 const char* outcome_name(Outcome o);  // "above", "below", "within noise", "no noise estimate"
 
 // "m ± s<unit> (n=N)" with the given printf format for m and s, scaled by `scale`; "m<unit> (n=1)" when there is no
-// spread.
-std::string mean_pm(const Spread& s, const char* format, double scale = 1, const std::string& unit = "");
+// spread; "–" for no value.  Without `show_n` the " (n=N)" is left out.
+std::string mean_pm(const Spread& s, const char* format, double scale = 1, const std::string& unit = "",
+                    bool show_n = true);
 
 }  // namespace flight::sweeps
