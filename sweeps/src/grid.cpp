@@ -155,6 +155,138 @@ std::string lambda_text(double l) {
 
 std::size_t official_train_count(data::DatasetId id) { return data::dataset_facts(id).train_images; }
 
+// The grid's [hardware] table, device and energy table checked now, not after every experiment has trained.
+struct GridHardware {
+  std::string device, energy_table;
+  double lut_cap = 0;
+};
+
+GridHardware read_hardware(const std::string& file, ConfigTable& top) {
+  const HardwareRequest defaults;
+  GridHardware out{defaults.device, defaults.energy_table, defaults.lut_cap};
+  if (const auto* hw = sub_table(top, "hardware", false)) {
+    ConfigTable h(file, "hardware", *hw);
+    out.device = h.string_or("device", out.device);
+    out.energy_table = h.string_or("energy_table", out.energy_table);
+    out.lut_cap = h.number_or("lut_cap", out.lut_cap, 0.01, 1.0);
+    try {
+      (void)cost_models::find_device(out.device);
+    } catch (const InputError& e) {
+      h.fail("device", "a device of the catalog (cost_models/data/devices.csv)",
+             "\"" + out.device + "\": " + e.what());
+    }
+    try {
+      (void)cost_models::builtin_energy_table(out.energy_table);
+    } catch (const InputError& e) {
+      h.fail("energy_table", "a built-in energy table", "\"" + out.energy_table + "\": " + e.what());
+    }
+    h.finish();
+  }
+  return out;
+}
+
+// A configuration's methods: known, quantized, with λ values for flightnn, and priced by the energy table (45nm-horowitz
+// has no shifter, for instance): a one-layer workload of each method's weight format finds out before anything trains.
+void check_methods(const std::string& file, const std::string& path, ConfigTable& t,
+                   const std::vector<std::string>& methods, const std::vector<double>& lambdas,
+                   const std::string& energy) {
+  const auto& energy_table = cost_models::builtin_energy_table(energy);
+  for (const auto& m : methods) {
+    const auto q = parse_method(m, 0, file + ": key '" + path + ".methods'");
+    sim::Workload probe;
+    probe.format = q.method == trainer::Method::fixed ? sim::WeightFormat::fixed : sim::WeightFormat::pow2;
+    probe.n_bits = q.fixed_bits;
+    sim::LayerWork l;
+    l.name = "probe", l.c_in = 1, l.c_out = 2;
+    l.filters_by_k = {0, 1, 1};
+    probe.layers = {l};
+    try {
+      (void)sim::asic_energy(probe, energy_table);
+    } catch (const InputError& e) {
+      throw InputError(file + ": key 'hardware.energy_table': \"" + energy + "\" cannot price method " + m + " (" +
+                       e.what() + ")");
+    }
+    if (m == "fp32") t.fail("methods", "quantized methods (the FP32 reference is always run)", "\"fp32\"");
+    if (m == "flightnn" && lambdas.empty()) t.fail("lambdas", "λ values for flightnn", "nothing");
+  }
+}
+
+// One [[configuration]] table as read.
+struct Configuration {
+  std::string path, dataset, used;  // used: the data set actually trained on (after --substitute)
+  std::vector<std::string> nets, methods;
+  std::vector<double> lambdas;
+};
+
+// Completes an experiment (its key hashes everything that determines its result) and appends it to the grid.
+void add_experiment(Grid& g, std::set<std::string>& keys, ExperimentSpec e) {
+  boost::json::object c{{"grid", g.name},       {"profile", g.profile},  {"dataset", e.dataset},
+                        {"data", e.data},       {"net", e.net},          {"method", e.method},
+                        {"lambda", e.lambda},   {"seed", e.seed},        {"parent", e.parent},
+                        {"net_fingerprint", e.net_fingerprint},
+                        {"train", train_json(e.train)},
+                        {"hardware", {{"device", e.device}, {"lut_cap", e.lut_cap}, {"energy_table", e.energy_table},
+                                      {"sim_max_test", e.sim_max_test}}}};
+  const auto canonical = boost::json::serialize(c);
+  Fnv1a64 h;
+  h.update({reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size()});
+  e.key = h.hex();
+  e.config = std::move(c);
+  e.config["name"] = e.name;  // for people; not part of the key
+  if (!keys.insert(e.key).second) {
+    throw InputError(describe_input_problem(g.file, "experiment " + e.name, "each experiment once", "a duplicate"));
+  }
+  g.experiments.push_back(std::move(e));
+}
+
+// The experiment trees of one network of a configuration: per seed, the FP32 parent and its quantized children.
+void add_trees(Grid& g, std::set<std::string>& keys, const Configuration& c, const std::string& net_name,
+               const Profile& prof, const GridHardware& hw, const std::vector<unsigned>& seeds) {
+  NetworkSource source;
+  try {
+    source = find_network(net_name);
+  } catch (const InputError& e) {
+    throw InputError(g.file + ": key '" + c.path + ".nets': " + e.what());
+  }
+  const NetworkSpec& net = source.spec;
+  const std::string net_fp = network_fingerprint(net);
+  g.networks[net.name] = {source.file, net_fp};
+  const auto used_id = *data::parse_dataset_id(c.used);
+  const auto shapes = infer_shapes(net, data::official_shape(used_id), data::official_classes(used_id));
+  double macs = 0;
+  for (const auto& s : shapes) macs += double(s.macs);
+  const auto per = prof.per_net.find(net_name);
+  const auto& ps = per == prof.per_net.end() ? prof.parent : per->second.first;
+  const auto& cs = per == prof.per_net.end() ? prof.child : per->second.second;
+  auto images = [&](const TrainSettings& s) {
+    return double(s.epochs) * double(s.max_train ? s.max_train : std::int64_t(official_train_count(used_id)));
+  };
+  for (unsigned seed : seeds) {
+    ExperimentSpec base;
+    base.dataset = c.dataset, base.data = c.used, base.net = net.name, base.seed = seed;
+    base.net_fingerprint = net_fp;
+    base.device = hw.device, base.energy_table = hw.energy_table, base.lut_cap = hw.lut_cap;
+    const auto sm = prof.per_net_sim_max_test.find(net_name);
+    base.sim_max_test = sm == prof.per_net_sim_max_test.end() ? prof.sim_max_test : sm->second;
+    const std::string prefix = c.dataset + "/" + net.name + "/";
+    const std::string suffix = "/s" + std::to_string(seed);
+    ExperimentSpec ref = base;
+    ref.method = "fp32", ref.train = ps, ref.name = prefix + "fp32" + suffix;
+    ref.cost = 3 * macs * images(ps);  // forward + backward ≈ 3× the forward MACs
+    add_experiment(g, keys, ref);
+    const std::string parent = g.experiments.back().key;
+    for (const auto& m : c.methods) {
+      for (double l : m == "flightnn" ? c.lambdas : std::vector<double>{0.0}) {
+        ExperimentSpec e = base;
+        e.method = m, e.lambda = l, e.parent = parent, e.train = cs;
+        e.name = prefix + (m == "flightnn" ? m + "-l" + lambda_text(l) : m) + suffix;
+        e.cost = 3.6 * macs * images(cs);
+        add_experiment(g, keys, e);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::map<std::string, std::string> parse_substitutions(const std::vector<std::string>& items) {
@@ -184,28 +316,7 @@ Grid parse_grid(const std::string& text, const std::string& file, const std::str
   auto seeds = seed_list(top);
   if (seeds.empty()) seeds.push_back(1);
 
-  const HardwareRequest defaults;
-  std::string device = defaults.device, energy = defaults.energy_table;
-  double lut_cap = defaults.lut_cap;
-  if (const auto* hw = sub_table(top, "hardware", false)) {
-    ConfigTable h(file, "hardware", *hw);
-    device = h.string_or("device", device);
-    energy = h.string_or("energy_table", energy);
-    lut_cap = h.number_or("lut_cap", lut_cap, 0.01, 1.0);
-    // Checked now, not after every experiment has trained.
-    try {
-      (void)cost_models::find_device(device);
-    } catch (const InputError& e) {
-      h.fail("device", "a device of the catalog (cost_models/data/devices.csv)", "\"" + device + "\": " + e.what());
-    }
-    try {
-      (void)cost_models::builtin_energy_table(energy);
-    } catch (const InputError& e) {
-      h.fail("energy_table", "a built-in energy table", "\"" + energy + "\": " + e.what());
-    }
-    h.finish();
-  }
-  const auto& energy_table = cost_models::builtin_energy_table(energy);
+  const auto hw = read_hardware(file, top);
   const auto* profiles = sub_table(top, "profiles", true);
   const auto prof = read_profile(file, *profiles, profile);
   if (!prof.seeds.empty()) seeds = prof.seeds;  // a profile's seeds replace the grid's
@@ -219,104 +330,23 @@ Grid parse_grid(const std::string& text, const std::string& file, const std::str
   top.finish();
 
   std::set<std::string> keys;
-  auto add = [&](ExperimentSpec e) {
-    boost::json::object c{{"grid", g.name},       {"profile", profile},    {"dataset", e.dataset},
-                          {"data", e.data},       {"net", e.net},          {"method", e.method},
-                          {"lambda", e.lambda},   {"seed", e.seed},        {"parent", e.parent},
-                          {"net_fingerprint", e.net_fingerprint},
-                          {"train", train_json(e.train)},
-                          {"hardware", {{"device", e.device}, {"lut_cap", e.lut_cap}, {"energy_table", e.energy_table},
-                                        {"sim_max_test", e.sim_max_test}}}};
-    const auto canonical = boost::json::serialize(c);
-    Fnv1a64 h;
-    h.update({reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size()});
-    e.key = h.hex();
-    e.config = std::move(c);
-    e.config["name"] = e.name;  // for people; not part of the key
-    if (!keys.insert(e.key).second) {
-      throw InputError(describe_input_problem(file, "experiment " + e.name, "each experiment once", "a duplicate"));
-    }
-    g.experiments.push_back(std::move(e));
-  };
-
   std::size_t ci = 0;
   for (const auto& node : *confs->as_array()) {
-    const std::string path = "configuration[" + std::to_string(ci++) + "]";
-    ConfigTable t(file, path, *node.as_table());
-    const auto dataset = t.string("dataset");
-    const auto id = data::parse_dataset_id(dataset);
-    if (!id) t.fail("dataset", "one of " + data::dataset_names_joined(), "\"" + dataset + "\"");
-    const auto nets = string_list(t, "nets", true);
-    const auto methods = string_list(t, "methods", true);
-    const auto lambdas = number_list(t, "lambdas", 0, 1e6);
+    Configuration c;
+    c.path = "configuration[" + std::to_string(ci++) + "]";
+    ConfigTable t(file, c.path, *node.as_table());
+    c.dataset = t.string("dataset");
+    if (!data::parse_dataset_id(c.dataset)) {
+      t.fail("dataset", "one of " + data::dataset_names_joined(), "\"" + c.dataset + "\"");
+    }
+    c.nets = string_list(t, "nets", true);
+    c.methods = string_list(t, "methods", true);
+    c.lambdas = number_list(t, "lambdas", 0, 1e6);
     t.finish();
-    const auto sub = substitutions.find(dataset);
-    const std::string used = sub == substitutions.end() ? dataset : sub->second;
-    const auto used_id = *data::parse_dataset_id(used);
-    for (const auto& m : methods) {
-      const auto q = parse_method(m, 0, file + ": key '" + path + ".methods'");
-      // The energy table must price every method of the grid (45nm-horowitz has no shifter, for instance): a
-      // one-layer workload of the method's weight format finds out before anything trains.
-      sim::Workload probe;
-      probe.format = q.method == trainer::Method::fixed ? sim::WeightFormat::fixed : sim::WeightFormat::pow2;
-      probe.n_bits = q.fixed_bits;
-      sim::LayerWork l;
-      l.name = "probe", l.c_in = 1, l.c_out = 2;
-      l.filters_by_k = {0, 1, 1};
-      probe.layers = {l};
-      try {
-        (void)sim::asic_energy(probe, energy_table);
-      } catch (const InputError& e) {
-        throw InputError(file + ": key 'hardware.energy_table': \"" + energy + "\" cannot price method " + m + " (" +
-                         e.what() + ")");
-      }
-      if (m == "fp32") t.fail("methods", "quantized methods (the FP32 reference is always run)", "\"fp32\"");
-      if (m == "flightnn" && lambdas.empty()) t.fail("lambdas", "λ values for flightnn", "nothing");
-    }
-    for (const auto& net_name : nets) {
-      NetworkSource source;
-      try {
-        source = find_network(net_name);
-      } catch (const InputError& e) {
-        throw InputError(file + ": key '" + path + ".nets': " + e.what());
-      }
-      const NetworkSpec& net = source.spec;
-      const std::string net_fp = network_fingerprint(net);
-      g.networks[net.name] = {source.file, net_fp};
-      const auto shapes = infer_shapes(net, data::official_shape(used_id), data::official_classes(used_id));
-      double macs = 0;
-      for (const auto& s : shapes) macs += double(s.macs);
-      const auto per = prof.per_net.find(net_name);
-      const auto& ps = per == prof.per_net.end() ? prof.parent : per->second.first;
-      const auto& cs = per == prof.per_net.end() ? prof.child : per->second.second;
-      auto images = [&](const TrainSettings& s) {
-        return double(s.epochs) * double(s.max_train ? s.max_train : std::int64_t(official_train_count(used_id)));
-      };
-      for (unsigned seed : seeds) {
-        ExperimentSpec base;
-        base.dataset = dataset, base.data = used, base.net = net.name, base.seed = seed;
-        base.net_fingerprint = net_fp;
-        base.device = device, base.energy_table = energy, base.lut_cap = lut_cap;
-        const auto sm = prof.per_net_sim_max_test.find(net_name);
-        base.sim_max_test = sm == prof.per_net_sim_max_test.end() ? prof.sim_max_test : sm->second;
-        const std::string prefix = dataset + "/" + net.name + "/";
-        const std::string suffix = "/s" + std::to_string(seed);
-        ExperimentSpec ref = base;
-        ref.method = "fp32", ref.train = ps, ref.name = prefix + "fp32" + suffix;
-        ref.cost = 3 * macs * images(ps);  // forward + backward ≈ 3× the forward MACs
-        add(ref);
-        const std::string parent = g.experiments.back().key;
-        for (const auto& m : methods) {
-          for (double l : m == "flightnn" ? lambdas : std::vector<double>{0.0}) {
-            ExperimentSpec e = base;
-            e.method = m, e.lambda = l, e.parent = parent, e.train = cs;
-            e.name = prefix + (m == "flightnn" ? m + "-l" + lambda_text(l) : m) + suffix;
-            e.cost = 3.6 * macs * images(cs);
-            add(e);
-          }
-        }
-      }
-    }
+    const auto sub = substitutions.find(c.dataset);
+    c.used = sub == substitutions.end() ? c.dataset : sub->second;
+    check_methods(file, c.path, t, c.methods, c.lambdas, hw.energy_table);
+    for (const auto& net_name : c.nets) add_trees(g, keys, c, net_name, prof, hw, seeds);
   }
   Fnv1a64 fp;
   for (const auto& e : g.experiments) fp.update({reinterpret_cast<const std::uint8_t*>(e.key.data()), e.key.size()});

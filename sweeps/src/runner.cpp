@@ -253,6 +253,38 @@ int redo_hardware(const Grid& g, const RunOptions& o, const std::function<void(c
   return redone;
 }
 
+// Adds this run's experiments to the database (known ones are kept), returns rows left running by a dead process of
+// this host to pending, and re-decides skips (the missing data set may have been fetched since).
+void register_experiments(const std::vector<ExperimentSpec>& mine, const RunOptions& o, const std::string& host,
+                          long self, const std::vector<std::string>& keys) {
+  db::Repository repo(o.db);
+  std::vector<db::Experiment> add;
+  for (const auto& e : mine) add.push_back({e.key, boost::json::serialize(e.config), e.name, e.parent});
+  repo.add(add);
+  std::vector<long> dead;
+  for (const auto& r : repo.rows())
+    if (r.status == "running" && r.host == host && r.pid != self && !process_alive(r.pid)) dead.push_back(r.pid);
+  if (int n = repo.release_running(host, dead); n > 0 && o.log) {
+    o.log("resuming: " + std::to_string(n) + " experiment(s) left running by a stopped process go back to pending");
+  }
+  repo.reset_skipped(keys);
+}
+
+// The progress line of a finished experiment.
+std::string done_line(const std::string& name, const boost::json::object& result, double seconds, double frac,
+                      double elapsed, double eta) {
+  const auto& tj = result.at("train").as_object();
+  const auto& fpga = result.at("hardware").as_object().at("fpga").as_object();
+  const std::string ips = fpga.at("found").as_bool()
+                              ? std::to_string(long(fpga.at("best").as_object().at("images_per_s").to_number<double>()))
+                              : std::string("none fits");
+  return fmt::format(
+      "done {} in {:.0f} s: test accuracy {:.4f}, k=2 filters {:.1f} %, FPGA {} images/s  "
+      "[{:.0f} % of the grid's work, {:.0f} s elapsed, ETA {:.0f} s]",
+      name, seconds, tj.at("test_accuracy").as_double(), 100 * tj.at("fraction_k2").as_double(), ips, 100 * frac,
+      elapsed, eta);
+}
+
 RunSummary run_sweep(const Grid& g, const RunOptions& o, const std::atomic<bool>& stop) {
   const double t0 = now();
   const auto mine = o.shard ? shard_of(g, o.shard->first, o.shard->second) : g.experiments;
@@ -266,21 +298,7 @@ RunSummary run_sweep(const Grid& g, const RunOptions& o, const std::atomic<bool>
   for (const auto& e : mine) keys.push_back(e.key), by_key[e.key] = &e;
   const std::string host = host_name();
   const long self = long(getpid());
-  {
-    db::Repository repo(o.db);
-    std::vector<db::Experiment> add;
-    for (const auto& e : mine) add.push_back({e.key, boost::json::serialize(e.config), e.name, e.parent});
-    repo.add(add);
-    // Rows left running by a process of this host that is gone (kill -9, power loss) go back to pending.
-    std::vector<long> dead;
-    for (const auto& r : repo.rows())
-      if (r.status == "running" && r.host == host && r.pid != self && !process_alive(r.pid)) dead.push_back(r.pid);
-    if (int n = repo.release_running(host, dead); n > 0 && o.log) {
-      o.log("resuming: " + std::to_string(n) + " experiment(s) left running by a stopped process go back to pending");
-    }
-    // Skips are decided again on every run: the missing data set may have been fetched since.
-    repo.reset_skipped(keys);
-  }
+  register_experiments(mine, o, host, self, keys);
   const std::set<std::string> key_set(keys.begin(), keys.end());
   double total_cost = 0;
   for (const auto& e : mine) total_cost += e.cost;
@@ -348,17 +366,7 @@ RunSummary run_sweep(const Grid& g, const RunOptions& o, const std::atomic<bool>
         const double elapsed = now() - t0;
         const double frac = finished_cost / std::max(total_cost, 1e-9);
         const double eta = elapsed * std::max(0.0, total_cost - finished_cost) / std::max(cost_done_here, 1e-9);
-        const auto& tj = result.at("train").as_object();
-        const auto& fpga = result.at("hardware").as_object().at("fpga").as_object();
-        const std::string ips =
-            fpga.at("found").as_bool()
-                ? std::to_string(long(fpga.at("best").as_object().at("images_per_s").to_number<double>()))
-                : std::string("none fits");
-        const std::string line = fmt::format(
-            "done {} in {:.0f} s: test accuracy {:.4f}, k=2 filters {:.1f} %, FPGA {} images/s  "
-            "[{:.0f} % of the grid's work, {:.0f} s elapsed, ETA {:.0f} s]",
-            spec.name, now() - s0, tj.at("test_accuracy").as_double(), 100 * tj.at("fraction_k2").as_double(), ips,
-            100 * frac, elapsed, eta);
+        const std::string line = done_line(spec.name, result, now() - s0, frac, elapsed, eta);
         if (o.log) o.log(line);
       } catch (const Cancelled&) {
         repo.release(spec.key);  // only this experiment: the other jobs of this process may still be running
