@@ -55,8 +55,12 @@ RANDOM=${KILL9_SEED:-7}
 for i in $(seq 1 "$CYCLES"); do
   "$FLIGHT" "${args[@]}" >>"$tmp/log" 2>&1 &  # the flight process itself, not a subshell, gets the signal
   pid=$!
-  # A random moment between 0.1 and 2 s: during database setup, training, the hardware stage or a commit.
-  sleep "$(( RANDOM % 20 + 1 ))e-1"
+  # A random moment: after 0-2 more experiments have finished (so that finished results exist to lose), then 0.1-1.5 s
+  # more, which lands during database setup, training, the hardware stage or a commit.  Waiting for finished
+  # experiments, not for a fixed time, keeps the test meaningful on a slow or busy machine.
+  want=$(( $(grep -c '^done ' "$tmp/log") + RANDOM % 3 ))
+  while kill -0 "$pid" 2>/dev/null && [ "$(grep -c '^done ' "$tmp/log")" -lt "$want" ]; do sleep 0.1; done
+  sleep "$(( RANDOM % 15 + 1 ))e-1"
   if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
   wait "$pid" 2>/dev/null
   snap=$(snapshot) || fail "cycle $i: the database cannot be read"
@@ -72,6 +76,7 @@ for i in $(seq 1 "$CYCLES"); do
   done < <(tail -n +2 <<<"$snap")
   echo "cycle $i: killed after $(grep -c '' "$tmp/log") log lines; integrity ok; $n_done experiments done"
 done
+[ "$n_done" -gt 0 ] || fail "no experiment finished in $CYCLES cycles: the kills proved nothing about finished results"
 run || fail "the final resume failed: $(tail -3 "$tmp/log")"
 snap=$(snapshot)
 [ "$(head -1 <<<"$snap")" = "integrity ok" ] || fail "final: $(head -1 <<<"$snap")"
