@@ -155,15 +155,10 @@ std::string lambda_text(double l) {
 
 std::size_t official_train_count(data::DatasetId id) { return data::dataset_facts(id).train_images; }
 
-// The grid's [hardware] table, device and energy table checked now, not after every experiment has trained.
-struct GridHardware {
-  std::string device, energy_table;
-  double lut_cap = 0;
-};
-
-GridHardware read_hardware(const std::string& file, ConfigTable& top) {
-  const HardwareRequest defaults;
-  GridHardware out{defaults.device, defaults.energy_table, defaults.lut_cap};
+// The grid's [hardware] table (device, energy_table, lut_cap over HardwareRequest's defaults), device and energy table
+// checked now, not after every experiment has trained.
+HardwareRequest read_hardware(const std::string& file, ConfigTable& top) {
+  HardwareRequest out;
   if (const auto* hw = sub_table(top, "hardware", false)) {
     ConfigTable h(file, "hardware", *hw);
     out.device = h.string_or("device", out.device);
@@ -241,7 +236,7 @@ void add_experiment(Grid& g, std::set<std::string>& keys, ExperimentSpec e) {
 
 // The experiment trees of one network of a configuration: per seed, the FP32 parent and its quantized children.
 void add_trees(Grid& g, std::set<std::string>& keys, const Configuration& c, const std::string& net_name,
-               const Profile& prof, const GridHardware& hw, const std::vector<unsigned>& seeds) {
+               const Profile& prof, const HardwareRequest& hw, const std::vector<unsigned>& seeds) {
   NetworkSource source;
   try {
     source = find_network(net_name);
