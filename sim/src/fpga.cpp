@@ -185,7 +185,7 @@ std::string FpgaModel::over_budget(const Resources& used) const {
   return {};
 }
 
-SearchResult FpgaModel::search() const {
+SearchResult FpgaModel::search(std::optional<Mapping> only) const {
   SearchResult r;
   const std::function<bool(const FpgaDesign&)> consider = [&](const FpgaDesign& d) {
     const auto ev = evaluate(d);
@@ -209,7 +209,8 @@ SearchResult FpgaModel::search() const {
       d.fmap_on_chip = (variant & 1) == 0;
       d.weights_on_chip = (variant & 2) != 0;
       d.unroll_kernel = (variant & 4) != 0;
-      for (const auto* m : mapping_strategies()) m->candidates(d, *this, mix_, consider);
+      for (const auto* m : mapping_strategies())
+        if (!only || m->id() == *only) m->candidates(d, *this, mix_, consider);
     }
   }
   return r;

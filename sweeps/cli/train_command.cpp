@@ -35,6 +35,10 @@ struct TrainOptions {
   std::string rounding = "nearest";
   int e_bits = 3, a_bits = 8;  // testing: end the process abruptly after this many epochs, as a kill would
   bool json = false;
+  std::string cost = "macs", device = "zynq-7045";
+  std::optional<double> target_fps;
+  double lut_cap = 0.8, eta = 0.1, tolerance = 0.05;
+  long budget_every = 0;
 };
 
 int run_train(const TrainOptions& o) {
@@ -70,7 +74,17 @@ int run_train(const TrainOptions& o) {
   cfg.seed = o.seed;
   ThreadLimit limit(o.threads);
   const auto d = data::load_dataset(*id, data::resolve_data_root(o.data_dir));
-  sweeps::TrainRequest req{o.dataset, net, q, cfg, o.profile, o.init, o.out};
+  sweeps::TrainRequest req{o.dataset, net, q, cfg, o.profile, o.init, o.out, {}};
+  req.aim.cost = sweeps::parse_cost(o.cost);
+  req.aim.target_fps = o.target_fps;
+  req.aim.device = o.device;
+  req.aim.lut_cap = o.lut_cap;
+  req.aim.eta = o.eta;
+  req.aim.every = o.budget_every;
+  req.aim.tolerance = o.tolerance;
+  if (req.aim.active() && q.method != tr::Method::flightnn) {
+    throw InputError("--cost/--target-fps: only with --method flightnn (found " + o.method + ")");
+  }
   Progress bar("train " + net.name + " " + o.method);
   sweeps::TrainCallbacks cb;
   cb.progress = [&](const tr::Progress& p) {
@@ -102,6 +116,15 @@ int run_train(const TrainOptions& o) {
                 out.at("test_accuracy").as_double(), out.at("images_per_s").as_double(),
                 out.at("wall_seconds").as_double(), 100 * out.at("fraction_k2").as_double(),
                 out.at("mean_shifts_per_weight").as_double());
+    if (const auto* b = out.if_contains("budget"); b && b->as_object().contains("target_fps")) {
+      const auto& bo = b->as_object();
+      std::printf("budget on %s (%s cost): target %.0f images/s, achieved %.0f (%+.1f %%, %s within ±%.0f %%), "
+                  "final λ %.4g\n",
+                  bo.at("device").as_string().c_str(), bo.at("cost").as_string().c_str(),
+                  bo.at("target_fps").as_double(), bo.at("achieved_fps").as_double(),
+                  100 * bo.at("miss").as_double(), bo.at("met").as_bool() ? "met," : "missed, not",
+                  100 * bo.at("tolerance").as_double(), bo.at("lambda_final").as_double());
+    }
   }
   return 0;
 }
@@ -142,6 +165,26 @@ void register_train_commands(CLI::App& app, Action& chosen) {
   t->add_flag("--no-zero-code", o->no_zero_code, "No code for the value 0 (the LightNN paper's 4-bit code)");
   t->add_option("--e-bits", o->e_bits, "Exponent bits of a power-of-two term")->check(CLI::Range(2, 4))->capture_default_str();
   t->add_option("--a-bits", o->a_bits, "Activation bits of quantized methods")->check(CLI::Range(2, 16))->capture_default_str();
+  t->add_option("--cost", o->cost,
+                "FLightNN: what the regularizer counts per filter: macs (DESIGN.md §4), cycles on --device, or "
+                "cycles+storage (also the weight bits while the weights do not fit on chip); docs/flightnn.md")
+      ->check(CLI::IsMember({"macs", "cycles", "cycles+storage"}))
+      ->capture_default_str();
+  t->add_option("--target-fps", o->target_fps,
+                "FLightNN: train to this FPGA throughput (images/s on --device): λ by dual ascent, starting at --lambda")
+      ->check(CLI::PositiveNumber);
+  t->add_option("--device", o->device, "FPGA device of --cost and --target-fps")->capture_default_str();
+  t->add_option("--lut-cap", o->lut_cap, "Fraction of the device's LUTs a design may use")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
+  t->add_option("--eta", o->eta, "Dual-ascent step: λ += eta · (target / achieved − 1) per update")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  t->add_option("--budget-every", o->budget_every, "Steps between budget updates (default: about 25 per run)")
+      ->check(CLI::PositiveNumber);
+  t->add_option("--tolerance", o->tolerance, "Relative miss of --target-fps still counted as met")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   t->add_option("--stop-after", o->stop_after, "Testing: end abruptly after N epochs, as a kill would")
       ->group("");  // hidden
   t->callback([o, &chosen] { chosen = [o] { return run_train(*o); }; });

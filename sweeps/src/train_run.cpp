@@ -95,12 +95,17 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
   meta.classes = d.num_classes;
   meta.quant = q;
   meta.seed = cfg.seed;
-  const boost::json::object run_key{{"dataset", r.dataset}, {"net", net.name},      {"method", tr::method_name(q)},
+  boost::json::object run_key{{"dataset", r.dataset}, {"net", net.name},      {"method", tr::method_name(q)},
                                     {"lambda", q.lambda},   {"epochs", cfg.epochs}, {"batch", cfg.batch},
                                     {"lr", cfg.lr},         {"seed", cfg.seed},     {"init", r.init},
                                     {"max_train", cfg.max_train.value_or(0)}, {"optimizer", tr::optimizer_name(cfg.optimizer)},
                                     {"threshold_travel", cfg.threshold_travel}, {"allow_k0", q.allow_k0},
                                     {"kones_stochastic", q.kones_stochastic}};
+  if (r.aim.active()) {  // only then, so that the keys of every other run stay as they were
+    run_key["cost"] = cost_name(r.aim.cost);
+    run_key["device"] = r.aim.device;
+    if (r.aim.target_fps) run_key["target_fps"] = *r.aim.target_fps, run_key["eta"] = r.aim.eta;
+  }
   // Resume: a checkpoint of the same run (same key) continues where it stopped; another run's is an error.
   tr::TrainState state;
   const std::string ckpt = r.out.empty() ? "" : r.out + ".ckpt";
@@ -121,8 +126,19 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
     }
   }
   tr::Model& model = *model_ptr;
-  const auto result = tr::train(
-      model, d, cfg, [&](const tr::Progress& p) { if (cb.progress) cb.progress(p); },
+  // A hardware aim (FLightNN): the regularizer's per-layer weights from the device, λ toward a throughput target.
+  std::optional<AimController> aim;
+  tr::TrainConfig run_cfg = cfg;
+  if (r.aim.active()) {
+    aim.emplace(r.aim, meta);
+    aim->start(model);
+    const std::size_t n = std::min(cfg.max_train.value_or(d.train.count), d.train.count);
+    const long steps = long((n + std::size_t(cfg.batch) - 1) / std::size_t(cfg.batch)) * cfg.epochs;
+    run_cfg.hook_every = r.aim.every > 0 ? r.aim.every : std::max(1L, steps / 25);
+    run_cfg.step_hook = [&](tr::Model& m, long step) { aim->on_step(m, step); };
+  }
+  auto result = tr::train(
+      model, d, run_cfg, [&](const tr::Progress& p) { if (cb.progress) cb.progress(p); },
       [&](const tr::EpochStats& e, const tr::TrainState& st) {
         if (cb.epoch) cb.epoch(e);
         if (ckpt.empty() || st.epochs_done == cfg.epochs) return;
@@ -131,6 +147,11 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
         if (cb.checkpointed) cb.checkpointed(st.epochs_done);
       },
       state);
+  boost::json::object projected;
+  if (aim && aim->project(model)) {  // thresholds moved to meet the target: the accuracy is measured again
+    projected = {{"test_accuracy_before", result.test_acc}};
+    result.test_acc = tr::evaluate_accuracy(model, d.test, cfg.max_test, 256);
+  }
   const auto ks = tr::k_summary(model, net, d.shape, d.num_classes);
   boost::json::array hist;
   for (const auto& h : ks.per_layer) hist.push_back({h[0], h[1], h[2]});
@@ -151,6 +172,11 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
                           {"images_per_s", result.images_per_s},
                           {"wall_seconds", result.wall_seconds},
                           {"epochs_curve", curve}};
+  if (aim) {
+    out["budget"] = aim->finish(model);
+    if (!projected.empty()) out["budget"].as_object()["projection"].as_object()["test_accuracy_before"] =
+        projected["test_accuracy_before"];
+  }
   if (!r.out.empty()) {
     meta.training = out;
     meta.training["init"] = r.init;

@@ -260,3 +260,50 @@ TEST_F(CliTrain, KOnesStochasticRoundingResumesAndRoundTrips) {
 }
 }  // namespace
 }  // namespace flight::test
+
+namespace flight::test {
+namespace {
+
+// Issue 17: a throughput target on a device instead of a λ.  On tiny data the projection does most of the work; the
+// point here is the whole path: costs from the simulator, dual ascent, projection, the model file agreeing.
+TEST_F(CliTrain, ThroughputTargetIsMetAndTheModelFileAgrees) {
+  const auto model = tmp.path() / "budget.json";
+  const auto t = run("train --dataset mnist --net lenet-l --method flightnn --lambda 0.05 --epochs 2 --batch 16"
+                     " --threads 2 --json --cost cycles+storage --target-fps 115000 --device zynq-7045"
+                     " --data-dir " + root().string() + " --out " + model.string());
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const auto j = boost::json::parse(last_line(t.out)).as_object();
+  const auto& b = j.at("budget").as_object();
+  EXPECT_EQ(b.at("cost").as_string(), "cycles+storage");
+  EXPECT_DOUBLE_EQ(b.at("target_fps").as_double(), 115000.0);
+  EXPECT_TRUE(b.at("met").as_bool()) << boost::json::serialize(b);
+  EXPECT_LE(std::abs(b.at("miss").as_double()), 0.05);
+  EXPECT_GT(b.at("trajectory").as_array().size(), 1u);
+  const double k2 = j.at("fraction_k2").as_double();
+  EXPECT_GT(k2, 0.0);
+  EXPECT_LT(k2, 1.0);
+  // The model file holds the mix that met the target: flight sim finds the same design throughput.
+  const auto s = run("sim --model " + model.string() + " --device zynq-7045 --target fpga --json");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  const auto sim = boost::json::parse(s.out).as_object();
+  EXPECT_DOUBLE_EQ(sim.at("fpga").as_object().at("best").as_object().at("images_per_s").as_double(),
+                   b.at("achieved_fps").as_double());
+}
+
+TEST_F(CliTrain, ThroughputTargetNeedsFLightNNAndAKnownCost) {
+  const auto a = run("train --dataset mnist --net lenet-s --method lightnn2 --epochs 1 --target-fps 1000 --data-dir " +
+                     root().string());
+  EXPECT_EQ(a.exit_code, 2);
+  EXPECT_NE(a.err.find("only with --method flightnn"), std::string::npos) << a.err;
+  const auto b = run("train --dataset mnist --net lenet-s --method flightnn --epochs 1 --cost latency --data-dir " +
+                     root().string());
+  EXPECT_EQ(b.exit_code, 2) << b.err;
+  EXPECT_NE(b.err.find("--cost"), std::string::npos) << b.err;
+  const auto c = run("train --dataset mnist --net lenet-s --method flightnn --epochs 1 --target-fps 1000 --device "
+                     "nonesuch --data-dir " + root().string());
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_NE(c.err.find("nonesuch"), std::string::npos) << c.err;
+}
+
+}  // namespace
+}  // namespace flight::test

@@ -449,6 +449,25 @@ void Model::set_step(std::uint64_t step) {
   for (auto* wl : weight_layers()) wl->set_step(step);
 }
 
+void Model::set_lambda(double lambda) {
+  for (auto* wl : weight_layers()) wl->quantizer().set_lambda(lambda);
+}
+
+void Model::set_reg_weights(const std::vector<double>& per_filter) {
+  const auto wls = weight_layers();
+  if (per_filter.size() != wls.size()) {
+    throw InputError("regularizer weights: expected one per weight layer (" + std::to_string(wls.size()) +
+                     "), found " + std::to_string(per_filter.size()));
+  }
+  for (std::size_t i = 0; i < wls.size(); ++i) {
+    if (!(per_filter[i] >= 0) || !std::isfinite(per_filter[i])) {
+      throw InputError("regularizer weights: expected finite non-negative values, found " +
+                       std::to_string(per_filter[i]) + " for weight layer " + std::to_string(i + 1));
+    }
+    wls[i]->quantizer().set_reg_weight(per_filter[i]);
+  }
+}
+
 const Tensor& Model::forward(const Tensor& x, bool train) {
   acts_[0] = x;
   for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i]->forward(acts_[i], acts_[i + 1], train);

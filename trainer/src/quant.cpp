@@ -155,6 +155,7 @@ WeightQuantizer::WeightQuantizer(QuantConfig cfg, int filters, int fan_in) : cfg
   state_.filter_k.assign(filters, 0);
   state_.window.e_bits = cfg.e_bits;
   state_.window.zero_code = cfg.zero_code;
+  state_.lambda = cfg.lambda;
   switch (cfg.method) {
     case Method::fp32: method_ = make_fp32_method(); break;
     case Method::fixed: method_ = make_fixed_method(cfg); break;

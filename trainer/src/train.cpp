@@ -194,6 +194,7 @@ TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
       m.backward(grad);
       const double lr = learning_rate(cfg, progress_at(e, step));
       opt.apply(params, lr, lr_sum > 0 ? cfg.threshold_travel * lr / lr_sum : 0.0);
+      if (cfg.step_hook && cfg.hook_every > 0 && opt.step % cfg.hook_every == 0) cfg.step_hook(m, opt.step);
       loss_sum += loss * cnt;
       correct += right;
       seen += cnt;

@@ -39,6 +39,7 @@ class FLightNN final : public QuantMethod {
     });
     double mean_norm = 0;
     for (int f = 0; f < filters; ++f) mean_norm += norms[f] / filters;
+    s.residual_norms.assign(norms.begin(), norms.end());
     // Temperature of the backward sigmoid: the layer's mean residual norm, so that thresholds starting at 0 get a
     // usable gradient (a sharper sigmoid leaves σ' ≈ 0 far from the boundary and the thresholds never move).  It is
     // also the unit the optimizer moves the thresholds in.
@@ -58,7 +59,7 @@ class FLightNN final : public QuantMethod {
   void backward(QuantState& s, const std::vector<float>& grad_q, std::vector<float>& grad_w) override {
     grad_w.assign(grad_q.begin(), grad_q.end());  // straight through R
     const int fan_in = s.fan_in;
-    const double reg = cfg_.lambda * s.reg_weight;
+    const double reg = s.lambda * s.reg_weight;
     parallel_for_each(s.filters, [&](int f) {  // each filter writes only its own thresholds' gradients
       const std::size_t o = std::size_t(f) * fan_in;
       // Q_i = R(W) + g(t_i) · R(res);  dg/dt = −σ'  (the indicator 1[‖res‖ > t] read as a sigmoid backward).
@@ -88,7 +89,7 @@ class FLightNN final : public QuantMethod {
   double reg_loss(const QuantState& s) const override {
     double terms = 0;
     for (int k : s.filter_k) terms += k;
-    return cfg_.lambda * s.reg_weight * terms;
+    return s.lambda * s.reg_weight * terms;
   }
 
  private:

@@ -108,12 +108,13 @@ class FpgaModel {
   // Exhaustive over p_in 1…128, lanes 1…1024 (heterogeneous: a geometric grid of both lane counts),
   // every mapping the weight format allows, LUT or DSP multipliers, feature maps and weights on or off chip, and
   // both kernel-unrolling choices.  Maximizes
-  // images/s; ties go to fewer LUTs.
-  SearchResult search() const;
+  // images/s; ties go to fewer LUTs.  With `only`, the candidates of that mapping alone.
+  SearchResult search(std::optional<Mapping> only = std::nullopt) const;
 
   const Workload& workload() const { return workload_; }
   const cost_models::Device& device() const { return device_; }
   const FpgaLimits& limits() const { return limits_; }
+  const cost_models::FpgaCostTable& costs() const { return costs_; }
   double clock_mhz() const { return clock_mhz_; }
   // One lane of p_in slots of a kind (slot_kind.hpp), cached per (slot, p_in, extra bits, unrolling).
   const LaneCost& lane_cost(Block slot, int p_in, int extra_acc_bits, bool unroll_kernel) const;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "flight/core/network.hpp"
+#include "flight/sweeps/budget.hpp"
 #include "flight/trainer/data/dataset.hpp"
 #include "flight/trainer/quant.hpp"
 #include "flight/trainer/train.hpp"
@@ -32,6 +33,7 @@ struct TrainRequest {
   std::string profile;  // recorded in the model file
   std::string init;     // model file to fine-tune from ("" none)
   std::string out;      // model file to write ("" none); the checkpoint is out + ".ckpt"
+  HardwareAim aim;      // FLightNN: a hardware cost for the regularizer and/or a throughput target (budget.hpp)
 };
 
 struct TrainCallbacks {

@@ -185,6 +185,12 @@ class Model {
   const QuantConfig& quant() const { return quant_; }
   // The optimizer step of the next training forward (keys the stochastic rounding, so a resumed run repeats it).
   void set_step(std::uint64_t step);
+  // FLightNN: λ of every layer's regularizer from the next backward on.
+  void set_lambda(double lambda);
+  // FLightNN: per weight layer (weight_layers() order), the regularizer weight of one filter's term count.  The
+  // default is (MACs of one filter) / (MACs of the network); a hardware cost replaces it (sweeps/budget.hpp).
+  // InputError unless there is one finite, non-negative weight per weight layer.
+  void set_reg_weights(const std::vector<double>& per_filter);
 
  private:
   std::vector<std::unique_ptr<Layer>> layers_;

@@ -78,8 +78,13 @@ struct QuantState {
   // FLightNN: per-filter thresholds t_i (start at 0: every filter k = 2), their gradients and their unit (the
   // layer's mean residual norm of the last forward); with allow_k0 the same for the outer thresholds t0_i on ‖W_i‖.
   std::vector<float> thresholds, threshold_grads, prune_thresholds, prune_threshold_grads;
+  std::vector<float> residual_norms;  // FLightNN: ‖W_i − R(W_i)‖ of the last forward (k_i = 2 iff it exceeds t_i)
   double tau = 1, tau0 = 1;
-  double reg_weight = 0;  // FLightNN: (MACs of one filter) / (MACs of the network)
+  // FLightNN: the regularizer weight of one filter's term count, by default (MACs of one filter) / (MACs of the
+  // network); a hardware cost (issue 17) sets other per-layer weights with the same normalization, Σ over every
+  // filter of the network = 1.
+  double reg_weight = 0;
+  double lambda = 0;  // FLightNN: λ now (QuantConfig::lambda at the start; a budget controller may change it)
 };
 
 // One quantization method of a layer's weights (filters, fan_in), one file each under trainer/src/quantizers/
@@ -131,13 +136,20 @@ class WeightQuantizer {
   // threshold's speed does not depend on the layer's weight scale (train.hpp, TrainConfig::threshold_travel).
   const double* threshold_unit() const { return &state_.tau; }
   const double* prune_threshold_unit() const { return &state_.tau0; }
-  // Regularizer weight of one filter's term count: (MACs of one filter) / (MACs of the network).
+  // Regularizer weight of one filter's term count: (MACs of one filter) / (MACs of the network) unless a hardware
+  // cost sets another (QuantState::reg_weight).
   void set_reg_weight(double w) { state_.reg_weight = w; }
+  double reg_weight() const { return state_.reg_weight; }
+  // FLightNN: the regularizer's λ from the next backward on (starts at QuantConfig::lambda).
+  void set_lambda(double lambda) { state_.lambda = lambda; }
+  double lambda() const { return state_.lambda; }
   // λ · Σ_i reg_weight · k_i of the last forward.
   double reg_loss() const;
 
   // Terms per filter after the last forward (fp32: 0, fixed: 0, lightnn: k, flightnn: 1 or 2, or 0 when pruned).
   const std::vector<int>& filter_k() const { return state_.filter_k; }
+  // FLightNN: ‖W_i − R(W_i)‖ per filter of the last forward; filter i has k = 2 iff it exceeds thresholds()[i].
+  const std::vector<float>& residual_norms() const { return state_.residual_norms; }
   // The power-of-two terms of weight w in a filter with k terms, under the window of the last forward
   // (lightnn: the greedy residual; flightnn: R(w) and, for k = 2, R(w − R(w))).  Unused terms are 0.
   void terms(float w, int k, float out[2]) const;

@@ -35,6 +35,11 @@ struct TrainConfig {
   // the run like the learning rate, so they reach the balance between the task loss and λ's regularizer within the
   // first part of any run, whatever its learning rate and step count (docs/flightnn.md).
   double threshold_travel = 8.0;
+  // Called after every `hook_every`-th optimizer step of the run (0: never) with the model and the number of steps
+  // taken so far, e.g. by a hardware-budget controller that sets λ (sweeps/budget.hpp).  The trainer knows nothing
+  // of what it does.
+  std::function<void(Model&, long step)> step_hook;
+  long hook_every = 0;
 };
 
 struct EpochStats {

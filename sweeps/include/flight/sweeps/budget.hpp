@@ -1,0 +1,89 @@
+#pragma once
+// Training FLightNN toward hardware (issue 17; docs/flightnn.md "Hardware costs and budgets").
+//
+//  * Costs: the regularizer's per-layer weight of one filter's k — MACs (DESIGN.md §4, the default), or the cycles
+//    per image one filter's second term costs on the device (sim::k_marginal_costs), optionally plus what its weight
+//    bits cost while the weights do not fit on chip.  Always normalized so that the weights of all filters of the
+//    network add up to 1: λ keeps its meaning (moving every filter from k = 2 to k = 1 lowers the loss by λ) and only
+//    where the pressure falls changes.
+//  * Budget: a target throughput on a device.  Every few steps the simulator's design search runs on the model's
+//    current k mix and λ follows dual ascent, λ ← max(0, λ + η·(target/achieved − 1)) (the cost here is time per
+//    image, so achieved cost / target cost = target images/s / achieved images/s).
+//
+// The trainer sees only plain numbers (Model::set_reg_weights, Model::set_lambda, TrainConfig::step_hook).
+#include <boost/json/object.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flight/sim/k_costs.hpp"
+#include "flight/sim/workload.hpp"
+#include "flight/sweeps/model_file.hpp"
+
+namespace flight::sweeps {
+
+enum class CostKind { macs, cycles, cycles_storage };
+// "macs", "cycles", "cycles+storage"; anything else is an InputError naming `field`.
+CostKind parse_cost(const std::string& text, const std::string& field = "--cost");
+std::string cost_name(CostKind c);
+
+// Per layer of `current`, the regularizer weight of one filter's k under cost c, normalized so that
+// Σ_layers weight · filters = 1.  `hw` is needed for cycles and cycles+storage (InputError when it is null or found
+// no design).  A cost that is zero everywhere falls back to MACs.
+std::vector<double> regularizer_weights(CostKind c, const sim::Workload& current, const sim::KCosts* hw);
+
+// The dual-ascent rule on a throughput target.
+class DualAscent {
+ public:
+  DualAscent(double target_images_per_s, double eta, double lambda0);
+  // One update from the throughput the current mix achieves; returns the new λ.
+  double update(double achieved_images_per_s);
+  double lambda() const { return lambda_; }
+  double target() const { return target_; }
+
+ private:
+  double target_, eta_, lambda_;
+};
+
+// What `flight train --cost/--target-fps` asks for.
+struct HardwareAim {
+  CostKind cost = CostKind::macs;
+  std::optional<double> target_fps;  // set: λ by dual ascent toward this many images/s
+  std::string device;                // the device costs and throughput are measured on
+  double lut_cap = 0.8;
+  double eta = 0.1;                  // dual-ascent step (nats of λ per unit relative miss)
+  long every = 0;                    // steps between controller updates (0: about 25 updates over the run)
+  double tolerance = 0.05;           // |achieved/target − 1| the run must end within to have met its target
+  bool active() const { return cost != CostKind::macs || target_fps.has_value(); }
+};
+
+// Drives one FLightNN training run toward its aim: sets the regularizer weights before training, updates them and λ
+// during it (as TrainConfig::step_hook), and reports.
+class AimController {
+ public:
+  AimController(HardwareAim aim, const ModelMeta& meta);
+  // Before training: the regularizer weights of the cost, and the first throughput reading.
+  void start(trainer::Model& model);
+  // Every `aim.every` steps: throughput of the current mix, λ update, weights again for cycles+storage.
+  void on_step(trainer::Model& model, long step);
+  // After training, with a target: when the throughput misses it by more than the tolerance, a greedy projection
+  // (as in HAQ) flips the filters nearest their threshold — per unit of hardware cost — to the other k until the
+  // mix reaches the target with as many k = 2 filters as it can keep (a binary search over how many flip; each step
+  // runs the design search).  Only thresholds change; the caller re-measures accuracy when this returns true.
+  bool project(trainer::Model& model);
+  // After training: {cost, device, target_fps, achieved_fps, miss, met, lambda_final, layer_weights, trajectory,
+  // projection}.
+  boost::json::object finish(trainer::Model& model);
+  double achieved_fps(trainer::Model& model) const;
+
+ private:
+  void set_weights(trainer::Model& model, const sim::Workload& w);
+  HardwareAim aim_;
+  ModelMeta meta_;
+  std::optional<DualAscent> ascent_;
+  std::vector<double> weights_;
+  boost::json::array trajectory_;
+  boost::json::object projection_;
+};
+
+}  // namespace flight::sweeps

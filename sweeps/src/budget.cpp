@@ -1,0 +1,200 @@
+#include "flight/sweeps/budget.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "flight/core/error.hpp"
+#include "flight/cost_models/devices.hpp"
+#include "flight/cost_models/fpga_costs.hpp"
+#include "flight/sim/fpga.hpp"
+#include "flight/sweeps/model_convert.hpp"
+
+namespace flight::sweeps {
+
+CostKind parse_cost(const std::string& text, const std::string& field) {
+  if (text == "macs") return CostKind::macs;
+  if (text == "cycles") return CostKind::cycles;
+  if (text == "cycles+storage") return CostKind::cycles_storage;
+  throw InputError(field + ": unknown cost '" + text + "' (expected macs, cycles or cycles+storage)");
+}
+
+std::string cost_name(CostKind c) {
+  switch (c) {
+    case CostKind::macs: return "macs";
+    case CostKind::cycles: return "cycles";
+    case CostKind::cycles_storage: return "cycles+storage";
+  }
+  return "?";
+}
+
+std::vector<double> regularizer_weights(CostKind c, const sim::Workload& current, const sim::KCosts* hw) {
+  const auto& layers = current.layers;
+  std::vector<double> raw(layers.size(), 0.0);
+  if (c != CostKind::macs) {
+    if (hw == nullptr || !hw->found) {
+      throw InputError("--cost " + cost_name(c) + ": no hardware cost (" + (hw ? hw->reason : "no device") + ")");
+    }
+    FLIGHT_CHECK(hw->layers.size() == layers.size(), "hardware costs match the workload");
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      raw[i] = hw->layers[i].cycles_per_filter +
+               (c == CostKind::cycles_storage ? hw->layers[i].storage_cycles_per_filter : 0.0);
+    }
+  }
+  double total = 0;
+  for (std::size_t i = 0; i < layers.size(); ++i) total += raw[i] * layers[i].c_out;
+  if (!(total > 0)) {  // MACs (also the fallback of a cost that is zero everywhere)
+    for (std::size_t i = 0; i < layers.size(); ++i) raw[i] = double(layers[i].macs()) / std::max(1, layers[i].c_out);
+    total = 0;
+    for (std::size_t i = 0; i < layers.size(); ++i) total += raw[i] * layers[i].c_out;
+  }
+  for (auto& r : raw) r = total > 0 ? r / total : 0.0;
+  return raw;
+}
+
+DualAscent::DualAscent(double target, double eta, double lambda0) : target_(target), eta_(eta), lambda_(lambda0) {
+  if (!(target > 0) || !std::isfinite(target)) {
+    throw InputError("--target-fps: expected a positive number of images/s, found " + std::to_string(target));
+  }
+  if (!(eta > 0) || !std::isfinite(eta)) throw InputError("--eta: expected a positive step, found " + std::to_string(eta));
+}
+
+double DualAscent::update(double achieved) {
+  const double ratio = achieved > 0 ? target_ / achieved : 2.0;  // nothing fits: push hard
+  lambda_ = std::max(0.0, lambda_ + eta_ * (ratio - 1.0));
+  return lambda_;
+}
+
+AimController::AimController(HardwareAim aim, const ModelMeta& meta) : aim_(std::move(aim)), meta_(meta) {
+  if (meta_.quant.method != trainer::Method::flightnn) {
+    throw InputError("--cost/--target-fps: only FLightNN chooses k (found method " +
+                     trainer::method_name(meta_.quant) + ")");
+  }
+  cost_models::find_device(aim_.device);  // InputError listing the catalog
+  if (aim_.target_fps) ascent_.emplace(*aim_.target_fps, aim_.eta, meta_.quant.lambda);
+}
+
+namespace {
+sim::FpgaLimits limits_of(const HardwareAim& a) {
+  sim::FpgaLimits l;
+  l.lut_cap = a.lut_cap;
+  return l;
+}
+}  // namespace
+
+double AimController::achieved_fps(trainer::Model& model) const {
+  const auto w = to_workload(model, meta_);
+  const auto r = sim::FpgaModel(w, cost_models::find_device(aim_.device), cost_models::builtin_fpga_costs(),
+                                limits_of(aim_)).search();
+  return r.found ? r.best.images_per_s : 0.0;
+}
+
+void AimController::set_weights(trainer::Model& model, const sim::Workload& w) {
+  std::optional<sim::KCosts> hw;
+  if (aim_.cost != CostKind::macs) {
+    hw = sim::k_marginal_costs(w, cost_models::find_device(aim_.device), cost_models::builtin_fpga_costs(),
+                               limits_of(aim_));
+  }
+  weights_ = regularizer_weights(aim_.cost, w, hw ? &*hw : nullptr);
+  model.set_reg_weights(weights_);
+}
+
+void AimController::start(trainer::Model& model) {
+  set_weights(model, to_workload(model, meta_));
+  if (ascent_) model.set_lambda(ascent_->lambda());
+  on_step(model, 0);
+}
+
+void AimController::on_step(trainer::Model& model, long step) {
+  const auto w = to_workload(model, meta_);
+  if (aim_.cost == CostKind::cycles_storage && step > 0) set_weights(model, w);
+  boost::json::object point{{"step", step}, {"fraction_k2", w.fraction_k2()},
+                            {"shifts_per_weight", w.mean_terms_per_weight()}};
+  if (ascent_) {
+    const double fps = achieved_fps(model);
+    point["achieved_fps"] = fps;
+    if (step > 0) model.set_lambda(ascent_->update(fps));
+  }
+  point["lambda"] = ascent_ ? ascent_->lambda() : meta_.quant.lambda;
+  trajectory_.push_back(std::move(point));
+}
+
+bool AimController::project(trainer::Model& model) {
+  if (!ascent_) return false;
+  const double target = ascent_->target();
+  const double before = achieved_fps(model);  // also refreshes every layer's k and residual norms
+  projection_ = {{"achieved_fps_before", before}, {"flipped_to_k1", 0}, {"flipped_to_k2", 0}};
+  if (before >= target && before <= target * (1 + aim_.tolerance)) return false;
+  const bool need_faster = before < target;
+  struct Candidate {
+    trainer::WeightQuantizer* q;
+    int filter;
+    double key;
+  };
+  std::vector<Candidate> cand;
+  auto wls = model.weight_layers();
+  for (std::size_t l = 0; l < wls.size(); ++l) {
+    auto& q = wls[l]->quantizer();
+    const auto& norms = q.residual_norms();
+    const auto& k = q.filter_k();
+    const double tau = std::max(1e-12, *q.threshold_unit());
+    const double cost = std::max(1e-12, l < weights_.size() ? weights_[l] : 1.0);
+    for (int f = 0; f < int(norms.size()); ++f) {
+      if (!(norms[f] > 0) || k[f] != (need_faster ? 2 : 1)) continue;
+      const double margin = std::abs(norms[f] - q.thresholds()[f]) / tau;
+      // Faster: the filters nearest k = 1 that free the most cycles; slower: the nearest that cost the least.
+      cand.push_back({&q, f, need_faster ? margin / cost : margin * cost});
+    }
+  }
+  std::stable_sort(cand.begin(), cand.end(), [](const Candidate& a, const Candidate& b) { return a.key < b.key; });
+  std::vector<float> original(cand.size());
+  for (std::size_t i = 0; i < cand.size(); ++i) original[i] = cand[i].q->thresholds()[cand[i].filter];
+  const auto flip_first = [&](std::size_t m) {  // the first m candidates to the other k, the rest as trained
+    for (std::size_t i = 0; i < cand.size(); ++i) {
+      const float norm = cand[i].q->residual_norms()[cand[i].filter];
+      cand[i].q->thresholds()[cand[i].filter] =
+          i >= m ? original[i] : need_faster ? norm * (1 + 1e-5f) + 1e-30f : norm * (1 - 1e-5f);
+    }
+    return achieved_fps(model);
+  };
+  // Faster: the fewest flips that reach the target.  Slower: the most flips that keep it.  (Throughput moves
+  // monotonically with the flips up to the design search's steps.)
+  std::size_t lo = 0, hi = cand.size();
+  if (need_faster) {
+    if (flip_first(hi) < target) lo = hi;  // even all of them: as close as it gets
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (flip_first(mid) >= target) hi = mid; else lo = mid + 1;
+    }
+  } else {
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi + 1) / 2;
+      if (flip_first(mid) >= target) lo = mid; else hi = mid - 1;
+    }
+  }
+  flip_first(lo);  // leaves every layer's k at the chosen mix
+  projection_[need_faster ? "flipped_to_k1" : "flipped_to_k2"] = lo;
+  return lo > 0;
+}
+
+boost::json::object AimController::finish(trainer::Model& model) {
+  boost::json::array weights;
+  for (double x : weights_) weights.push_back(x);
+  boost::json::object o{{"cost", cost_name(aim_.cost)}, {"device", cost_models::find_device(aim_.device).name},
+                        {"layer_weights", weights}};
+  if (ascent_) {
+    const double fps = achieved_fps(model);
+    const double miss = fps / ascent_->target() - 1.0;
+    o["target_fps"] = ascent_->target();
+    o["achieved_fps"] = fps;
+    o["miss"] = miss;
+    o["tolerance"] = aim_.tolerance;
+    o["met"] = std::abs(miss) <= aim_.tolerance;
+    o["lambda_final"] = ascent_->lambda();
+    o["eta"] = aim_.eta;
+    if (!projection_.empty()) o["projection"] = projection_;
+  }
+  o["trajectory"] = trajectory_;
+  return o;
+}
+
+}  // namespace flight::sweeps

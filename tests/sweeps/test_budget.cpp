@@ -1,0 +1,124 @@
+// Issue 17: hardware costs in the FLightNN regularizer and a throughput target met by dual ascent (sweeps/budget.hpp,
+// sim/k_costs.hpp).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "flight/core/error.hpp"
+#include "flight/cost_models/devices.hpp"
+#include "flight/cost_models/fpga_costs.hpp"
+#include "flight/sim/fpga.hpp"
+#include "flight/sim/k_costs.hpp"
+#include "flight/sweeps/budget.hpp"
+#include "flight/sweeps/network_file.hpp"
+#include "flight/sweeps/workload_builder.hpp"
+
+namespace flight::test {
+namespace {
+namespace cm = flight::cost_models;
+using sim::Workload;
+
+Workload network_workload(const std::string& net, const std::string& profile) {
+  const auto spec = sweeps::load_network(net);
+  const bool mnist = spec.default_dataset == "mnist";
+  return sim::build_workload(spec, mnist ? ImageShape{1, 28, 28} : ImageShape{3, 32, 32}, 10,
+                             sweeps::parse_k_profile(profile), {});
+}
+
+// Two small layers: a 3×3 conv (4 → 8 channels on 8×8) and an fc 64 → 10, every filter at k = 2.
+Workload tiny() {
+  Workload w;
+  w.name = "tiny";
+  sim::LayerWork c;
+  c.name = "conv1", c.c_in = 4, c.c_out = 8, c.kernel = 3, c.h_in = 10, c.w_in = 10, c.h_out = 8, c.w_out = 8;
+  c.filters_by_k = {0, 0, 8};
+  sim::LayerWork f;
+  f.name = "fc1", f.is_fc = true, f.c_in = 64, f.c_out = 10, f.filters_by_k = {0, 0, 10};
+  w.layers = {c, f};
+  return w;
+}
+
+TEST(KCosts, CyclesPerFilterAreThoseOfTheTimeMultiplexedDesignByHand) {
+  const auto w = tiny();
+  const auto& dev = cm::find_device("zynq-7045");
+  const auto k = sim::k_marginal_costs(w, dev, cm::builtin_fpga_costs(), {});
+  ASSERT_TRUE(k.found) << k.reason;
+  EXPECT_EQ(k.design.mapping, sim::Mapping::time_multiplexed);
+  ASSERT_EQ(k.layers.size(), 2u);
+  const auto& d = k.design;
+  // DESIGN.md §5: a layer's compute cycles are tiles · inner, tiles = ⌈passes / lanes⌉ with passes = k1 + 2·k2
+  // filters; inner = ⌈C_in / p_in⌉ · H_out · W_out · K² (or ⌈C_in·K² / p_in⌉ · H_out · W_out unrolled).  One
+  // filter's share of the k = 2 → k = 1 difference of a compute-bound layer, by hand:
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto& l = w.layers[i];
+    const double inner = d.unroll_kernel ? std::ceil(double(l.fan_in()) / d.p_in) * l.h_out * l.w_out
+                                         : std::ceil(double(l.c_in) / d.p_in) * l.h_out * l.w_out * l.kernel * l.kernel;
+    const double tiles2 = std::ceil(2.0 * l.c_out / d.lanes), tiles1 = std::ceil(double(l.c_out) / d.lanes);
+    const auto ev = sim::FpgaModel(w, dev, cm::builtin_fpga_costs(), {}).evaluate(d);
+    ASSERT_FALSE(ev.layers[i].memory_bound) << l.name;
+    EXPECT_DOUBLE_EQ(k.layers[i].cycles_per_filter, (tiles2 - tiles1) * inner / l.c_out) << l.name;
+    EXPECT_DOUBLE_EQ(k.layers[i].bits_per_filter, double(l.fan_in()) * 4) << l.name;  // 1 + E = 4 bits
+  }
+  // Everything fits on a Zynq-7045: no storage term.
+  EXPECT_EQ(k.bits_over, 0.0);
+  EXPECT_EQ(k.layers[0].storage_cycles_per_filter, 0.0);
+}
+
+TEST(KCosts, StorageWeighsTheLayerThatKeepsTheWeightsOffChip) {
+  // vgg-l at k = 2 on a Zynq-7045: its weights do not fit in BRAM and fc1 holds most of them (issue 17).
+  const auto w = network_workload("vgg-l", "uniform:2");
+  const auto k = sim::k_marginal_costs(w, cm::find_device("zynq-7045"), cm::builtin_fpga_costs(), {});
+  ASSERT_TRUE(k.found) << k.reason;
+  EXPECT_FALSE(k.design.weights_on_chip);
+  EXPECT_GT(k.bits_over, 0.0);
+  EXPECT_GT(k.fit_gain_cycles, 0.0);
+  std::size_t fc1 = 0;
+  while (w.layers[fc1].name != "fc1") ++fc1;
+  const auto macs = sweeps::regularizer_weights(sweeps::CostKind::macs, w, nullptr);
+  const auto cycles = sweeps::regularizer_weights(sweeps::CostKind::cycles, w, &k);
+  const auto storage = sweeps::regularizer_weights(sweeps::CostKind::cycles_storage, w, &k);
+  const auto share = [&](const std::vector<double>& r) { return r[fc1] * w.layers[fc1].c_out; };
+  EXPECT_LT(share(macs), 0.05);                // MAC-light …
+  EXPECT_GT(share(cycles), 5 * share(macs));   // … but its weights stream from DDR every image
+  EXPECT_GT(share(storage), share(cycles));    // … and keep every weight off chip
+}
+
+TEST(RegularizerWeights, EveryCostAddsUpToOneOverAllFilters) {
+  const auto w = network_workload("vgg-s", "uniform:2");
+  const auto k = sim::k_marginal_costs(w, cm::find_device("zynq-7045"), cm::builtin_fpga_costs(), {});
+  double total_macs = 0;
+  for (const auto& l : w.layers) total_macs += double(l.macs());
+  for (auto c : {sweeps::CostKind::macs, sweeps::CostKind::cycles, sweeps::CostKind::cycles_storage}) {
+    const auto r = sweeps::regularizer_weights(c, w, &k);
+    double sum = 0;
+    for (std::size_t i = 0; i < r.size(); ++i) sum += r[i] * w.layers[i].c_out;
+    EXPECT_NEAR(sum, 1.0, 1e-12) << sweeps::cost_name(c);
+    if (c == sweeps::CostKind::macs) {
+      for (std::size_t i = 0; i < r.size(); ++i)
+        EXPECT_NEAR(r[i], double(w.layers[i].macs()) / w.layers[i].c_out / total_macs, 1e-15);
+    }
+  }
+  EXPECT_THROW(sweeps::regularizer_weights(sweeps::CostKind::cycles, w, nullptr), InputError);
+  EXPECT_EQ(sweeps::parse_cost("cycles+storage"), sweeps::CostKind::cycles_storage);
+  EXPECT_THROW(sweeps::parse_cost("latency"), InputError);
+}
+
+TEST(DualAscent, ReachesTheTargetOnASyntheticCost) {
+  // A plant like FLightNN's: throughput grows with λ and saturates at LightNN-1's (6,000 → 12,000 images/s).
+  const auto fps = [](double lambda) { return 6000 + 6000 * (1 - std::exp(-lambda / 0.2)); };
+  for (double target : {7000.0, 9000.0, 11000.0}) {
+    sweeps::DualAscent a(target, 0.1, 0.0);
+    double lambda = 0;
+    for (int i = 0; i < 300; ++i) lambda = a.update(fps(lambda));
+    EXPECT_NEAR(fps(lambda) / target, 1.0, 0.01) << target;
+  }
+  // A target the network already beats at λ = 0: λ stays at 0 (never negative).
+  sweeps::DualAscent slow(3000, 0.1, 0.05);
+  for (int i = 0; i < 50; ++i) slow.update(fps(slow.lambda()));
+  EXPECT_EQ(slow.lambda(), 0.0);
+  EXPECT_THROW(sweeps::DualAscent(0, 0.1, 0), InputError);
+  EXPECT_THROW(sweeps::DualAscent(100, -1, 0), InputError);
+}
+
+}  // namespace
+}  // namespace flight::test
