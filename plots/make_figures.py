@@ -25,6 +25,8 @@ def fail(msg):
 
 def label(e):
     m = e["method"]
+    if m == "flightnn" and e.get("target"):
+        return f"FLightNN → {e['target']:,.0f}/s"
     if m == "flightnn":
         return f"FLightNN λ={e['lambda']:g}"
     return {"fp32": "FP32", "lightnn1": "LightNN-1", "lightnn2": "LightNN-2"}.get(m, m.replace("fixed", "Fixed-"))
@@ -45,7 +47,7 @@ def load(path):
         best = hw.get("fpga", {}).get("best", {})
         exps.append({
             "name": name, "dataset": c["dataset"], "data": c["data"], "net": c["net"], "method": c["method"],
-            "lambda": c["lambda"], "seed": c["seed"],
+            "lambda": c["lambda"], "seed": c["seed"], "target": c.get("target_fps", 0),
             "acc": 100 * r["train"]["test_accuracy"],
             "k_hist": r["train"].get("k_histogram_per_layer", []),
             "curve": r["train"].get("epochs_curve", []),
@@ -56,7 +58,7 @@ def load(path):
         })
     if not exps:
         fail(f"{path}: no finished experiment to plot")
-    exps.sort(key=lambda e: (METHOD_ORDER.get(e["method"], 9), e["lambda"]))
+    exps.sort(key=lambda e: (METHOD_ORDER.get(e["method"], 9), e["target"], e["lambda"]))
     configs = {}
     for e in exps:
         key = (e["dataset"], e["data"], e["net"], e["seed"])
@@ -133,10 +135,11 @@ def main():
         for name, runs in methods.items():
             x, y = mean_std([e["ips"] for e in runs]), mean_std([e["acc"] for e in runs])
             color = COLORS.get(runs[0]["method"], "k")
+            marker = "s" if runs[0]["target"] else "o"  # squares: FLightNN trained to a throughput target
             if len(runs) > 1:
-                ax.errorbar(x[0], y[0], xerr=x[1], yerr=y[1], fmt="o", color=color, capsize=3, zorder=3)
+                ax.errorbar(x[0], y[0], xerr=x[1], yerr=y[1], fmt=marker, color=color, capsize=3, zorder=3)
             else:
-                ax.scatter(x[0], y[0], color=color, zorder=3)
+                ax.scatter(x[0], y[0], color=color, marker=marker, zorder=3)
             ax.annotate(f"{name} (n={len(runs)})" if len(runs) > 1 else name, (x[0], y[0]), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")
             pts.append((x[0], y[0]))

@@ -15,6 +15,7 @@
 #include "flight/core/parallel.hpp"
 #include "flight/core/error.hpp"
 #include "flight/db/repository.hpp"
+#include "flight/sweeps/budget.hpp"
 #include "flight/sweeps/grid.hpp"
 #include "flight/sweeps/report.hpp"
 #include "flight/sweeps/model_file.hpp"
@@ -56,8 +57,7 @@ void require_file(const std::string& f, const std::string& what) {
   if (!fs::exists(f)) throw InputError(f + ": no such " + what);
 }
 
-int run_sweep_command(const SweepOptions& o) {
-  const auto g = grid_of(o);
+int run_grid(const sweeps::Grid& g, const SweepOptions& o) {
   sweeps::RunOptions r;
   r.db = o.db;
   r.models = o.models;
@@ -101,6 +101,71 @@ int run_sweep_command(const SweepOptions& o) {
               s.interrupted ? " (interrupted: rerun the same command to resume)" : "");
   if (s.interrupted) return 130;
   return s.failed > 0 ? 1 : 0;
+}
+
+int run_sweep_command(const SweepOptions& o) { return run_grid(grid_of(o), o); }
+
+// flight pareto: FLightNN at several throughput targets beside the baselines and the fixed-λ FLightNNs, from one
+// FP32 parent per seed, into a results database; then the front as a table (and the figures).
+struct ParetoOptions {
+  SweepOptions sweep;
+  std::string dataset, net, device, target_cost = "cycles+storage", figures;
+  std::vector<double> targets;
+};
+
+std::string num_or_dash(const boost::json::value* v, const char* f, double scale = 1) {
+  if (!v || !v->is_number()) return "–";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v->to_number<double>() * scale);
+  return buf;
+}
+
+const boost::json::value* at_path(const boost::json::object& o, std::initializer_list<const char*> path) {
+  const boost::json::value* v = nullptr;
+  const boost::json::object* cur = &o;
+  for (const char* k : path) {
+    if (!cur) return nullptr;
+    v = cur->if_contains(k);
+    if (!v) return nullptr;
+    cur = v->is_object() ? &v->as_object() : nullptr;
+  }
+  return v;
+}
+
+int pareto_command(const ParetoOptions& p) {
+  sweeps::ParetoRequest req{p.dataset, p.net, p.device, p.targets, p.target_cost};
+  sweeps::parse_cost(p.target_cost, "--target-cost");
+  const auto g = sweeps::pareto_grid(p.sweep.grid, p.sweep.profile, req, sweeps::parse_substitutions(p.sweep.substitute));
+  const int rc = run_grid(g, p.sweep);
+  if (rc == 130) return rc;
+  db::Repository repo(p.sweep.db);
+  std::printf("\n%-28s %9s %8s %12s %10s  %s\n", "run", "test acc", "k=2", "FPGA img/s", "target", "budget");
+  for (const auto& row : repo.rows()) {
+    if (row.status != "done") continue;
+    const auto res = boost::json::parse(row.result).as_object();
+    const auto* b = at_path(res, {"train", "budget"});
+    std::string budget = "–";
+    if (b && b->is_object() && b->as_object().contains("target_fps")) {
+      const auto& bo = b->as_object();
+      budget = num_or_dash(bo.if_contains("miss"), "%+.1f %%", 100) +
+               (bo.at("met").as_bool() ? " (met)" : " (missed)");
+    }
+    const auto* tgt = at_path(boost::json::parse(row.config).as_object(), {"target_fps"});
+    std::printf("%-28s %9s %8s %12s %10s  %s\n", row.name.substr(row.name.find('/') + 1).c_str(),
+                num_or_dash(at_path(res, {"train", "test_accuracy"}), "%.2f %%", 100).c_str(),
+                row.name.find("flightnn") != std::string::npos
+                    ? num_or_dash(at_path(res, {"train", "fraction_k2"}), "%.1f %%", 100).c_str() : "",
+                num_or_dash(at_path(res, {"hardware", "fpga", "best", "images_per_s"}), "%.0f").c_str(),
+                num_or_dash(tgt, "%.0f").c_str(), budget.c_str());
+  }
+  if (!p.figures.empty()) {
+    const std::string script = std::string(FLIGHT_SOURCE_DIR) + "/plots/make_figures.py";
+    if (!fs::exists(script)) throw InputError("--figures: " + script + " not found (the source tree's plots/)");
+    const std::string cmd = "/usr/bin/python3 '" + script + "' '" + p.sweep.db + "' --out '" + p.figures + "'";
+    std::fprintf(stderr, "flight pareto: %s\n", cmd.c_str());
+    if (std::system(cmd.c_str()) != 0) throw RunError("the figure script failed: " + cmd);
+  }
+  return rc;
 }
 
 int status_command(const SweepOptions& o) {
@@ -339,6 +404,34 @@ void register_sweep_commands(CLI::App& app, Action& chosen) {
   slurm->add_option("--data-dir", o->data_dir, "Data root on the nodes (default: $FLIGHT_DATA, else ./data)");
   slurm->add_flag("--submit", o->submit, "Call sbatch and print the job ids");
   slurm->callback([o, &chosen] { chosen = [o] { return slurm_command(*o); }; });
+
+  auto po = std::make_shared<ParetoOptions>();
+  auto* pareto = app.add_subcommand(
+      "pareto", "FLightNN trained to several FPGA throughput targets beside Fixed-4, LightNN-1/2 and the fixed-λ "
+                "FLightNNs, from one FP32 parent: the accuracy–throughput front (docs/flightnn.md)");
+  pareto->add_option("--dataset", po->dataset, "Data set")->required();
+  pareto->add_option("--net", po->net, "Network")->required();
+  pareto->add_option("--targets", po->targets, "Throughput targets in images/s, comma-separated")
+      ->required()
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  pareto->add_option("--device", po->device, "FPGA device (default: the grid's)");
+  pareto->add_option("--target-cost", po->target_cost, "Regularizer cost of the target runs: macs, cycles, cycles+storage")
+      ->capture_default_str();
+  // The source tree's grid unless run from a folder that has its own sweeps/grids/paper46.toml.
+  po->sweep.grid = fs::exists("sweeps/grids/paper46.toml") ? std::string("sweeps/grids/paper46.toml")
+                                                           : std::string(FLIGHT_SOURCE_DIR) + "/sweeps/grids/paper46.toml";
+  pareto->add_option("--grid", po->sweep.grid, "Grid file whose profiles, hardware and λ values to use")
+      ->capture_default_str();
+  pareto->add_option("--profile", po->sweep.profile, "Training profile of the grid")->capture_default_str();
+  pareto->add_option("--substitute", po->sweep.substitute, "FROM=TO: run on data set TO instead (repeatable)");
+  pareto->add_option("--db", po->sweep.db, "Results database (SQLite; created if missing; a rerun resumes)")->required();
+  pareto->add_option("--jobs", po->sweep.jobs, "Experiments at a time")->check(CLI::Range(1, 256))->capture_default_str();
+  pareto->add_option("--threads", po->sweep.threads, "Threads per experiment (default: cores / jobs)")
+      ->check(CLI::Range(0, 1024));
+  pareto->add_option("--data-dir", po->sweep.data_dir, "Data root (default: $FLIGHT_DATA, else ./data)");
+  pareto->add_option("--figures", po->figures, "Also draw the figures into this folder (plots/make_figures.py)");
+  pareto->callback([po, &chosen] { chosen = [po] { return pareto_command(*po); }; });
 
   auto* report = app.add_subcommand("report", "The paper tables and claims from a results database");
   report->add_option("--db", o->db, "Results database")->required();

@@ -4,6 +4,8 @@
 #include "flight/sweeps/hw_run.hpp"
 #include "flight/sweeps/grid.hpp"
 
+#include "flight/sweeps/budget.hpp"
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
@@ -184,7 +186,7 @@ HardwareRequest read_hardware(const std::string& file, ConfigTable& top) {
 // has no shifter, for instance): a one-layer workload of each method's weight format finds out before anything trains.
 void check_methods(const std::string& file, const std::string& path, ConfigTable& t,
                    const std::vector<std::string>& methods, const std::vector<double>& lambdas,
-                   const std::string& energy) {
+                   const std::vector<double>& targets, const std::string& energy) {
   const auto& energy_table = cost_models::builtin_energy_table(energy);
   for (const auto& m : methods) {
     const auto q = parse_method(m, 0, file + ": key '" + path + ".methods'");
@@ -202,7 +204,12 @@ void check_methods(const std::string& file, const std::string& path, ConfigTable
                        e.what() + ")");
     }
     if (m == "fp32") t.fail("methods", "quantized methods (the FP32 reference is always run)", "\"fp32\"");
-    if (m == "flightnn" && lambdas.empty()) t.fail("lambdas", "λ values for flightnn", "nothing");
+    if (m == "flightnn" && lambdas.empty() && targets.empty()) {
+      t.fail("lambdas", "λ values (or throughput targets) for flightnn", "nothing");
+    }
+  }
+  if (!targets.empty() && std::find(methods.begin(), methods.end(), "flightnn") == methods.end()) {
+    t.fail("targets", "throughput targets only beside method \"flightnn\"", "targets without it");
   }
 }
 
@@ -211,6 +218,9 @@ struct Configuration {
   std::string path, dataset, used;  // used: the data set actually trained on (after --substitute)
   std::vector<std::string> nets, methods;
   std::vector<double> lambdas;
+  std::vector<double> targets;  // FLightNN throughput targets on the grid's device (images/s)
+  std::string cost = "macs";    // the regularizer cost of the fixed-λ FLightNN runs
+  std::string target_cost = "cycles+storage";  // … and of the runs with a throughput target
 };
 
 // Completes an experiment (its key hashes everything that determines its result) and appends it to the grid.
@@ -222,6 +232,9 @@ void add_experiment(Grid& g, std::set<std::string>& keys, ExperimentSpec e) {
                         {"train", train_json(e.train)},
                         {"hardware", {{"device", e.device}, {"lut_cap", e.lut_cap}, {"energy_table", e.energy_table},
                                       {"sim_max_test", e.sim_max_test}}}};
+  // Only when set, so that every other experiment keeps the key it had before these existed.
+  if (e.reg_cost != "macs") c["cost"] = e.reg_cost;
+  if (e.target_fps > 0) c["target_fps"] = e.target_fps;
   const auto canonical = boost::json::serialize(c);
   Fnv1a64 h;
   h.update({reinterpret_cast<const std::uint8_t*>(canonical.data()), canonical.size()});
@@ -271,10 +284,21 @@ void add_trees(Grid& g, std::set<std::string>& keys, const Configuration& c, con
     add_experiment(g, keys, ref);
     const std::string parent = g.experiments.back().key;
     for (const auto& m : c.methods) {
-      for (double l : m == "flightnn" ? c.lambdas : std::vector<double>{0.0}) {
+      const bool fl = m == "flightnn";
+      for (double l : fl ? c.lambdas : std::vector<double>{0.0}) {
         ExperimentSpec e = base;
         e.method = m, e.lambda = l, e.parent = parent, e.train = cs;
-        e.name = prefix + (m == "flightnn" ? m + "-l" + lambda_text(l) : m) + suffix;
+        if (fl) e.reg_cost = c.cost;
+        e.name = prefix + (fl ? m + "-l" + lambda_text(l) : m) + suffix;
+        e.cost = 3.6 * macs * images(cs);
+        add_experiment(g, keys, e);
+      }
+      if (!fl) continue;
+      for (double target : c.targets) {  // a budget instead of a λ: dual ascent from the first λ (else 0.05)
+        ExperimentSpec e = base;
+        e.method = m, e.lambda = c.lambdas.empty() ? 0.05 : c.lambdas.front(), e.parent = parent, e.train = cs;
+        e.reg_cost = c.target_cost, e.target_fps = target;
+        e.name = prefix + m + "-t" + lambda_text(target) + suffix;
         e.cost = 3.6 * macs * images(cs);
         add_experiment(g, keys, e);
       }
@@ -337,10 +361,21 @@ Grid parse_grid(const std::string& text, const std::string& file, const std::str
     c.nets = string_list(t, "nets", true);
     c.methods = string_list(t, "methods", true);
     c.lambdas = number_list(t, "lambdas", 0, 1e6);
+    c.targets = number_list(t, "targets", 1e-3, 1e12);
+    c.cost = t.string_or("cost", c.cost);
+    c.target_cost = t.string_or("target_cost", c.target_cost);
+    for (const auto* key : {"cost", "target_cost"}) {
+      const auto& v = std::string(key) == "cost" ? c.cost : c.target_cost;
+      try {
+        parse_cost(v);
+      } catch (const InputError&) {
+        t.fail(key, "macs, cycles or cycles+storage", "\"" + v + "\"");
+      }
+    }
     t.finish();
     const auto sub = substitutions.find(c.dataset);
     c.used = sub == substitutions.end() ? c.dataset : sub->second;
-    check_methods(file, c.path, t, c.methods, c.lambdas, hw.energy_table);
+    check_methods(file, c.path, t, c.methods, c.lambdas, c.targets, hw.energy_table);
     for (const auto& net_name : c.nets) add_trees(g, keys, c, net_name, prof, hw, seeds);
   }
   Fnv1a64 fp;
@@ -350,13 +385,55 @@ Grid parse_grid(const std::string& text, const std::string& file, const std::str
   return g;
 }
 
-Grid load_grid(const std::string& file, const std::string& profile,
-               const std::map<std::string, std::string>& substitutions) {
+namespace {
+std::string read_grid_text(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file + ": cannot open grid file");
   std::ostringstream ss;
   ss << in.rdbuf();
-  return parse_grid(ss.str(), file, profile, substitutions);
+  return ss.str();
+}
+}  // namespace
+
+Grid load_grid(const std::string& file, const std::string& profile,
+               const std::map<std::string, std::string>& substitutions) {
+  return parse_grid(read_grid_text(file), file, profile, substitutions);
+}
+
+Grid pareto_grid(const std::string& file, const std::string& profile, const ParetoRequest& r,
+                 const std::map<std::string, std::string>& substitutions) {
+  if (r.targets.empty()) throw InputError("--targets: expected one or more throughput targets (images/s)");
+  auto doc = parse_toml(read_grid_text(file), file);
+  // The grid's own λ values for this data set, so that the fixed-λ FLightNNs are the grid's.
+  toml::array lambdas;
+  if (const auto* confs = doc["configuration"].as_array()) {
+    for (const auto& node : *confs) {
+      const auto* t = node.as_table();
+      if (t && t->get_as<std::string>("dataset") && **t->get_as<std::string>("dataset") == r.dataset) {
+        if (const auto* l = t->get_as<toml::array>("lambdas")) lambdas = *l;
+        break;
+      }
+    }
+  }
+  if (lambdas.empty()) lambdas = toml::array{0.05, 0.2, 0.5};
+  toml::table conf{{"dataset", r.dataset},
+                   {"nets", toml::array{r.net}},
+                   {"methods", toml::array{"fixed4", "lightnn1", "lightnn2", "flightnn"}},
+                   {"lambdas", lambdas},
+                   {"target_cost", r.target_cost}};
+  toml::array targets;
+  for (double t : r.targets) targets.push_back(t);
+  conf.insert_or_assign("targets", targets);
+  doc.insert_or_assign("configuration", toml::array{conf});
+  const auto name = doc["name"].value_or(std::string("grid"));
+  doc.insert_or_assign("name", name + "-pareto-" + r.dataset + "-" + r.net);
+  if (!r.device.empty()) {
+    if (auto* hw = doc["hardware"].as_table()) hw->insert_or_assign("device", r.device);
+    else doc.insert_or_assign("hardware", toml::table{{"device", r.device}});
+  }
+  std::ostringstream text;
+  text << doc;
+  return parse_grid(text.str(), file, profile, substitutions);
 }
 
 std::pair<int, int> parse_shard(const std::string& text) {

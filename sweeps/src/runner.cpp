@@ -106,6 +106,14 @@ boost::json::object run_experiment(const boost::json::object& c, const std::stri
   r.cfg.seed = unsigned(c.at("seed").as_int64());
   set_augmentation(r.cfg, id);
   r.profile = std::string(c.at("profile").as_string());
+  // FLightNN toward the grid's device: a regularizer cost and/or a throughput target (keys present only when set).
+  if (const auto* cost = c.if_contains("cost")) r.aim.cost = parse_cost(std::string(cost->as_string()));
+  if (const auto* t = c.if_contains("target_fps")) r.aim.target_fps = t->to_number<double>();
+  if (r.aim.active()) {
+    const auto& hw = c.at("hardware").as_object();
+    r.aim.device = std::string(hw.at("device").as_string());
+    r.aim.lut_cap = hw.at("lut_cap").to_number<double>();
+  }
   const auto parent = std::string(c.at("parent").as_string());
   if (!parent.empty()) {
     const auto pm = models / (parent + ".model.json");

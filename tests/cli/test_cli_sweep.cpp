@@ -420,5 +420,41 @@ TEST_F(CliSweep, HardwareSettingsAreCheckedWhenTheGridIsRead) {
   EXPECT_FALSE(fs::exists(db("h.sqlite")));
 }
 
+
+// Issue 17: `flight pareto` on tiny data — the grid's baselines and λ runs beside FLightNN at two throughput targets
+// from one FP32 parent, stored like any sweep; every target run reports whether it met its target, and a rerun
+// resumes (nothing trains again).
+TEST_F(CliSweep, ParetoTrainsToEachTargetBesideTheBaselines) {
+  const std::string args = "pareto --grid " + grid().string() + " --profile smoke --dataset mnist --net lenet-l"
+                           " --targets 100000,120000 --device zynq-7045 --threads 1 --data-dir " + root().string() +
+                           " --db " + db("p.sqlite");
+  const auto r = run(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("lenet-l/flightnn-t100000/s1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("lenet-l/flightnn-t120000/s1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("lenet-l/lightnn1/s1"), std::string::npos) << r.out;
+  int targets = 0;
+  db::Repository repo(db("p.sqlite"));
+  for (const auto& row : repo.rows()) {
+    ASSERT_EQ(row.status, "done") << row.name << ": " << row.error;
+    const auto c = boost::json::parse(row.config).as_object();
+    if (!c.contains("target_fps")) continue;
+    ++targets;
+    const auto res = boost::json::parse(row.result).as_object();
+    const auto& b = res.at("train").as_object().at("budget").as_object();
+    EXPECT_TRUE(b.at("met").as_bool()) << row.name << " " << boost::json::serialize(b);
+    // The stored hardware result (the sweep's own design search on the saved model) agrees with the budget's.
+    const double ips =
+        res.at("hardware").as_object().at("fpga").as_object().at("best").as_object().at("images_per_s").as_double();
+    EXPECT_DOUBLE_EQ(ips, b.at("achieved_fps").as_double()) << row.name;
+  }
+  EXPECT_EQ(targets, 2);
+  const auto again = run(args);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(started_lines(again.err), 0) << again.err;
+  const auto md = run("report --db " + db("p.sqlite"));
+  EXPECT_NE(md.out.find("FLightNN → 100000/s"), std::string::npos) << md.out;
+}
+
 }  // namespace
 }  // namespace flight::test

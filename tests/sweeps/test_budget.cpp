@@ -10,6 +10,7 @@
 #include "flight/sim/fpga.hpp"
 #include "flight/sim/k_costs.hpp"
 #include "flight/sweeps/budget.hpp"
+#include "flight/sweeps/grid.hpp"
 #include "flight/sweeps/network_file.hpp"
 #include "flight/sweeps/workload_builder.hpp"
 
@@ -118,6 +119,83 @@ TEST(DualAscent, ReachesTheTargetOnASyntheticCost) {
   EXPECT_EQ(slow.lambda(), 0.0);
   EXPECT_THROW(sweeps::DualAscent(0, 0.1, 0), InputError);
   EXPECT_THROW(sweeps::DualAscent(100, -1, 0), InputError);
+}
+
+
+const char* kTargets = R"(name = "t"
+[profiles.smoke]
+parent = { epochs = 1 }
+child = { epochs = 1 }
+[[configuration]]
+dataset = "mnist"
+nets = ["lenet-l"]
+methods = ["lightnn2", "flightnn"]
+lambdas = [0.005]
+targets = [100000, 120000]
+)";
+
+std::string grid_error(const std::string& text) {
+  try {
+    sweeps::parse_grid(text, "g.toml", "smoke");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(GridTargets, ATargetIsAnFLightNNRunWithItsOwnKeyAndTheOthersKeepTheirs) {
+  const auto g = sweeps::parse_grid(kTargets, "g.toml", "smoke");
+  std::string without = kTargets;
+  without.replace(without.find("targets = [100000, 120000]\n"), 27, "");
+  const auto plain = sweeps::parse_grid(without, "g.toml", "smoke");
+  ASSERT_EQ(g.experiments.size(), 5u);  // fp32, lightnn2, flightnn λ, two targets
+  ASSERT_EQ(plain.experiments.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(g.experiments[i].key, plain.experiments[i].key) << i;
+  const auto& t = g.experiments[3];
+  EXPECT_EQ(t.name, "mnist/lenet-l/flightnn-t100000/s1");
+  EXPECT_EQ(t.target_fps, 100000.0);
+  EXPECT_EQ(t.reg_cost, "cycles+storage");  // the default cost of target runs
+  EXPECT_EQ(t.lambda, 0.005);                // dual ascent starts from the first λ
+  EXPECT_EQ(t.parent, g.experiments[0].key);
+  EXPECT_EQ(t.config.at("target_fps").to_number<double>(), 100000.0);
+  EXPECT_EQ(g.experiments[2].config.if_contains("target_fps"), nullptr);
+  EXPECT_NE(g.experiments[3].key, g.experiments[4].key);
+  auto with = [](const std::string& from, const std::string& to) {
+    std::string s = kTargets;
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  EXPECT_NE(grid_error(with("\"lightnn2\", \"flightnn\"", "\"lightnn2\"")).find("configuration[0].targets"),
+            std::string::npos);
+  EXPECT_NE(grid_error(with("targets =", "target_cost = \"energy\"\ntargets =")).find("configuration[0].target_cost"),
+            std::string::npos);
+  EXPECT_NE(grid_error(with("100000,", "-5,")).find("configuration[0].targets"), std::string::npos);
+}
+
+TEST(GridTargets, ParetoGridKeepsTheGridsProfilesAndLambdas) {
+  const std::string paper46 = std::string(FLIGHT_SOURCE_DIR) + "/sweeps/grids/paper46.toml";
+  sweeps::ParetoRequest r{"cifar10", "vgg-s", "zu9eg", {8000, 11000}, "cycles"};
+  const auto g = sweeps::pareto_grid(paper46, "quick", r);
+  const auto full = sweeps::load_grid(paper46, "quick");
+  // fp32 + fixed4 + lightnn1 + lightnn2 + 3 λ + 2 targets.
+  ASSERT_EQ(g.experiments.size(), 9u);
+  std::vector<double> lambdas;
+  for (const auto& e : full.experiments)
+    if (e.dataset == "cifar10" && e.net == "vgg-s" && e.method == "flightnn") lambdas.push_back(e.lambda);
+  std::vector<double> got;
+  for (const auto& e : g.experiments) {
+    EXPECT_EQ(e.device, "zu9eg");
+    if (e.method == "flightnn" && e.target_fps == 0) {
+      got.push_back(e.lambda);
+      EXPECT_EQ(e.reg_cost, "macs");
+    }
+    if (e.target_fps > 0) {
+      EXPECT_EQ(e.reg_cost, "cycles");
+    }
+  }
+  EXPECT_EQ(got, lambdas);
+  EXPECT_EQ(g.experiments.front().train.epochs, full.experiments.front().train.epochs);
+  EXPECT_THROW(sweeps::pareto_grid(paper46, "quick", {"cifar10", "vgg-s", "", {}, "cycles"}), InputError);
 }
 
 }  // namespace

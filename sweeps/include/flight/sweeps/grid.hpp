@@ -27,7 +27,9 @@ struct ExperimentSpec {
   std::string data;      // the data set trained on: differs from `dataset` when substituted
   std::string net, method;
   std::string net_fingerprint;  // network_fingerprint of the network trained (part of the key)
-  double lambda = 0;
+  double lambda = 0;       // FLightNN: λ (with a target: the λ dual ascent starts from)
+  double target_fps = 0;   // FLightNN: a throughput target on the grid's device (0: none; budget.hpp)
+  std::string reg_cost = "macs";  // FLightNN: the regularizer's cost (budget.hpp)
   unsigned seed = 1;
   TrainSettings train;
   std::string device, energy_table;
@@ -62,6 +64,17 @@ Grid load_grid(const std::string& file, const std::string& profile,
 // The same from text (tests).
 Grid parse_grid(const std::string& text, const std::string& file, const std::string& profile,
                 const std::map<std::string, std::string>& substitutions = {});
+
+// `flight pareto` (issue 17): the grid file's profiles and [hardware] with one configuration — data set × network:
+// Fixed-4, LightNN-1, LightNN-2, FLightNN at the grid's λ values for that data set (cost macs, the paper's) and
+// FLightNN at each throughput target (cost `target_cost`) on `device` (empty: the grid's).
+struct ParetoRequest {
+  std::string dataset, net, device;
+  std::vector<double> targets;
+  std::string target_cost = "cycles+storage";
+};
+Grid pareto_grid(const std::string& file, const std::string& profile, const ParetoRequest& r,
+                 const std::map<std::string, std::string>& substitutions = {});
 
 // "from=to" → {from: to}; bad input names the option.
 std::map<std::string, std::string> parse_substitutions(const std::vector<std::string>& items);
