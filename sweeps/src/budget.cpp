@@ -176,6 +176,37 @@ bool AimController::project(trainer::Model& model) {
   return lo > 0;
 }
 
+boost::json::object AimController::state() const {
+  boost::json::array w;
+  for (double x : weights_) w.push_back(x);
+  return {{"lambda", ascent_ ? ascent_->lambda() : meta_.quant.lambda}, {"trajectory", trajectory_}, {"weights", w}};
+}
+
+void AimController::restore(const boost::json::object& s, trainer::Model& model, const std::string& where) {
+  const auto* l = s.if_contains("lambda");
+  const auto* t = s.if_contains("trajectory");
+  const auto* w = s.if_contains("weights");
+  bool ok = l && l->is_number() && l->to_number<double>() >= 0 && t && t->is_array() && w && w->is_array() &&
+            w->as_array().size() == weights_.size();
+  std::vector<double> weights;
+  for (std::size_t i = 0; ok && i < w->as_array().size(); ++i) {
+    const auto& x = w->as_array()[i];
+    ok = x.is_number() && x.to_number<double>() >= 0;
+    if (ok) weights.push_back(x.to_number<double>());
+  }
+  if (!ok) {
+    throw InputError(where + ": key 'checkpoint.aim': expected {lambda ≥ 0, trajectory: [...], weights: " +
+                     std::to_string(weights_.size()) + " numbers ≥ 0}, found " + boost::json::serialize(s));
+  }
+  trajectory_ = t->as_array();
+  weights_ = std::move(weights);
+  model.set_reg_weights(weights_);
+  if (ascent_) {
+    ascent_->set_lambda(l->to_number<double>());
+    model.set_lambda(ascent_->lambda());
+  }
+}
+
 boost::json::object AimController::finish(trainer::Model& model) {
   boost::json::array weights;
   for (double x : weights_) weights.push_back(x);

@@ -337,9 +337,11 @@ json::object checkpoint_json(const Checkpoint& c) {
   for (const auto& v : c.state.m) m_arr.push_back(floats(v));
   for (const auto& v : c.state.v) v_arr.push_back(floats(v));
   for (const auto& h : c.state.history) hist.push_back(epoch_json(h));
-  return {{"run", c.run},       {"epochs_done", c.state.epochs_done}, {"step", c.state.step},
-          {"rng", c.state.rng}, {"m", m_arr},                         {"v", v_arr},
-          {"history", hist}};
+  json::object o{{"run", c.run},       {"epochs_done", c.state.epochs_done}, {"step", c.state.step},
+                 {"rng", c.state.rng}, {"m", m_arr},                         {"v", v_arr},
+                 {"history", hist}};
+  if (!c.aim.empty()) o["aim"] = c.aim;
+  return o;
 }
 
 Checkpoint read_checkpoint(const Reader& r, const json::object& c, const std::vector<ParamRef>& params) {
@@ -389,6 +391,7 @@ Checkpoint read_checkpoint(const Reader& r, const json::object& c, const std::ve
     if (e.contains("fraction_k2")) es.fraction_k2 = r.number(e, p, "fraction_k2");
     st.history.push_back(es);
   }
+  if (c.contains("aim")) out.aim = r.obj(c, "checkpoint.", "aim");  // checked by AimController::restore
   return out;
 }
 

@@ -108,6 +108,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
   }
   // Resume: a checkpoint of the same run (same key) continues where it stopped; another run's is an error.
   tr::TrainState state;
+  boost::json::object aim_state;  // a resumed budget run's controller state
   const std::string ckpt = r.out.empty() ? "" : r.out + ".ckpt";
   if (!ckpt.empty() && std::filesystem::exists(ckpt)) {
     auto loaded = load_model(ckpt);
@@ -120,6 +121,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
     }
     model_ptr = std::move(loaded.model);
     state = std::move(loaded.checkpoint->state);
+    aim_state = std::move(loaded.checkpoint->aim);
     if (cb.note) {
       cb.note("resuming " + ckpt + " after epoch " + std::to_string(state.epochs_done) + " of " +
               std::to_string(cfg.epochs));
@@ -132,6 +134,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
   if (r.aim.active()) {
     aim.emplace(r.aim, meta);
     aim->start(model);
+    if (!aim_state.empty()) aim->restore(aim_state, model, ckpt);
     const std::size_t n = std::min(cfg.max_train.value_or(d.train.count), d.train.count);
     const long steps = long((n + std::size_t(cfg.batch) - 1) / std::size_t(cfg.batch)) * cfg.epochs;
     run_cfg.hook_every = r.aim.every > 0 ? r.aim.every : std::max(1L, steps / 25);
@@ -142,7 +145,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
       [&](const tr::EpochStats& e, const tr::TrainState& st) {
         if (cb.epoch) cb.epoch(e);
         if (ckpt.empty() || st.epochs_done == cfg.epochs) return;
-        const Checkpoint c{run_key, st};
+        const Checkpoint c{run_key, st, aim ? aim->state() : boost::json::object{}};
         save_model(ckpt, model, meta, &c);  // written aside and renamed: a kill leaves the previous one intact
         if (cb.checkpointed) cb.checkpointed(st.epochs_done);
       },

@@ -290,6 +290,26 @@ TEST_F(CliTrain, ThroughputTargetIsMetAndTheModelFileAgrees) {
                    b.at("achieved_fps").as_double());
 }
 
+TEST_F(CliTrain, KilledBudgetRunResumesItsControllerAndEndsBitIdentical) {
+  const auto straight = tmp.path() / "straight.json", resumed = tmp.path() / "resumed.json";
+  const std::string common = "train --dataset mnist --net lenet-l --method flightnn --lambda 0.05 --epochs 3"
+                             " --batch 16 --threads 2 --cost cycles+storage --target-fps 115000 --budget-every 2"
+                             " --data-dir " + root().string();
+  ASSERT_EQ(run(common + " --out " + straight.string()).exit_code, 0);
+  ASSERT_EQ(run(common + " --out " + resumed.string() + " --stop-after 2").exit_code, 3);
+  const auto ckpt = boost::json::parse(slurp(resumed.string() + ".ckpt")).as_object();
+  EXPECT_TRUE(ckpt.at("checkpoint").as_object().contains("aim"));
+  const auto again = run(common + " --out " + resumed.string());
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("resuming"), std::string::npos) << again.err;
+  const auto a = boost::json::parse(slurp(straight)).as_object(), b = boost::json::parse(slurp(resumed)).as_object();
+  EXPECT_EQ(a.at("layers"), b.at("layers"));
+  auto budget = [](const boost::json::object& m) { return m.at("training").as_object().at("budget").as_object(); };
+  EXPECT_EQ(budget(a).at("trajectory"), budget(b).at("trajectory"));
+  EXPECT_EQ(budget(a).at("lambda_final"), budget(b).at("lambda_final"));
+  EXPECT_EQ(budget(a).at("achieved_fps"), budget(b).at("achieved_fps"));
+}
+
 TEST_F(CliTrain, ThroughputTargetNeedsFLightNNAndAKnownCost) {
   const auto a = run("train --dataset mnist --net lenet-s --method lightnn2 --epochs 1 --target-fps 1000 --data-dir " +
                      root().string());

@@ -11,7 +11,7 @@
 //    image, so achieved cost / target cost = target images/s / achieved images/s).
 //
 // The trainer sees only plain numbers (Model::set_reg_weights, Model::set_lambda, TrainConfig::step_hook).
-#include <boost/json/object.hpp>
+#include <boost/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +36,7 @@ std::vector<double> regularizer_weights(CostKind c, const sim::Workload& current
 class DualAscent {
  public:
   DualAscent(double target_images_per_s, double eta, double lambda0);
+  void set_lambda(double lambda) { lambda_ = lambda; }
   // One update from the throughput the current mix achieves; returns the new λ.
   double update(double achieved_images_per_s);
   double lambda() const { return lambda_; }
@@ -75,6 +76,10 @@ class AimController {
   // projection}.
   boost::json::object finish(trainer::Model& model);
   double achieved_fps(trainer::Model& model) const;
+  // What a checkpoint keeps ({lambda, trajectory}) and how a resumed run takes it back (InputError naming
+  // `where` when it is malformed); λ is set on the model again.
+  boost::json::object state() const;
+  void restore(const boost::json::object& state, trainer::Model& model, const std::string& where);
 
  private:
   void set_weights(trainer::Model& model, const sim::Workload& w);

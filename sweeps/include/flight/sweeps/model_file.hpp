@@ -37,6 +37,7 @@ struct ModelMeta {
 struct Checkpoint {
   boost::json::object run;  // the run's identity (train_run.cpp): a checkpoint of another run is refused
   trainer::TrainState state;
+  boost::json::object aim;  // a budget run's controller state (budget.hpp: λ and the trajectory so far); else empty
 };
 
 void save_model(const std::filesystem::path& file, trainer::Model& model, const ModelMeta& meta,
