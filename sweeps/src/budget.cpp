@@ -159,10 +159,12 @@ bool AimController::project(trainer::Model& model) {
   // the next chunk of every layer and keeps the one with the best throughput change per unit of margin given up —
   // faster: the most images/s gained; slower: the most margin restored per images/s lost while the target holds.
   long searches = 0, flipped = 0;
+  const double ceiling = target * (1 + aim_.tolerance);
   while (faster ? fps < target : true) {
     Layer* best = nullptr;
     double best_score = -1e300, best_fps = fps;
     std::size_t best_end = 0;
+    bool refine = false;  // a chunk overshot the tolerance (too slow) or none kept the target (too fast)
     for (auto& L : layers) {
       if (L.next >= L.cand.size()) continue;
       const std::size_t end = std::min(L.cand.size(), L.next + L.chunk);
@@ -172,11 +174,22 @@ bool AimController::project(trainer::Model& model) {
       set(L, L.next, end, false);
       double margin = 1e-9;
       for (std::size_t i = L.next; i < end; ++i) margin += L.cand[i].first;
-      if (!faster && f2 < target) continue;
+      if (!faster && f2 < target) {
+        refine = refine || L.chunk > 1;
+        continue;
+      }
+      if (faster && f2 > ceiling && L.chunk > 1) {  // would jump past the target's tolerance: try smaller chunks
+        refine = true;
+        continue;
+      }
       const double score = faster ? (f2 - fps) / margin : margin / std::max(1e-9, fps - f2);
       if (score > best_score) best = &L, best_score = score, best_fps = f2, best_end = end;
     }
-    if (!best) break;
+    if (!best || (faster && refine && best_fps > ceiling)) {
+      if (!refine) break;
+      for (auto& L : layers) L.chunk = std::max<std::size_t>(1, L.chunk / 2);  // finer steps near the target
+      continue;
+    }
     set(*best, best->next, best_end, true);
     flipped += long(best_end - best->next);
     best->next = best_end;
