@@ -122,84 +122,62 @@ void AimController::on_step(trainer::Model& model, long step) {
 bool AimController::project(trainer::Model& model) {
   if (!ascent_) return false;
   const double target = ascent_->target();
-  double fps = achieved_fps(model);  // also refreshes every layer's k and residual norms
-  projection_ = {{"achieved_fps_before", fps}, {"flipped_to_k1", 0}, {"flipped_to_k2", 0}, {"searches", 0}};
-  if (fps >= target && fps <= target * (1 + aim_.tolerance)) return false;
-  const bool faster = fps < target;
-  // Per layer, the filters at the k to leave, nearest their threshold first (in units of the layer's τ), taken in
-  // chunks of a tenth of them.
-  struct Layer {
-    trainer::WeightQuantizer* q = nullptr;
-    std::vector<std::pair<double, int>> cand;  // (margin, filter)
-    std::vector<float> original;               // thresholds as trained
-    std::size_t next = 0, chunk = 1;
+  const double before = achieved_fps(model);  // also refreshes every layer's k and residual norms
+  projection_ = {{"achieved_fps_before", before}, {"flipped_to_k1", 0}, {"flipped_to_k2", 0}, {"searches", 0}};
+  long searches = 0;
+  if (before >= target && before <= target * (1 + aim_.tolerance)) return false;
+  const bool need_faster = before < target;
+  struct Candidate {
+    trainer::WeightQuantizer* q;
+    int filter;
+    double key;
   };
-  std::vector<Layer> layers;
-  for (auto* wl : model.weight_layers()) {
-    Layer L;
-    L.q = &wl->quantizer();
-    const auto& norms = L.q->residual_norms();
-    const auto& k = L.q->filter_k();
-    const double tau = std::max(1e-12, *L.q->threshold_unit());
-    for (int f = 0; f < int(norms.size()); ++f)
-      if (norms[f] > 0 && k[f] == (faster ? 2 : 1)) L.cand.push_back({std::abs(norms[f] - L.q->thresholds()[f]) / tau, f});
-    std::sort(L.cand.begin(), L.cand.end());
-    for (const auto& [m, f] : L.cand) L.original.push_back(L.q->thresholds()[f]);
-    L.chunk = std::max<std::size_t>(1, L.cand.size() / 10);
-    layers.push_back(std::move(L));
-  }
-  const auto set = [&](Layer& L, std::size_t from, std::size_t to, bool flip) {
-    for (std::size_t i = from; i < to; ++i) {
-      const int f = L.cand[i].second;
-      const float norm = L.q->residual_norms()[f];
-      L.q->thresholds()[f] = !flip ? L.original[i] : faster ? norm * (1 + 1e-5f) + 1e-30f : norm * (1 - 1e-5f);
+  std::vector<Candidate> cand;
+  auto wls = model.weight_layers();
+  for (std::size_t l = 0; l < wls.size(); ++l) {
+    auto& q = wls[l]->quantizer();
+    const auto& norms = q.residual_norms();
+    const auto& k = q.filter_k();
+    const double tau = std::max(1e-12, *q.threshold_unit());
+    const double cost = std::max(1e-12, l < weights_.size() ? weights_[l] : 1.0);
+    for (int f = 0; f < int(norms.size()); ++f) {
+      if (!(norms[f] > 0) || k[f] != (need_faster ? 2 : 1)) continue;
+      const double margin = std::abs(norms[f] - q.thresholds()[f]) / tau;
+      // Faster: the filters nearest k = 1 that free the most cycles; slower: the nearest that cost the least.
+      cand.push_back({&q, f, need_faster ? margin / cost : margin * cost});
     }
+  }
+  std::stable_sort(cand.begin(), cand.end(), [](const Candidate& a, const Candidate& b) { return a.key < b.key; });
+  std::vector<float> original(cand.size());
+  for (std::size_t i = 0; i < cand.size(); ++i) original[i] = cand[i].q->thresholds()[cand[i].filter];
+  const auto flip_first = [&](std::size_t m) {  // the first m candidates to the other k, the rest as trained
+    for (std::size_t i = 0; i < cand.size(); ++i) {
+      const float norm = cand[i].q->residual_norms()[cand[i].filter];
+      cand[i].q->thresholds()[cand[i].filter] =
+          i >= m ? original[i] : need_faster ? norm * (1 + 1e-5f) + 1e-30f : norm * (1 - 1e-5f);
+    }
+    ++searches;
+    return achieved_fps(model);
   };
-  // Greedy over layers (the simulator decides which layer's filters buy throughput on this design): each round tries
-  // the next chunk of every layer and keeps the one with the best throughput change per unit of margin given up —
-  // faster: the most images/s gained; slower: the most margin restored per images/s lost while the target holds.
-  long searches = 0, flipped = 0;
-  const double ceiling = target * (1 + aim_.tolerance);
-  while (faster ? fps < target : true) {
-    Layer* best = nullptr;
-    double best_score = -1e300, best_fps = fps;
-    std::size_t best_end = 0;
-    bool refine = false;  // a chunk overshot the tolerance (too slow) or none kept the target (too fast)
-    for (auto& L : layers) {
-      if (L.next >= L.cand.size()) continue;
-      const std::size_t end = std::min(L.cand.size(), L.next + L.chunk);
-      set(L, L.next, end, true);
-      const double f2 = achieved_fps(model);
-      ++searches;
-      set(L, L.next, end, false);
-      double margin = 1e-9;
-      for (std::size_t i = L.next; i < end; ++i) margin += L.cand[i].first;
-      if (!faster && f2 < target) {
-        refine = refine || L.chunk > 1;
-        continue;
-      }
-      if (faster && f2 > ceiling && L.chunk > 1) {  // would jump past the target's tolerance: try smaller chunks
-        refine = true;
-        continue;
-      }
-      const double score = faster ? (f2 - fps) / margin : margin / std::max(1e-9, fps - f2);
-      if (score > best_score) best = &L, best_score = score, best_fps = f2, best_end = end;
+  // Faster: the fewest flips that reach the target.  Slower: the most flips that keep it.  (Throughput moves
+  // monotonically with the flips up to the design search's steps.)
+  std::size_t lo = 0, hi = cand.size();
+  if (need_faster) {
+    if (flip_first(hi) < target) lo = hi;  // even all of them: as close as it gets
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (flip_first(mid) >= target) hi = mid; else lo = mid + 1;
     }
-    if (!best || (faster && refine && best_fps > ceiling)) {
-      if (!refine) break;
-      for (auto& L : layers) L.chunk = std::max<std::size_t>(1, L.chunk / 2);  // finer steps near the target
-      continue;
+  } else {
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi + 1) / 2;
+      if (flip_first(mid) >= target) lo = mid; else hi = mid - 1;
     }
-    set(*best, best->next, best_end, true);
-    flipped += long(best_end - best->next);
-    best->next = best_end;
-    fps = best_fps;
   }
-  achieved_fps(model);  // every layer's k at the chosen mix
-  projection_["flipped_to_k1"] = faster ? flipped : 0;
-  projection_["flipped_to_k2"] = faster ? 0 : flipped;
+  flip_first(lo);  // leaves every layer's k at the chosen mix
+  projection_[need_faster ? "flipped_to_k1" : "flipped_to_k2"] = lo;
   projection_["searches"] = searches;
-  return flipped > 0;
+  return lo > 0;
 }
 
 boost::json::object AimController::state() const {

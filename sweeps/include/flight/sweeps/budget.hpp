@@ -68,10 +68,9 @@ class AimController {
   // Every `aim.every` steps: throughput of the current mix, λ update, weights again for cycles+storage.
   void on_step(trainer::Model& model, long step);
   // After training, with a target: when the throughput misses it by more than the tolerance, a greedy projection
-  // moves filters across their thresholds, layer chunk by layer chunk, keeping in each round the chunk with the best
-  // throughput change per unit of threshold margin (docs/flightnn.md), until the target is reached (too slow) or no
-  // chunk can go back to k = 2 without missing it (too fast).  Only thresholds change; the caller re-measures
-  // accuracy when this returns true.
+  // (as in HAQ) flips the filters nearest their threshold — per unit of hardware cost — to the other k until the
+  // mix reaches the target with as many k = 2 filters as it can keep (a binary search over how many flip; each probe
+  // runs the design search).  Only thresholds change; the caller re-measures accuracy when this returns true.
   bool project(trainer::Model& model);
   // After training: {cost, device, target_fps, achieved_fps, miss, met, lambda_final, layer_weights, trajectory,
   // projection}.
