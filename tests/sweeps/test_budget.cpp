@@ -2,6 +2,8 @@
 // sim/k_costs.hpp).
 #include <gtest/gtest.h>
 
+#include "sweeps/grid_error.hpp"
+
 #include <cmath>
 
 #include "flight/core/error.hpp"
@@ -134,14 +136,6 @@ lambdas = [0.005]
 targets = [100000, 120000]
 )";
 
-std::string grid_error(const std::string& text) {
-  try {
-    sweeps::parse_grid(text, "g.toml", "smoke");
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(GridTargets, ATargetIsAnFLightNNRunWithItsOwnKeyAndTheOthersKeepTheirs) {
   const auto g = sweeps::parse_grid(kTargets, "g.toml", "smoke");

@@ -1,6 +1,8 @@
 // Grid files (expansion, DAG, keys, substitution, shards, bad input) and the report against a golden file.
 #include <gtest/gtest.h>
 
+#include "sweeps/grid_error.hpp"
+
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -104,14 +106,8 @@ TEST(Grid, ShardsKeepTreesTogetherAndCoverEveryExperimentOnce) {
   for (const char* bad : {"4/4", "-1/2", "1", "a/b", "1/0", "1/2x"}) EXPECT_THROW(parse_shard(bad), InputError) << bad;
 }
 
-std::string grid_error(const std::string& text, const std::string& profile = "smoke") {
-  try {
-    parse_grid(text, "g.toml", profile);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+
+using test::grid_error;
 
 const char* kGood = R"(name = "t"
 [profiles.smoke]
