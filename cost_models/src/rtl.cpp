@@ -10,12 +10,11 @@ namespace {
 std::string shift_term(const std::string& n, int a, int e, int w) {
   // code 0 is the zero weight; codes 1..2^E−1 shift the activation left by code−1.
   std::ostringstream v;
-  v << "  wire [" << w - 1 << ":0] ext_" << n << " = act;\n"
+  v << "  wire [" << w - 1 << ":0] ext_" << n << " = {" << w - a << "'d0, act};\n"
     << "  wire [" << w - 1 << ":0] mag_" << n << " = (code_" << n << " == 0) ? " << w << "'d0 : (ext_" << n
     << " << (code_" << n << " - 1'b1));\n"
     << "  wire signed [" << w << ":0] term_" << n << " = sgn_" << n << " ? -$signed({1'b0, mag_" << n
     << "}) : $signed({1'b0, mag_" << n << "});\n";
-  (void)a;
   (void)e;
   return v.str();
 }

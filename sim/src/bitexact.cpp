@@ -2,11 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 
 #include "flight/core/error.hpp"
 
 namespace flight::sim {
+namespace {
+// acc · mult needs up to 64 + kRequantMultBits bits (GCC and Clang both have a 128-bit integer).
+__extension__ typedef __int128 Int128;
+}  // namespace
 
 int LayerStats::acc_bits() const {
   int b = 1;
@@ -14,9 +19,41 @@ int LayerStats::acc_bits() const {
   return b;
 }
 
+Requant fold_requant(const IntLayer& L, double input_scale) {
+  Requant r;
+  const std::size_t n = std::size_t(L.c_out);
+  FLIGHT_CHECK(L.affine_scale.size() == n && L.affine_shift.size() == n && L.bias.size() == n, "output stage sizes");
+  const double out_scale = L.relu ? L.out_scale : 1.0;
+  FLIGHT_CHECK(out_scale > 0 && input_scale > 0 && L.weight_quantum > 0, "positive scales");
+  std::vector<double> m(n), b(n);
+  double max_m = 0, max_b = 0;
+  for (std::size_t f = 0; f < n; ++f) {
+    m[f] = L.affine_scale[f] * L.weight_quantum * input_scale / out_scale;
+    b[f] = (L.affine_scale[f] * L.bias[f] + L.affine_shift[f]) / out_scale;
+    FLIGHT_CHECK(std::isfinite(m[f]) && std::isfinite(b[f]), "finite output stage");
+    max_m = std::max(max_m, std::fabs(m[f]));
+    max_b = std::max(max_b, std::fabs(b[f]));
+  }
+  // Largest frac_bits with |mult| < 2^(kRequantMultBits−1) and |offset| < 2^62 after rounding.
+  int frac = 62;
+  if (max_m > 0) frac = std::min(frac, kRequantMultBits - 2 - int(std::floor(std::log2(max_m))));
+  if (max_b > 0) frac = std::min(frac, 60 - int(std::floor(std::log2(max_b))));
+  frac = std::max(frac, 0);
+  r.frac_bits = frac;
+  r.mult.resize(n);
+  r.offset.resize(n);
+  for (std::size_t f = 0; f < n; ++f) {
+    r.mult[f] = std::llround(std::ldexp(m[f], frac));
+    r.offset[f] = std::llround(std::ldexp(b[f], frac));
+  }
+  return r;
+}
+
 IntInference::IntInference(IntNetwork net) : net_(std::move(net)) {
+  double scale = net_.in_scale;
   for (const auto& L : net_.layers) {
     std::vector<std::int32_t> comb;
+    Requant rq;
     if (L.kind == IntLayer::Kind::conv || L.kind == IntLayer::Kind::fc) {
       const int k = L.kind == IntLayer::Kind::fc ? 1 : L.kernel;
       const std::size_t fan_in = std::size_t(L.c_in) * k * k;
@@ -37,15 +74,17 @@ IntInference::IntInference(IntNetwork net) : net_(std::move(net)) {
             }
         }
       }
+      rq = fold_requant(L, scale);
+      if (L.relu) scale = L.out_scale;
     }
     combined_.push_back(std::move(comb));
+    requant_.push_back(std::move(rq));
   }
 }
 
 IntResult IntInference::run(const std::uint8_t* image, std::vector<LayerStats>* stats) const {
   int c = net_.in_c, h = net_.in_h, w = net_.in_w;
   std::vector<std::int32_t> act(image, image + std::size_t(c) * h * w);
-  double scale = net_.in_scale;
   const std::int32_t amax = (1 << net_.a_bits) - 1;
   IntResult result;
   if (stats) stats->resize(net_.layers.size());
@@ -98,10 +137,12 @@ IntResult IntInference::run(const std::uint8_t* image, std::vector<LayerStats>* 
           }
         }
     const auto& comb = combined_[li - 1];
+    const auto& rq = requant_[li - 1];
     if (st) st->compute = true;
     std::vector<std::int32_t> out(std::size_t(L.c_out) * plane);
-    std::vector<double> reals(L.relu ? 0 : out.size());
+    std::vector<std::int64_t> raw(L.relu ? 0 : out.size());
     std::vector<std::int64_t> acc(plane);
+    const Int128 half = rq.frac_bits > 0 ? Int128(1) << (rq.frac_bits - 1) : 0;
     for (int f = 0; f < L.c_out; ++f) {
       std::fill(acc.begin(), acc.end(), 0);
       const std::int32_t* wf = comb.data() + std::size_t(f) * fan_in;
@@ -122,23 +163,25 @@ IntResult IntInference::run(const std::uint8_t* image, std::vector<LayerStats>* 
           if (st && wrapped != sum) ++st->overflows;
           sum = wrapped;
         }
-        const double real = double(sum) * L.weight_quantum * scale;
-        const double y = L.affine_scale[f] * (real + L.bias[f]) + L.affine_shift[f];
+        const Int128 v = Int128(sum) * rq.mult[f] + rq.offset[f];
         const std::size_t o = std::size_t(f) * plane + p;
         if (L.relu) {
-          out[o] = std::int32_t(std::clamp<double>(std::nearbyint(std::max(0.0, y) / L.out_scale), 0, amax));
+          const Int128 q = (v + half) >> rq.frac_bits;  // floor: round half up
+          out[o] = std::int32_t(q < 0 ? 0 : q > amax ? amax : q);
         } else {
-          reals[o] = y;
+          FLIGHT_CHECK(v >= INT64_MIN && v <= INT64_MAX, "classifier output fits 64 bits");
+          raw[o] = std::int64_t(v);
         }
       }
     }
     if (!L.relu) {
-      result.logits = reals;
-      result.predicted = int(std::max_element(reals.begin(), reals.end()) - reals.begin());
+      result.raw_logits = raw;
+      result.logits.resize(raw.size());
+      for (std::size_t i = 0; i < raw.size(); ++i) result.logits[i] = std::ldexp(double(raw[i]), -rq.frac_bits);
+      result.predicted = int(std::max_element(raw.begin(), raw.end()) - raw.begin());
       return result;
     }
     act.swap(out);
-    scale = L.out_scale;
     c = L.c_out, h = ho, w = wo;
   }
   throw InternalError("integer network ends without a classifier layer");

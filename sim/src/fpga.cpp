@@ -185,9 +185,11 @@ std::string FpgaModel::over_budget(const Resources& used) const {
   return {};
 }
 
-SearchResult FpgaModel::search(std::optional<Mapping> only) const {
+SearchResult FpgaModel::search(std::optional<Mapping> only,
+                               const std::function<bool(const FpgaDesign&)>& admit) const {
   SearchResult r;
   const std::function<bool(const FpgaDesign&)> consider = [&](const FpgaDesign& d) {
+    if (admit && !admit(d)) return true;  // skipped, but larger designs of the sweep may still be admitted
     const auto ev = evaluate(d);
     ++r.candidates;
     if (!ev.fits) {

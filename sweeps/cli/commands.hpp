@@ -16,5 +16,6 @@ void register_dse_commands(CLI::App& app, Action& chosen);
 void register_train_commands(CLI::App& app, Action& chosen);
 void register_sim_commands(CLI::App& app, Action& chosen);
 void register_sweep_commands(CLI::App& app, Action& chosen);
+void register_rtl_commands(CLI::App& app, Action& chosen);
 
 }  // namespace flight::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   flight::cli::register_train_commands(app, chosen);
   flight::cli::register_sim_commands(app, chosen);
   flight::cli::register_sweep_commands(app, chosen);
+  flight::cli::register_rtl_commands(app, chosen);
 
   try {
     app.parse(argc, argv);

@@ -5,8 +5,9 @@
 // image).  Power-of-two weights are (sign, shift) terms: a MAC adds or subtracts `a << shift` into an integer
 // accumulator, k_i terms for a filter with k_i terms; fixed-point weights are n-bit integers multiplied in.  The real
 // value of an accumulator is acc · weight_quantum · input_scale.  The output stage of a layer (bias, batch norm as a
-// per-channel affine, ReLU, rounding to A bits) is computed in double precision from that value; the paper's
-// engines fold it into a per-channel fixed-point multiply-add, which we do not model bit for bit.
+// per-channel affine, ReLU, rounding to A bits) is what the engine's requantizer computes: a per-channel fixed-point
+// multiply-add (Requant below, folded from the double-precision affine once), so the generated RTL (rtl/) can match
+// this model bit for bit.
 //
 // A filter's k shift-and-add terms on activation a sum to a · Σ ±2^shift exactly in integer arithmetic, so run()
 // multiplies by that combined integer weight (precomputed): the same bits as the shift-add datapath, faster.
@@ -48,9 +49,23 @@ struct IntNetwork {
   std::vector<IntLayer> layers;
 };
 
+// The fixed-point output stage of one conv/fc layer, per output channel f:
+//   v = acc · mult[f] + offset[f]                                     (exact, at most 64 + kRequantMultBits bits)
+//   ReLU layer:  out = clamp((v + 2^(frac_bits−1)) >> frac_bits, 0, 2^A − 1)   (arithmetic shift: round half up)
+//   classifier:  logit = v / 2^frac_bits; the predicted class is the first largest v.
+// mult[f] = round(affine_scale·weight_quantum·input_scale / out_scale · 2^frac_bits) and
+// offset[f] = round((affine_scale·bias + affine_shift) / out_scale · 2^frac_bits) (out_scale = 1 for the classifier);
+// frac_bits is the largest that keeps every |mult| below 2^(kRequantMultBits−1) and every |offset| below 2^62.
+inline constexpr int kRequantMultBits = 24;
+struct Requant {
+  int frac_bits = 0;
+  std::vector<std::int64_t> mult, offset;
+};
+
 struct IntResult {
   int predicted = 0;
   std::vector<double> logits;
+  std::vector<std::int64_t> raw_logits;  // the classifier's v (see Requant): what the engine outputs
 };
 
 struct LayerStats {
@@ -66,10 +81,18 @@ class IntInference {
   // One image of in_c·in_h·in_w uint8 pixels in (C, H, W) order.  Updates stats (not thread-safe with stats).
   IntResult run(const std::uint8_t* image, std::vector<LayerStats>* stats = nullptr) const;
   const IntNetwork& network() const { return net_; }
+  // Layer i's output stage (empty for maxpool and flatten layers).
+  const Requant& requant(std::size_t layer) const { return requant_.at(layer); }
+  // Layer i's integer weights, (c_out, fan_in): the sum of a filter's power-of-two terms, or the fixed-point codes.
+  const std::vector<std::int32_t>& combined_weights(std::size_t layer) const { return combined_.at(layer); }
 
  private:
   IntNetwork net_;
   std::vector<std::vector<std::int32_t>> combined_;  // per layer: (c_out, fan_in) integer weights
+  std::vector<Requant> requant_;                      // per layer
 };
+
+// The fixed-point form of one layer's output stage (exposed for tests and the RTL generator).
+Requant fold_requant(const IntLayer& layer, double input_scale);
 
 }  // namespace flight::sim

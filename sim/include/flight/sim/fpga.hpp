@@ -7,6 +7,7 @@
 // search() are const but share a lane-cost cache, so one FpgaModel must not be used from two threads at once.
 // A design that does not fit is a value (fits = false, reason), never an exception; an unknown cost (a block outside
 // its calibrated grid) is an InputError.
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -108,8 +109,10 @@ class FpgaModel {
   // Exhaustive over p_in 1…128, lanes 1…1024 (heterogeneous: a geometric grid of both lane counts),
   // every mapping the weight format allows, LUT or DSP multipliers, feature maps and weights on or off chip, and
   // both kernel-unrolling choices.  Maximizes
-  // images/s; ties go to fewer LUTs.  With `only`, the candidates of that mapping alone.
-  SearchResult search(std::optional<Mapping> only = std::nullopt) const;
+  // images/s; ties go to fewer LUTs.  With `only`, the candidates of that mapping alone; with `admit`, only the
+  // designs it returns true for (e.g. those the RTL generator covers, or at most N slots).
+  SearchResult search(std::optional<Mapping> only = std::nullopt,
+                      const std::function<bool(const FpgaDesign&)>& admit = {}) const;
 
   const Workload& workload() const { return workload_; }
   const cost_models::Device& device() const { return device_; }

@@ -1,0 +1,605 @@
+#include "flight/rtl/engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "flight/core/error.hpp"
+#include "flight/cost_models/rtl.hpp"
+
+namespace flight::rtl {
+namespace cm = flight::cost_models;
+using sim::IntLayer;
+using cm::Block;
+
+namespace {
+
+int clog2(long n) {
+  int b = 0;
+  while ((1L << b) < n) ++b;
+  return std::max(b, 1);
+}
+
+// A little-endian bit vector written as one hex word (most significant digit first).
+class Word {
+ public:
+  explicit Word(int bits) : bits_(bits), v_(std::size_t(bits), false) {}
+  void put(int lsb, int width, std::int64_t value) {
+    for (int b = 0; b < width; ++b) v_[std::size_t(lsb + b)] = ((std::uint64_t(value) >> b) & 1U) != 0;
+  }
+  std::string hex() const {
+    const int digits = (bits_ + 3) / 4;
+    std::string s(std::size_t(digits), '0');
+    for (int d = 0; d < digits; ++d) {
+      int x = 0;
+      for (int b = 0; b < 4; ++b) {
+        const int i = d * 4 + b;
+        if (i < bits_ && v_[std::size_t(i)]) x |= 1 << b;
+      }
+      s[std::size_t(digits - 1 - d)] = "0123456789abcdef"[x];
+    }
+    return s;
+  }
+
+ private:
+  int bits_;
+  std::vector<bool> v_;
+};
+
+constexpr int kMultBits = sim::kRequantMultBits;
+constexpr int kOffsetBits = 64;
+
+std::string slot_name(Block b) { return cm::block_name(b); }
+
+// Adder-tree node name s<level>_<index> (a stream: GCC 12 warns falsely on chained string additions).
+std::string fmt_node(int level, int index) {
+  std::ostringstream s;
+  s << 's' << level << '_' << index;
+  return s.str();
+}
+
+}  // namespace
+
+std::string not_covered(const sim::FpgaDesign& d) {
+  if (d.mapping != sim::Mapping::uniform) {
+    return "the " + sim::mapping_name(d.mapping) + " mapping is not generated yet (covered: uniform; docs/rtl.md)";
+  }
+  if (d.unroll_kernel) return "the unrolled C_in·K² window (unroll=CinK2) is not generated yet";
+  if (!d.weights_on_chip || !d.fmap_on_chip) {
+    return "DDR streaming is not generated yet: weights and feature maps must stay on chip";
+  }
+  if (d.slot != Block::shift_k1 && d.slot != Block::shift_k2 && d.slot != Block::mult_lut && d.slot != Block::mult_dsp) {
+    return "slot kind " + cm::block_name(d.slot) + " has no engine RTL (covered: shift_k1, shift_k2, mult_lut, mult_dsp)";
+  }
+  if (d.dsp_lanes != 0 && d.dsp_lanes != d.lanes) return "mixed LUT and DSP multiplier lanes are not generated yet";
+  return {};
+}
+
+GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDesign& d, const EngineOptions& opt) {
+  const auto& net = inf.network();
+  auto refuse = [](const std::string& why) { throw InputError("rtl: " + why); };
+  if (auto why = not_covered(d); !why.empty()) refuse(why);
+  const bool mult = d.slot == Block::mult_lut || d.slot == Block::mult_dsp;
+  if (d.p_in < 1 || d.lanes < 1) refuse("the design needs p_in ≥ 1 and lanes ≥ 1");
+  const int P = d.p_in, L = d.lanes, A = net.a_bits, E = opt.e_bits;
+  const int terms = d.slot == Block::shift_k2 ? 2 : 1;
+  const int wbits = mult ? opt.n_bits : terms * (1 + E);
+
+  GeneratedEngine g;
+  g.acc_bits = opt.acc_bits > 0 ? opt.acc_bits : 32;
+  if (g.acc_bits < 2 || g.acc_bits > 48) refuse("accumulator width " + std::to_string(g.acc_bits) + " outside 2..48");
+
+  // ---- the compute layers, with their shapes ----
+  int c = net.in_c, h = net.in_h, w = net.in_w;
+  bool flat = false;
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    const auto& l = net.layers[i];
+    if (l.kind == IntLayer::Kind::flatten) {
+      flat = true;
+      continue;
+    }
+    if (l.kind == IntLayer::Kind::maxpool) {
+      if (g.layers.empty() || g.layers.back().pool != 1 || g.layers.back().classifier) {
+        refuse("layer " + std::to_string(i) + ": a max-pool must follow a conv layer with ReLU (it is fused into its output)");
+      }
+      if (l.pool_kernel != l.pool_stride) refuse("layer " + std::to_string(i) + ": overlapping max-pool (kernel ≠ stride)");
+      auto& e = g.layers.back();
+      e.pool = l.pool_kernel;
+      e.h_store = (e.h_out - l.pool_kernel) / l.pool_stride + 1;
+      e.w_store = (e.w_out - l.pool_kernel) / l.pool_stride + 1;
+      h = e.h_store, w = e.w_store;
+      continue;
+    }
+    if (!g.layers.empty() && g.layers.back().classifier) refuse("layers after the classifier");
+    EngineLayer e;
+    e.net_index = int(i);
+    e.name = (l.kind == IntLayer::Kind::conv ? "conv" : "fc") + std::to_string(g.layers.size() + 1);
+    e.c_in = c, e.h_in = h, e.w_in = w, e.c_out = l.c_out;
+    if (l.kind == IntLayer::Kind::conv) {
+      if (flat) refuse("a conv layer after flatten");
+      FLIGHT_CHECK(l.c_in == c, "conv input channels");
+      e.kh = e.kw = l.kernel, e.stride = l.stride, e.pad = l.pad;
+      e.h_out = (h + 2 * l.pad - l.kernel) / l.stride + 1;
+      e.w_out = (w + 2 * l.pad - l.kernel) / l.stride + 1;
+    } else {
+      FLIGHT_CHECK(l.c_in == c * h * w, "fc input size");
+      e.kh = h, e.kw = w, e.stride = 1, e.pad = 0, e.h_out = e.w_out = 1;
+    }
+    if (mult == l.pow2) refuse(std::string("slot kind ") + slot_name(d.slot) + " cannot run " +
+                               (l.pow2 ? "power-of-two" : "fixed-point") + " weights");
+    e.classifier = !l.relu;
+    e.h_store = e.h_out, e.w_store = e.w_out;
+    e.channel_groups = (e.c_in + P - 1) / P;
+    e.tiles = (e.c_out + L - 1) / L;
+    g.layers.push_back(e);
+    c = e.c_out, h = e.h_out, w = e.w_out;
+    flat = false;
+  }
+  if (g.layers.empty() || !g.layers.back().classifier) refuse("the network must end in a classifier layer");
+  const int NL = int(g.layers.size());
+
+  // ---- pipeline: slot 1 stage, adder tree D stages ----
+  const cm::BlockParams bp{A, E, opt.n_bits, 0};
+  const int sw = cm::block_output_width(d.slot, bp);
+  int D = 0;
+  for (int n = P; n > 1; n = (n + 1) / 2) ++D;
+  g.tree_depth = D;
+  const int tw = sw + D;  // tree root width
+  const int drain_groups = (L + P - 1) / P;
+
+  long wbase = 0;
+  int rqbase = 0;
+  for (auto& e : g.layers) {
+    const int drain = e.classifier ? L : drain_groups;
+    e.pixel_cycles = std::max(e.kh * e.kw * e.channel_groups, drain);
+    e.issue_cycles = long(e.tiles) * e.h_out * e.w_out * e.pixel_cycles;
+    e.weight_base = wbase;
+    e.weight_words = long(e.tiles) * e.kh * e.kw * e.channel_groups;
+    wbase += e.weight_words;
+    e.requant_base = rqbase;
+    rqbase += e.tiles;
+    g.fmap_depth = std::max({g.fmap_depth, e.channel_groups * e.h_in * e.w_in,
+                             ((e.c_out + P - 1) / P) * e.h_store * e.w_store});
+  }
+  g.weight_rom_words = wbase;
+  g.weight_rom_width = L * P * wbits;
+  g.pipeline_latency = 7 + D;
+
+  // ---- memory images ----
+  {
+    std::ostringstream hx;
+    for (const auto& e : g.layers) {
+      const auto& l = net.layers[std::size_t(e.net_index)];
+      const auto& comb = inf.combined_weights(std::size_t(e.net_index));
+      (void)comb;
+      const int fan_in = e.c_in * e.kh * e.kw;
+      for (int t = 0; t < e.tiles; ++t)
+        for (int ky = 0; ky < e.kh; ++ky)
+          for (int kx = 0; kx < e.kw; ++kx)
+            for (int cg = 0; cg < e.channel_groups; ++cg) {
+              Word word(g.weight_rom_width);
+              for (int ln = 0; ln < L; ++ln)
+                for (int i = 0; i < P; ++i) {
+                  const int f = t * L + ln, ch = cg * P + i;
+                  if (f >= e.c_out || ch >= e.c_in) continue;
+                  const int j = (ch * e.kh + ky) * e.kw + kx;
+                  const int lsb = (ln * P + i) * wbits;
+                  if (mult) {
+                    const std::int32_t v = l.w_int[std::size_t(f) * fan_in + j];
+                    if (v < -(1 << (opt.n_bits - 1)) || v >= (1 << (opt.n_bits - 1))) {
+                      refuse(e.name + ": weight code " + std::to_string(v) + " does not fit " +
+                             std::to_string(opt.n_bits) + " bits");
+                    }
+                    word.put(lsb, opt.n_bits, v);
+                    continue;
+                  }
+                  const int kf = l.filter_k[std::size_t(f)];
+                  if (kf > terms) refuse(e.name + ": filter " + std::to_string(f) + " has k = 2 but the slots are shift_k1");
+                  for (int tt = 0; tt < kf; ++tt) {
+                    const int sh = l.term_shift[std::size_t(f)][std::size_t(j * kf + tt)];
+                    if (sh < 0) continue;
+                    if (sh > (1 << E) - 2) {
+                      refuse(e.name + ": term shift " + std::to_string(sh) + " needs more than E = " + std::to_string(E) + " code bits");
+                    }
+                    const int tb = lsb + tt * (1 + E);
+                    word.put(tb, E, sh + 1);
+                    word.put(tb + E, 1, l.term_sign[std::size_t(f)][std::size_t(j * kf + tt)] ? 1 : 0);
+                  }
+                }
+              hx << word.hex() << "\n";
+            }
+    }
+    g.weights_hex = hx.str();
+  }
+  {
+    std::ostringstream hx;
+    for (const auto& e : g.layers) {
+      const auto& rq = inf.requant(std::size_t(e.net_index));
+      for (int t = 0; t < e.tiles; ++t) {
+        Word word(L * (kMultBits + kOffsetBits));
+        for (int ln = 0; ln < L; ++ln) {
+          const int f = t * L + ln;
+          if (f >= e.c_out) continue;
+          word.put(ln * (kMultBits + kOffsetBits), kMultBits, rq.mult[std::size_t(f)]);
+          word.put(ln * (kMultBits + kOffsetBits) + kMultBits, kOffsetBits, rq.offset[std::size_t(f)]);
+        }
+        hx << word.hex() << "\n";
+      }
+    }
+    g.requant_hex = hx.str();
+  }
+
+  // ---- Verilog ----
+  const int AW = clog2(g.fmap_depth), WAW = clog2(g.weight_rom_words), RAW = clog2(rqbase);
+  const int LB = clog2(NL + 1), BB = clog2(P), CB = clog2(g.layers.back().c_out + L);
+  const int VW = std::max(g.acc_bits + kMultBits, kOffsetBits) + 1;  // requant product + offset
+  const int ACC = g.acc_bits;
+  std::ostringstream v;
+  v << "// Generated by flight rtl (FLight DSE): layer-sequential engine, " << sim::describe(d) << "\n"
+    << "// " << NL << " compute layers; A = " << A << ", accumulator " << ACC << " bits, adder tree depth " << D
+    << ".  Schedule and ports: docs/rtl.md.\n"
+    << "/* verilator lint_off DECLFILENAME */\n";
+  v << cm::block_verilog(d.slot, bp, "flight_slot");
+  // One lane: p_in slots, a registered adder tree, the accumulator, and the requantizer of sim::Requant.
+  v << "module flight_lane (\n  input clk, input [" << P * A - 1 << ":0] acts, input [" << P * wbits - 1
+    << ":0] wts,\n  input acc_en, input acc_first, input acc_last,\n  input signed [" << kMultBits - 1
+    << ":0] m, input signed [" << kOffsetBits - 1 << ":0] o, input [7:0] frac,\n  output reg [" << A - 1
+    << ":0] oq, output reg signed [63:0] ologit);\n";
+  for (int i = 0; i < P; ++i) {
+    std::ostringstream act_s;
+    act_s << "acts[" << (i + 1) * A - 1 << ":" << i * A << "]";
+    const std::string act = act_s.str();
+    const int base = i * wbits;
+    v << "  wire signed [" << sw - 1 << ":0] s0_" << i << ";\n";
+    if (mult) {
+      v << "  flight_slot u" << i << " (.clk(clk), .act(" << act << "), .wt(wts[" << base + wbits - 1 << ":" << base
+        << "]), .y(s0_" << i << "));\n";
+    } else {
+      auto term = [&](int t) {
+        const int tb = base + t * (1 + E);
+        std::ostringstream ts;
+        ts << ".sgn_" << t << "(wts[" << tb + E << "]), .code_" << t << "(wts[" << tb + E - 1 << ":" << tb << "])";
+        return ts.str();
+      };
+      v << "  flight_slot u" << i << " (.clk(clk), .act(" << act << "), " << term(0)
+        << (terms == 2 ? ", " + term(1) : std::string()) << ", .y(s0_" << i << "));\n";
+    }
+  }
+  {
+    int count = P, width = sw, level = 0;
+    while (count > 1) {
+      const int next = (count + 1) / 2;
+      for (int j = 0; j < next; ++j) {
+        const std::string a0 = fmt_node(level, 2 * j), a1 = fmt_node(level, 2 * j + 1);
+        v << "  reg signed [" << width << ":0] s" << level + 1 << "_" << j << ";\n";
+        if (2 * j + 1 < count) {
+          v << "  always @(posedge clk) s" << level + 1 << "_" << j << " <= {" << a0 << "[" << width - 1 << "], " << a0
+            << "} + {" << a1 << "[" << width - 1 << "], " << a1 << "};\n";
+        } else {
+          v << "  always @(posedge clk) s" << level + 1 << "_" << j << " <= {" << a0 << "[" << width - 1 << "], " << a0
+            << "};\n";
+        }
+      }
+      count = next;
+      ++width;
+      ++level;
+    }
+    const std::string root = fmt_node(level, 0);
+    v << "  wire signed [" << ACC - 1 << ":0] addend = ";
+    if (tw >= ACC) v << root << "[" << ACC - 1 << ":0];\n";
+    else v << "{{" << ACC - tw << "{" << root << "[" << tw - 1 << "]}}, " << root << "};\n";
+  }
+  v << "  reg signed [" << ACC - 1 << ":0] acc, res, res2;\n"
+    << "  wire signed [" << ACC - 1 << ":0] nxt = acc_first ? addend : acc + addend;\n"
+    << "  reg signed [" << VW - 1 << ":0] vq;\n"
+    << "  wire signed [" << VW - 1 << ":0] prod = {{" << VW - ACC << "{res2[" << ACC - 1 << "]}}, res2} * {{"
+    << VW - kMultBits << "{m[" << kMultBits - 1 << "]}}, m};\n"
+    << "  wire signed [" << VW - 1 << ":0] half = frac == 8'd0 ? " << VW << "'sd0 : $signed({{" << VW - 1
+    << "{1'b0}}, 1'b1} << (frac - 8'd1));\n"
+    << "  wire signed [" << VW - 1 << ":0] shr = (vq + half) >>> frac;\n"
+    << "  always @(posedge clk) begin\n"
+    << "    if (acc_en) acc <= nxt;\n"
+    << "    if (acc_en && acc_last) res <= nxt;\n"
+    << "    res2 <= res;\n"
+    << "    vq <= prod + {{" << VW - kOffsetBits << "{o[" << kOffsetBits - 1 << "]}}, o};\n"
+    << "    oq <= shr < " << VW << "'sd0 ? " << A << "'d0 : shr > " << VW << "'sd" << ((1L << A) - 1) << " ? " << A
+    << "'d" << ((1L << A) - 1) << " : shr[" << A - 1 << ":0];\n"
+    << "    ologit <= vq[63:0];\n"
+    << "  end\nendmodule\n";
+
+  // The engine.
+  v << "module flight_engine (\n"
+    << "  input clk, input rst, input start,\n"
+    << "  input load_en, input [" << BB - 1 << ":0] load_bank, input [" << AW - 1 << ":0] load_addr, input ["
+    << A - 1 << ":0] load_data,\n"
+    << "  output reg busy, output reg [" << LB - 1 << ":0] layer,\n"
+    << "  output reg out_valid, output reg [" << CB - 1 << ":0] out_class, output reg signed [63:0] out_data);\n";
+  v << "  localparam L = " << L << ";\n";
+  // Per-layer constants.
+  struct K {
+    const char* name;
+    int bits;
+  };
+  const std::vector<K> consts = {{"HIN", 16}, {"WIN", 16}, {"CG", 16}, {"KH", 16}, {"KW", 16}, {"S", 16},
+                                 {"PAD", 16}, {"HOUT", 16}, {"WOUT", 16}, {"T", 16}, {"PLEN", 16}, {"PS", 16},
+                                 {"HP", 16}, {"WP", 16}, {"COUT", 16}, {"FLUSH", 16}, {"FRAC", 8}, {"CLS", 1}};
+  for (const auto& k : consts) v << "  reg [" << k.bits - 1 << ":0] L_" << k.name << ";\n";
+  v << "  reg [31:0] L_WBASE, L_RQBASE;\n";
+  v << "  always @* begin\n    case (layer)\n";
+  for (int i = 0; i < NL; ++i) {
+    const auto& e = g.layers[std::size_t(i)];
+    const int drain = e.classifier ? L : drain_groups;
+    const int flush = 7 + D + drain;
+    const int frac = inf.requant(std::size_t(e.net_index)).frac_bits;
+    if (frac > 127) refuse(e.name + ": requantizer fraction " + std::to_string(frac) + " bits");
+    const long vals[] = {e.h_in, e.w_in, e.channel_groups, e.kh, e.kw, e.stride, e.pad, e.h_out, e.w_out, e.tiles,
+                         e.pixel_cycles, e.pool, e.h_store, e.w_store, e.c_out, flush, frac, e.classifier ? 1 : 0};
+    v << "      " << LB << "'d" << i << ": begin";
+    for (std::size_t k = 0; k < consts.size(); ++k) {
+      if (vals[k] >= (1L << consts[k].bits)) refuse(e.name + ": " + consts[k].name + " too large for the engine");
+      v << " L_" << consts[k].name << " = " << consts[k].bits << "'d" << vals[k] << ";";
+    }
+    v << " L_WBASE = 32'd" << e.weight_base << "; L_RQBASE = 32'd" << e.requant_base << "; end\n";
+  }
+  v << "      default: begin";
+  for (const auto& k : consts) v << " L_" << k.name << " = " << k.bits << "'d1;";
+  v << " L_WBASE = 32'd0; L_RQBASE = 32'd0; end\n    endcase\n  end\n";
+
+  // Memories.
+  v << "  reg [" << g.weight_rom_width - 1 << ":0] wrom [0:" << g.weight_rom_words - 1 << "];\n"
+    << "  reg [" << L * (kMultBits + kOffsetBits) - 1 << ":0] rqrom [0:" << rqbase - 1 << "];\n"
+    << "  initial begin\n    $readmemh(\"weights.hex\", wrom);\n    $readmemh(\"requant.hex\", rqrom);\n  end\n";
+  for (int b = 0; b < 2; ++b)
+    for (int i = 0; i < P; ++i) v << "  reg [" << A - 1 << ":0] fm" << b << "_" << i << " [0:" << g.fmap_depth - 1 << "];\n";
+
+  // Controller: tile t (its first filter t·L = tcg·P + trem), output pixel (oy, ox) = pooled (py, px) + (pyr, pxr),
+  // kernel position (ky, kx), channel group cg, cycle pc of the pixel.
+  v << "  localparam IDLE = 2'd0, RUN = 2'd1, FLUSH = 2'd2;\n"
+    << "  reg [1:0] state;\n"
+    << "  reg [15:0] t, tcg, trem, oy, ox, pc, ky, kx, cg, py, pyr, px, pxr, fcnt;\n"
+    << "  wire [31:0] kcycles = {16'd0, L_KH} * {16'd0, L_KW} * {16'd0, L_CG};\n"
+    << "  wire issue = state == RUN && {16'd0, pc} < kcycles;\n"
+    << "  wire klast = ky == L_KH - 16'd1 && kx == L_KW - 16'd1 && cg == L_CG - 16'd1;\n"
+    << "  wire pend = pc == L_PLEN - 16'd1;\n"
+    << "  wire [31:0] iy = {16'd0, oy} * {16'd0, L_S} + {16'd0, ky} - {16'd0, L_PAD};\n"
+    << "  wire [31:0] ix = {16'd0, ox} * {16'd0, L_S} + {16'd0, kx} - {16'd0, L_PAD};\n"
+    << "  wire inb = iy < {16'd0, L_HIN} && ix < {16'd0, L_WIN};\n"
+    << "  /* verilator lint_off UNUSEDSIGNAL */  // addresses are computed in 32 bits and used in their low bits\n"
+    << "  wire [31:0] faddr = ({16'd0, cg} * {16'd0, L_HIN} + iy) * {16'd0, L_WIN} + ix;\n"
+    << "  wire [31:0] waddr = L_WBASE + (({16'd0, t} * {16'd0, L_KH} + {16'd0, ky}) * {16'd0, L_KW} + {16'd0, kx})"
+       " * {16'd0, L_CG} + {16'd0, cg};\n"
+    << "  /* verilator lint_on UNUSEDSIGNAL */\n"
+    << "  wire src = layer[0];\n"
+    << "  wire [15:0] trem_n = trem + 16'd" << L % P << ";\n";
+  v << "  always @(posedge clk) begin\n"
+    << "    if (rst) begin\n      state <= IDLE; busy <= 1'b0; layer <= " << LB << "'d0;\n"
+    << "      t <= 16'd0; tcg <= 16'd0; trem <= 16'd0; oy <= 16'd0; ox <= 16'd0; pc <= 16'd0;\n"
+    << "      ky <= 16'd0; kx <= 16'd0; cg <= 16'd0; py <= 16'd0; pyr <= 16'd0; px <= 16'd0; pxr <= 16'd0;\n"
+    << "      fcnt <= 16'd0;\n"
+    << "    end else begin\n"
+    << "      case (state)\n"
+    << "        IDLE: if (start) begin state <= RUN; busy <= 1'b1; layer <= " << LB << "'d0; end\n"
+    << "        RUN: begin\n"
+    << "          if (issue) begin\n"
+    << "            if (cg != L_CG - 16'd1) cg <= cg + 16'd1;\n"
+    << "            else begin\n"
+    << "              cg <= 16'd0;\n"
+    << "              if (kx != L_KW - 16'd1) kx <= kx + 16'd1; else begin kx <= 16'd0; ky <= ky + 16'd1; end\n"
+    << "            end\n"
+    << "          end\n"
+    << "          if (!pend) pc <= pc + 16'd1;\n"
+    << "          else begin\n"
+    << "            pc <= 16'd0; ky <= 16'd0; kx <= 16'd0; cg <= 16'd0;\n"
+    << "            if (ox != L_WOUT - 16'd1) begin\n"
+    << "              ox <= ox + 16'd1;\n"
+    << "              if (pxr != L_PS - 16'd1) pxr <= pxr + 16'd1; else begin pxr <= 16'd0; px <= px + 16'd1; end\n"
+    << "            end else begin\n"
+    << "              ox <= 16'd0; pxr <= 16'd0; px <= 16'd0;\n"
+    << "              if (oy != L_HOUT - 16'd1) begin\n"
+    << "                oy <= oy + 16'd1;\n"
+    << "                if (pyr != L_PS - 16'd1) pyr <= pyr + 16'd1; else begin pyr <= 16'd0; py <= py + 16'd1; end\n"
+    << "              end else begin\n"
+    << "                oy <= 16'd0; pyr <= 16'd0; py <= 16'd0;\n"
+    << "                if (t != L_T - 16'd1) begin\n"
+    << "                  t <= t + 16'd1;\n"
+    << "                  if (trem_n >= 16'd" << P << ") begin trem <= trem_n - 16'd" << P << "; tcg <= tcg + 16'd"
+    << L / P + 1 << "; end\n"
+    << "                  else begin trem <= trem_n; tcg <= tcg + 16'd" << L / P << "; end\n"
+    << "                end else begin\n"
+    << "                  t <= 16'd0; tcg <= 16'd0; trem <= 16'd0; state <= FLUSH; fcnt <= L_FLUSH;\n"
+    << "                end\n"
+    << "              end\n"
+    << "            end\n"
+    << "          end\n"
+    << "        end\n"
+    << "        FLUSH: begin\n"
+    << "          if (fcnt != 16'd1) fcnt <= fcnt - 16'd1;\n"
+    << "          else if (layer == " << LB << "'d" << NL - 1 << ") begin state <= IDLE; busy <= 1'b0; end\n"
+    << "          else begin layer <= layer + " << LB << "'d1; state <= RUN; end\n"
+    << "        end\n"
+    << "        default: state <= IDLE;\n"
+    << "      endcase\n"
+    << "    end\n"
+    << "  end\n";
+
+  // Stage 1: memory reads of the issued cycle, and its descriptor down a shift register.
+  // desc = {t, py, px, tcg, trem, pfirst, pwrite}
+  const int DW = 16 * 5 + 2;
+  v << "  reg [" << g.weight_rom_width - 1 << ":0] wq;\n"
+    << "  always @(posedge clk) wq <= wrom[waddr[" << WAW - 1 << ":0]];\n";
+  v << "  wire [" << AW - 1 << ":0] dra [0:" << P - 1 << "];  // drain read addresses (below)\n";
+  for (int i = 0; i < P; ++i) {
+    v << "  reg [" << A - 1 << ":0] q0_" << i << ", q1_" << i << ";\n"
+      << "  wire [" << AW - 1 << ":0] ra0_" << i << " = src ? dra[" << i << "] : faddr[" << AW - 1 << ":0];\n"
+      << "  wire [" << AW - 1 << ":0] ra1_" << i << " = src ? faddr[" << AW - 1 << ":0] : dra[" << i << "];\n"
+      << "  always @(posedge clk) begin q0_" << i << " <= fm0_" << i << "[ra0_" << i << "]; q1_" << i << " <= fm1_"
+      << i << "[ra1_" << i << "]; end\n";
+  }
+  const int at = D + 1;  // the tree root of the cycle issued D+2 cycles ago meets index D+1 of the shift registers
+  v << "  reg [" << at << ":0] pv, pfirst, plast;\n"
+    << "  reg p1_inb, p1_src;\n"
+    << "  reg [" << DW - 1 << ":0] pdesc [0:" << at << "];\n"
+    << "  wire first = ky == 16'd0 && kx == 16'd0 && cg == 16'd0;\n"
+    << "  wire pw = py < L_HP && px < L_WP;\n"
+    << "  wire [" << DW - 1 << ":0] desc = {t, py, px, tcg, trem, pyr == 16'd0 && pxr == 16'd0, pw};\n"
+    << "  integer k;\n"
+    << "  always @(posedge clk) begin\n"
+    << "    if (rst) begin pv <= 0; pfirst <= 0; plast <= 0; end\n"
+    << "    else begin\n"
+    << "      pv <= {pv[" << at - 1 << ":0], issue}; pfirst <= {pfirst[" << at - 1 << ":0], first};"
+    << " plast <= {plast[" << at - 1 << ":0], issue && klast};\n"
+    << "    end\n"
+    << "    p1_inb <= inb; p1_src <= src;\n"
+    << "    pdesc[0] <= desc;\n"
+    << "    for (k = 1; k <= " << at << "; k = k + 1) pdesc[k] <= pdesc[k - 1];\n"
+    << "  end\n";
+  // Stage 2 on: lanes.
+  v << "  wire [" << P * A - 1 << ":0] acts = p1_inb ? {";
+  for (int i = P - 1; i >= 0; --i) v << "(p1_src ? q1_" << i << " : q0_" << i << ")" << (i ? ", " : "");
+  v << "} : " << P * A << "'d0;\n";
+  v << "  // Requantizer constants of the result's tile: ROM read when the result leaves the accumulator.\n"
+    << "  reg res_v, res2_v, v_v, o_v;\n"
+    << "  reg [" << DW - 1 << ":0] res_desc, res2_desc, v_desc, o_desc;\n"
+    << "  reg [" << L * (kMultBits + kOffsetBits) - 1 << ":0] rq;\n"
+    << "  /* verilator lint_off UNUSEDSIGNAL */\n"
+    << "  wire [31:0] rq_a = L_RQBASE + {16'd0, res_desc[" << DW - 1 << ":" << DW - 16 << "]};\n"
+    << "  /* verilator lint_on UNUSEDSIGNAL */\n"
+    << "  always @(posedge clk) begin\n"
+    << "    res_v <= !rst && pv[" << at << "] && plast[" << at << "]; res_desc <= pdesc[" << at << "];\n"
+    << "    rq <= rqrom[rq_a[" << RAW - 1 << ":0]];\n"
+    << "    res2_v <= !rst && res_v; res2_desc <= res_desc;\n"
+    << "    v_v <= !rst && res2_v; v_desc <= res2_desc;\n"
+    << "    o_v <= !rst && v_v; o_desc <= v_desc;\n"
+    << "  end\n"
+    << "  wire [" << L * A - 1 << ":0] oq;\n"
+    << "  wire [" << L * 64 - 1 << ":0] ologit;\n"
+    << "  genvar gl;\n"
+    << "  generate for (gl = 0; gl < L; gl = gl + 1) begin : lanes\n"
+    << "    flight_lane u (.clk(clk), .acts(acts), .wts(wq[(gl + 1) * " << P * wbits << " - 1 : gl * " << P * wbits
+    << "]),\n      .acc_en(pv[" << at << "]), .acc_first(pfirst[" << at << "]), .acc_last(plast[" << at << "]),\n"
+    << "      .m(rq[gl * " << kMultBits + kOffsetBits << " + " << kMultBits - 1 << " : gl * "
+    << kMultBits + kOffsetBits << "]),\n"
+    << "      .o(rq[gl * " << kMultBits + kOffsetBits << " + " << kMultBits + kOffsetBits - 1 << " : gl * "
+    << kMultBits + kOffsetBits << " + " << kMultBits << "]),\n"
+    << "      .frac(L_FRAC), .oq(oq[(gl + 1) * " << A << " - 1 : gl * " << A << "]), .ologit(ologit[(gl + 1) * 64 - 1 : gl * 64]));\n"
+    << "  end endgenerate\n";
+  // Drain: a pixel's L outputs are latched, then written p_in per cycle (group dg: lanes dg·P … dg·P + P − 1,
+  // lane i of the group lands in bank (trem + i) mod P); the classifier streams one class per cycle.
+  v << "  reg [" << L * A - 1 << ":0] d_oq;\n  reg [" << L * 64 - 1 << ":0] d_logit;\n"
+    << "  reg [15:0] dg;\n  reg drain;\n  reg [" << DW - 1 << ":0] d_desc;\n"
+    << "  wire [15:0] d_t = d_desc[" << DW - 1 << ":" << DW - 16 << "], d_py = d_desc[" << DW - 17 << ":" << DW - 32
+    << "], d_px = d_desc[" << DW - 33 << ":" << DW - 48 << "];\n"
+    << "  wire [15:0] d_tcg = d_desc[" << DW - 49 << ":" << DW - 64 << "], d_trem = d_desc[" << DW - 65 << ":"
+    << DW - 80 << "];\n"
+    << "  wire d_first = d_desc[1], d_pw = d_desc[0];\n"
+    << "  always @(posedge clk) begin\n"
+    << "    if (rst) begin drain <= 1'b0; dg <= 16'd0; end\n"
+    << "    else if (o_v) begin drain <= 1'b1; dg <= 16'd0; d_desc <= o_desc; d_oq <= oq; d_logit <= ologit; end\n"
+    << "    else if (drain) begin\n"
+    << "      if (dg == (L_CLS ? 16'd" << L - 1 << " : 16'd" << drain_groups - 1 << ")) drain <= 1'b0;\n"
+    << "      dg <= dg + 16'd1;\n"
+    << "    end\n"
+    << "  end\n";
+  // Classifier output.
+  v << "  wire [31:0] oc = {16'd0, d_t} * " << L << " + {16'd0, dg};\n"
+    << "  always @(posedge clk) begin\n"
+    << "    out_valid <= !rst && drain && L_CLS && oc < {16'd0, L_COUT};\n"
+    << "    out_class <= oc[" << CB - 1 << ":0];\n"
+    << "    out_data <= d_logit[dg[" << clog2(L) - 1 << ":0] * 64 +: 64];\n"
+    << "  end\n";
+  // Feature-map drain: read-modify-write for pooling (read stage, then write stage with forwarding).
+  v << "  reg [" << A - 1 << ":0] w_data [0:" << P - 1 << "];\n"
+    << "  reg [" << AW - 1 << ":0] w_addr [0:" << P - 1 << "];\n"
+    << "  reg [" << P - 1 << ":0] w_en, w_first, f_en;\n"
+    << "  reg [" << A - 1 << ":0] f_data [0:" << P - 1 << "];\n"
+    << "  reg [" << AW - 1 << ":0] f_addr [0:" << P - 1 << "];\n"
+    << "  wire dst = !src;\n";
+  for (int b = 0; b < P; ++b) {
+    // Bank b takes lane i = (b − trem) mod P of the group; its channel group is tcg + dg (+1 when b < trem).
+    v << "  // bank " << b << "\n"
+      << "  wire [15:0] i" << b << " = 16'd" << b << " >= d_trem ? 16'd" << b << " - d_trem : 16'd" << b + P
+      << " - d_trem;\n"
+      << "  wire [31:0] lane" << b << " = {16'd0, dg} * " << P << " + {16'd0, i" << b << "};\n"
+      << "  wire [31:0] ocg" << b << " = {16'd0, d_tcg} + {16'd0, dg} + (16'd" << b << " < d_trem ? 32'd1 : 32'd0);\n"
+      << "  wire [31:0] ch" << b << " = ocg" << b << " * " << P << " + " << b << ";\n"
+      << "  /* verilator lint_off UNUSEDSIGNAL */\n"
+      << "  wire [31:0] wa" << b << " = (ocg" << b << " * {16'd0, L_HP} + {16'd0, d_py}) * {16'd0, L_WP} + {16'd0, d_px};\n"
+      << "  /* verilator lint_on UNUSEDSIGNAL */\n"
+      << "  assign dra[" << b << "] = wa" << b << "[" << AW - 1 << ":0];\n"
+      << "  wire ok" << b << " = drain && !L_CLS && d_pw && lane" << b << " < " << L << " && ch" << b
+      << " < {16'd0, L_COUT};\n"
+      << "  always @(posedge clk) begin\n"
+      << "    w_addr[" << b << "] <= wa" << b << "[" << AW - 1 << ":0];\n"
+      << "    w_data[" << b << "] <= d_oq[lane" << b << "[" << clog2(L) - 1 << ":0] * " << A << " +: " << A << "];\n"
+      << "    w_en[" << b << "] <= !rst && ok" << b << ";\n"
+      << "    w_first[" << b << "] <= d_first;\n"
+      << "  end\n"
+      << "  wire [" << A - 1 << ":0] old" << b << " = (f_en[" << b << "] && f_addr[" << b << "] == w_addr[" << b
+      << "]) ? f_data[" << b << "] : (dst ? q1_" << b << " : q0_" << b << ");\n"
+      << "  wire [" << A - 1 << ":0] new" << b << " = (w_first[" << b << "] || w_data[" << b << "] > old" << b
+      << ") ? w_data[" << b << "] : old" << b << ";\n"
+      << "  always @(posedge clk) begin\n"
+      << "    f_en[" << b << "] <= !rst && w_en[" << b << "]; f_addr[" << b << "] <= w_addr[" << b << "]; f_data["
+      << b << "] <= new" << b << ";\n"
+      << "    if (load_en && load_bank == " << BB << "'d" << b << ") fm0_" << b << "[load_addr] <= load_data;\n"
+      << "    else if (w_en[" << b << "] && !dst) fm0_" << b << "[w_addr[" << b << "]] <= new" << b << ";\n"
+      << "    if (w_en[" << b << "] && dst) fm1_" << b << "[w_addr[" << b << "]] <= new" << b << ";\n"
+      << "  end\n";
+  }
+  v << "endmodule\n";
+  g.verilog = v.str();
+
+  // ---- Yosys script ----
+  {
+    std::ostringstream y;
+    y << "# Whole-engine synthesis (flight rtl): yosys -q -s synth.ys in this folder\n"
+      << "read_verilog engine.v\n"
+      << "synth_xilinx -family xc7 -top flight_engine" << (d.slot == Block::mult_dsp ? "" : " -nodsp") << "\n"
+      << "tee -o stat.txt stat\n";
+    g.yosys_script = y.str();
+  }
+
+  // ---- Verilator testbench ----
+  {
+    std::ostringstream t;
+    t << "// Generated by flight rtl: streams images through flight_engine and prints, per image, the cycles of\n"
+      << "// each layer and the classifier outputs.  Input: images.bin (N images of C·H·W bytes, (C, H, W) order).\n"
+      << "// Usage: ./Vflight_engine images.bin N > sim.txt\n"
+      << "#include <cstdio>\n#include <cstdlib>\n#include <vector>\n"
+      << "#include \"Vflight_engine.h\"\n#include \"verilated.h\"\n\n"
+      << "int main(int argc, char** argv) {\n"
+      << "  Verilated::commandArgs(argc, argv);\n"
+      << "  if (argc < 3) { std::fprintf(stderr, \"usage: %s images.bin N\\n\", argv[0]); return 2; }\n"
+      << "  const int C = " << net.in_c << ", H = " << net.in_h << ", W = " << net.in_w << ", P = " << P << ";\n"
+      << "  const long n = std::atol(argv[2]);\n"
+      << "  std::FILE* f = std::fopen(argv[1], \"rb\");\n"
+      << "  if (!f) { std::fprintf(stderr, \"cannot open %s\\n\", argv[1]); return 2; }\n"
+      << "  std::vector<unsigned char> img(std::size_t(C) * H * W);\n"
+      << "  Vflight_engine* m = new Vflight_engine;\n"
+      << "  auto tick = [&] { m->clk = 0; m->eval(); m->clk = 1; m->eval(); };\n"
+      << "  m->rst = 1; m->start = 0; m->load_en = 0; tick(); tick(); m->rst = 0;\n"
+      << "  for (long i = 0; i < n; ++i) {\n"
+      << "    if (std::fread(img.data(), 1, img.size(), f) != img.size()) { std::fprintf(stderr, \"short read\\n\"); return 2; }\n"
+      << "    for (int c = 0; c < C; ++c) for (int y = 0; y < H; ++y) for (int x = 0; x < W; ++x) {\n"
+      << "      m->load_en = 1; m->load_bank = c % P; m->load_addr = ((c / P) * H + y) * W + x;\n"
+      << "      m->load_data = img[(std::size_t(c) * H + y) * W + x]; tick();\n"
+      << "    }\n"
+      << "    m->load_en = 0; m->start = 1; tick(); m->start = 0;\n"
+      << "    long cyc = 1, layer_start = 0; int layer = 0;\n"
+      << "    std::printf(\"image %ld\\n\", i);\n"
+      << "    while (m->busy) {\n"
+      << "      if (m->out_valid) std::printf(\"out %d %lld\\n\", int(m->out_class), (long long)m->out_data);\n"
+      << "      if (int(m->layer) != layer) { std::printf(\"layer %d %ld\\n\", layer, cyc - layer_start); layer_start = cyc; layer = int(m->layer); }\n"
+      << "      tick(); ++cyc;\n"
+      << "      if (cyc > 2000000000L) { std::fprintf(stderr, \"engine did not finish\\n\"); return 1; }\n"
+      << "    }\n"
+      << "    if (m->out_valid) std::printf(\"out %d %lld\\n\", int(m->out_class), (long long)m->out_data);\n"
+      << "    std::printf(\"layer %d %ld\\ncycles %ld\\n\", layer, cyc - layer_start, cyc);\n"
+      << "  }\n"
+      << "  m->final();\n  delete m;\n  std::fclose(f);\n  return 0;\n}\n";
+    g.testbench = t.str();
+  }
+  return g;
+}
+
+}  // namespace flight::rtl

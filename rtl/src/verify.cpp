@@ -1,0 +1,218 @@
+#include "flight/rtl/verify.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "flight/core/error.hpp"
+#include "flight/cost_models/calibrate.hpp"
+
+namespace flight::rtl {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string run_capture(const std::string& cmd, int& status) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) {
+    status = -1;
+    return out;
+  }
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  status = ::pclose(p);
+  return out;
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+  if (!out) throw RunError("cannot write " + p.string());
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string tail(const std::string& s, std::size_t n = 2000) { return s.size() > n ? s.substr(s.size() - n) : s; }
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+void write_engine(const GeneratedEngine& g, const std::string& dir) {
+  fs::create_directories(dir);
+  write_file(fs::path(dir) / "engine.v", g.verilog);
+  write_file(fs::path(dir) / "weights.hex", g.weights_hex);
+  write_file(fs::path(dir) / "requant.hex", g.requant_hex);
+  write_file(fs::path(dir) / "tb.cpp", g.testbench);
+  write_file(fs::path(dir) / "synth.ys", g.yosys_script);
+}
+
+std::string verilator_version(const std::string& verilator) {
+  int st = 0;
+  const auto out = run_capture(quote(verilator) + " --version 2>&1", st);
+  if (st != 0 || out.find("Verilator") == std::string::npos) {
+    throw RunError("cannot run '" + verilator + " --version' (install Verilator: scripts/install-deps build)");
+  }
+  return out.substr(0, out.find('\n'));
+}
+
+std::string lint(const std::string& dir, const Tools& t) {
+  verilator_version(t.verilator);
+  int st = 0;
+  const auto out = run_capture("cd " + quote(dir) + " && " + quote(t.verilator) +
+                                   " --lint-only -Wall --top-module flight_engine engine.v 2>&1",
+                               st);
+  return st == 0 && out.find("%Warning") == std::string::npos ? std::string() : out.empty() ? "lint failed" : out;
+}
+
+Simulation simulate(const std::string& dir, const std::vector<std::uint8_t>& images, long n, int classes, int layers,
+                    const Tools& t) {
+  verilator_version(t.verilator);
+  Simulation s;
+  auto t0 = std::chrono::steady_clock::now();
+  int st = 0;
+  const auto log = run_capture("cd " + quote(dir) + " && " + quote(t.verilator) +
+                                   " --cc --exe --build -j " + std::to_string(std::max(1, t.jobs)) +
+                                   " -O3 --x-assign fast --x-initial fast --noassert -Wno-fatal"
+                                   " --top-module flight_engine engine.v tb.cpp -o Vflight_engine 2>&1",
+                               st);
+  if (st != 0) throw RunError("verilator build of " + dir + "/engine.v failed:\n" + tail(log));
+  s.build_seconds = seconds_since(t0);
+  write_file(fs::path(dir) / "images.bin", std::string(images.begin(), images.end()));
+  t0 = std::chrono::steady_clock::now();
+  const auto out = run_capture("cd " + quote(dir) + " && obj_dir/Vflight_engine images.bin " + std::to_string(n) +
+                                   " 2>&1",
+                               st);
+  s.run_seconds = seconds_since(t0);
+  if (st != 0) throw RunError("the Verilator model of " + dir + " failed:\n" + tail(out));
+  std::istringstream in(out);
+  std::string word;
+  SimulatedImage* cur = nullptr;
+  while (in >> word) {
+    if (word == "image") {
+      long i;
+      in >> i;
+      s.images.emplace_back();
+      cur = &s.images.back();
+      cur->outputs.assign(std::size_t(classes), 0);
+    } else if (word == "out" && cur) {
+      int c;
+      long long v;
+      in >> c >> v;
+      if (c < 0 || c >= classes) throw RunError("Verilator model printed class " + std::to_string(c));
+      cur->outputs[std::size_t(c)] = v;
+    } else if (word == "layer" && cur) {
+      int l;
+      long c;
+      in >> l >> c;
+      cur->layer_cycles.push_back(c);
+    } else if (word == "cycles" && cur) {
+      in >> cur->cycles;
+    } else {
+      throw RunError("unexpected output of the Verilator model: '" + word + "'");
+    }
+  }
+  if (long(s.images.size()) != n) throw RunError("the Verilator model ran " + std::to_string(s.images.size()) +
+                                                 " of " + std::to_string(n) + " images");
+  for (const auto& im : s.images) {
+    if (int(im.layer_cycles.size()) != layers) throw RunError("the Verilator model reported the wrong layer count");
+  }
+  return s;
+}
+
+Synthesis synthesize(const std::string& dir, const Tools& t) {
+  cost_models::yosys_version(t.yosys);
+  const auto t0 = std::chrono::steady_clock::now();
+  int st = 0;
+  const auto log = run_capture("cd " + quote(dir) + " && " + quote(t.yosys) + " -q -l yosys.log -s synth.ys 2>&1", st);
+  if (st != 0) throw RunError("yosys synthesis of " + dir + "/engine.v failed:\n" + tail(log));
+  Synthesis s;
+  s.seconds = seconds_since(t0);
+  const auto text = slurp(fs::path(dir) / "stat.txt");
+  const auto c = cost_models::parse_yosys_stat(text);
+  s.lut = c.lut, s.ff = c.ff, s.dsp = c.dsp;
+  // Block RAM and LUT-RAM cells (7-series primitives) of the same report.
+  static const std::regex cell(R"(^\s+(\w+)\s+(\d+)\s*$)");
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (!std::regex_match(line, m, cell)) continue;
+    const std::string name = m[1];
+    const double k = std::stod(m[2]);
+    if (name == "RAMB36E1") s.bram36 += k;
+    else if (name == "RAMB18E1") s.bram36 += 0.5 * k;
+    else if (name == "RAM32M" || name == "RAM64M" || name == "RAM128X1D") s.lutram += 4 * k;
+    else if (name == "RAM32X1D" || name == "RAM64X1D" || name == "RAM256X1S") s.lutram += 2 * k;
+    else if (name == "RAM32X1S" || name == "RAM64X1S" || name == "RAM128X1S") s.lutram += k;
+  }
+  s.lut += s.lutram;
+  return s;
+}
+
+Validation validate(const sim::IntInference& net, const sim::FpgaEvaluation& eval, const EngineOptions& opt,
+                    const std::vector<std::uint8_t>& images, long n, const std::string& dir, bool synth,
+                    const Tools& t) {
+  Validation v;
+  v.design = sim::describe(eval.design);
+  v.engine = generate_engine(net, eval.design, opt);
+  const auto& layers = v.engine.layers;
+  FLIGHT_CHECK(layers.size() == eval.layers.size(), "engine layers match the cycle model's");
+  write_engine(v.engine, dir);
+  v.verilator = verilator_version(t.verilator);
+  v.lint = lint(dir, t);
+  const int classes = layers.back().c_out;
+  v.simulation = simulate(dir, images, n, classes, int(layers.size()), t);
+  const std::size_t image_bytes = std::size_t(net.network().in_c) * net.network().in_h * net.network().in_w;
+  FLIGHT_CHECK(images.size() >= image_bytes * std::size_t(n), "image bytes");
+  v.images = n;
+  for (long i = 0; i < n; ++i) {
+    const auto r = net.run(images.data() + image_bytes * std::size_t(i));
+    const auto& hw = v.simulation.images[std::size_t(i)].outputs;
+    if (hw != r.raw_logits) {
+      ++v.mismatches;
+      if (v.first_mismatch < 0) v.first_mismatch = i;
+    }
+    const int hw_pred = int(std::max_element(hw.begin(), hw.end()) - hw.begin());
+    if (hw_pred == r.predicted) ++v.predictions_equal;
+  }
+  const auto& im0 = v.simulation.images.front();
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    LayerCheck c;
+    c.name = eval.layers[i].name;
+    c.model_cycles = eval.layers[i].cycles;
+    c.model_compute = eval.layers[i].compute_cycles;
+    c.measured_cycles = im0.layer_cycles[i];
+    c.issue_cycles = layers[i].issue_cycles;
+    v.model_cycles += c.model_cycles;
+    v.layers.push_back(c);
+  }
+  v.measured_cycles = double(im0.cycles);
+  v.model_resources = eval.used;
+  if (synth) {
+    v.measured_resources = synthesize(dir, t);
+    v.synthesized = true;
+  }
+  return v;
+}
+
+}  // namespace flight::rtl

@@ -1,0 +1,224 @@
+// flight rtl / flight verify — the engine of a trained model as Verilog, and its validation against sim/ under
+// Verilator and Yosys.  The generator and the checks are rtl/; this file loads, chooses the design, calls and prints.
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include "commands.hpp"
+#include "flight/core/error.hpp"
+#include "flight/cost_models/devices.hpp"
+#include "flight/rtl/engine.hpp"
+#include "flight/rtl/verify.hpp"
+#include "flight/sweeps/model_convert.hpp"
+#include "flight/sweeps/model_file.hpp"
+#include "flight/trainer/data/dataset.hpp"
+
+namespace flight::cli {
+namespace {
+namespace tr = flight::trainer;
+namespace fs = std::filesystem;
+
+struct RtlOptions {
+  std::string model, device = cost_models::kDefaultDevice, out;
+  int max_slots = 0;
+  double lut_cap = sim::FpgaLimits{}.lut_cap;
+  long images = 10;
+  std::optional<std::string> data_dir;
+  bool json = false, no_synth = false;
+  std::string verilator = "verilator", yosys = "yosys";
+};
+
+struct Chosen {
+  sweeps::LoadedModel lm;
+  sim::IntNetwork net;
+  sim::FpgaEvaluation eval;
+};
+
+// The fastest design on the device that the generator covers, with at most max_slots slots.
+Chosen choose(const RtlOptions& o) {
+  Chosen c{sweeps::load_model(o.model), {}, {}};
+  const auto& meta = c.lm.meta;
+  if (meta.quant.method == tr::Method::fp32) {
+    throw InputError("--model " + o.model + ": an fp32 model has no integer engine (train a quantized method)");
+  }
+  const auto workload = sweeps::to_workload(*c.lm.model, meta);
+  sim::FpgaLimits lim;
+  lim.lut_cap = o.lut_cap;
+  const sim::FpgaModel fm(workload, cost_models::find_device(o.device), cost_models::builtin_fpga_costs(), lim);
+  const auto r = fm.search(sim::Mapping::uniform, [&](const sim::FpgaDesign& d) {
+    if (o.max_slots > 0 && d.p_in * (d.lanes + d.lanes_k2) > o.max_slots) return false;
+    return rtl::not_covered(d).empty();
+  });
+  if (!r.found) {
+    throw InputError("--max-slots " + std::to_string(o.max_slots) + " on " + o.device +
+                     ": no uniform on-chip design fits (" + (r.reason.empty() ? "none covered" : r.reason) + ")");
+  }
+  c.eval = r.best;
+  c.net = sweeps::to_int_network(*c.lm.model, meta);
+  c.net.acc_bits = c.eval.acc_bits;
+  return c;
+}
+
+rtl::EngineOptions engine_options(const Chosen& c) {
+  rtl::EngineOptions e;
+  e.e_bits = c.lm.meta.quant.e_bits;
+  e.n_bits = c.lm.meta.quant.fixed_bits;
+  e.acc_bits = c.eval.acc_bits;
+  return e;
+}
+
+int run_rtl(const RtlOptions& o) {
+  auto c = choose(o);
+  const sim::IntInference inf(c.net);
+  const auto g = rtl::generate_engine(inf, c.eval.design, engine_options(c));
+  rtl::write_engine(g, o.out);
+  long issue = 0;
+  for (const auto& l : g.layers) issue += l.issue_cycles;
+  std::cout << fmt::format(
+      "{}: {} ({} layers, accumulator {} bits, weight ROM {} × {} bits)\n"
+      "model: {:.0f} cycles per image, {:.0f} LUT, {:.0f} FF, {:.1f} BRAM36, {:.0f} DSP\n"
+      "wrote {}/engine.v, weights.hex, requant.hex, tb.cpp, synth.ys\n",
+      o.model, sim::describe(c.eval.design), g.layers.size(), g.acc_bits, g.weight_rom_words, g.weight_rom_width,
+      c.eval.cycles_per_image, c.eval.used.lut, c.eval.used.ff, c.eval.used.bram36, c.eval.used.dsp, o.out);
+  return 0;
+}
+
+double err_pct(double model, double measured) { return measured != 0 ? 100.0 * (model - measured) / measured : 0; }
+
+int run_verify(const RtlOptions& o) {
+  auto c = choose(o);
+  const sim::IntInference inf(c.net);
+  const auto id = data::parse_dataset_id(c.lm.meta.dataset);
+  if (!id) throw InputError(o.model + ": unknown data set '" + c.lm.meta.dataset + "'");
+  const auto d = data::load_dataset(*id, data::resolve_data_root(o.data_dir));
+  const long n = std::min<long>(o.images, long(d.test.count));
+  std::vector<std::uint8_t> images;
+  for (long i = 0; i < n; ++i) {
+    const auto im = d.test.image(std::size_t(i));
+    images.insert(images.end(), im.begin(), im.end());
+  }
+  std::string dir = o.out;
+  bool temp = false;
+  if (dir.empty()) {
+    std::string tmpl = (fs::temp_directory_path() / "flight-verify-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw RunError("cannot create a temporary folder");
+    dir = tmpl;
+    temp = true;
+  }
+  rtl::Tools tools;
+  tools.verilator = o.verilator;
+  tools.yosys = o.yosys;
+  const auto v = rtl::validate(inf, c.eval, engine_options(c), images, n, dir, !o.no_synth, tools);
+  const bool ok = v.mismatches == 0;
+
+  boost::json::array layers;
+  for (const auto& l : v.layers) {
+    layers.push_back({{"name", l.name},
+                      {"model_cycles", l.model_cycles},
+                      {"model_compute_cycles", l.model_compute},
+                      {"measured_cycles", l.measured_cycles},
+                      {"issue_cycles", l.issue_cycles},
+                      {"error_pct", err_pct(l.model_cycles, double(l.measured_cycles))}});
+  }
+  boost::json::object out{{"model", o.model},
+                          {"device", o.device},
+                          {"design", v.design},
+                          {"verilator", v.verilator},
+                          {"lint_clean", v.lint.empty()},
+                          {"images", v.images},
+                          {"bit_identical", ok},
+                          {"mismatched_images", v.mismatches},
+                          {"predictions_equal", v.predictions_equal},
+                          {"layers", layers},
+                          {"model_cycles_per_image", v.model_cycles},
+                          {"measured_cycles_per_image", v.measured_cycles},
+                          {"cycles_error_pct", err_pct(v.model_cycles, v.measured_cycles)},
+                          {"verilator_build_s", v.simulation.build_seconds},
+                          {"verilator_run_s", v.simulation.run_seconds}};
+  if (v.synthesized) {
+    const auto& m = v.model_resources;
+    const auto& s = v.measured_resources;
+    out["resources"] = {{"model", {{"lut", m.lut}, {"ff", m.ff}, {"bram36", m.bram36}, {"dsp", m.dsp}}},
+                        {"yosys", {{"lut", s.lut}, {"lutram", s.lutram}, {"ff", s.ff}, {"bram36", s.bram36}, {"dsp", s.dsp}}},
+                        {"error_pct", {{"lut", err_pct(m.lut, s.lut)}, {"ff", err_pct(m.ff, s.ff)},
+                                       {"bram36", err_pct(m.bram36, s.bram36)}, {"dsp", err_pct(m.dsp, s.dsp)}}},
+                        {"yosys_s", s.seconds}};
+  }
+  if (!temp) out["folder"] = dir;
+  if (o.json) {
+    std::cout << boost::json::serialize(out) << "\n";
+  } else {
+    std::cout << fmt::format("{} on {}: {}\n{}; lint -Wall: {}\n", o.model, o.device, v.design, v.verilator,
+                             v.lint.empty() ? "clean" : "warnings (" + dir + "/engine.v)");
+    std::cout << fmt::format("outputs: {} of {} images bit-identical to flight sim's bit-accurate inference{}\n",
+                             v.images - v.mismatches, v.images,
+                             ok ? "" : fmt::format(" (first difference: image {})", v.first_mismatch));
+    std::cout << fmt::format("{:<8} {:>12} {:>12} {:>12} {:>8}\n", "layer", "model cyc", "RTL cyc", "RTL issue",
+                             "error");
+    for (const auto& l : v.layers) {
+      std::cout << fmt::format("{:<8} {:>12.0f} {:>12} {:>12} {:>7.1f}%\n", l.name, l.model_cycles,
+                               l.measured_cycles, l.issue_cycles, err_pct(l.model_cycles, double(l.measured_cycles)));
+    }
+    std::cout << fmt::format("{:<8} {:>12.0f} {:>12.0f} {:>12} {:>7.1f}%\n", "image", v.model_cycles,
+                             v.measured_cycles, "", err_pct(v.model_cycles, v.measured_cycles));
+    if (v.synthesized) {
+      const auto& m = v.model_resources;
+      const auto& s = v.measured_resources;
+      std::cout << fmt::format("{:<8} {:>12} {:>12} {:>8}\n", "resource", "model", "yosys", "error");
+      auto row = [&](const char* what, double a, double b) {
+        std::cout << fmt::format("{:<8} {:>12.1f} {:>12.1f} {:>7.1f}%\n", what, a, b, err_pct(a, b));
+      };
+      row("LUT", m.lut, s.lut);
+      row("FF", m.ff, s.ff);
+      row("BRAM36", m.bram36, s.bram36);
+      row("DSP", m.dsp, s.dsp);
+      if (s.lutram > 0) std::cout << fmt::format("(Yosys LUTs include {:.0f} LUT-RAM)\n", s.lutram);
+    }
+  }
+  if (temp && ok) fs::remove_all(dir);
+  return ok ? 0 : 1;
+}
+
+void common_options(CLI::App* s, RtlOptions& o) {
+  s->add_option("--model", o.model, "Model file written by flight train --out (a quantized method)")->required();
+  s->add_option("--device", o.device, "FPGA device from the catalog")->capture_default_str();
+  s->add_option("--max-slots", o.max_slots,
+                "Largest design considered: p_in × lanes slots (0: any; small designs simulate fast)")
+      ->check(CLI::NonNegativeNumber);
+  s->add_option("--lut-cap", o.lut_cap, "Fraction of the device's LUTs a design may use")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
+}
+
+}  // namespace
+
+void register_rtl_commands(CLI::App& app, Action& chosen) {
+  auto o = std::make_shared<RtlOptions>();
+  auto* r = app.add_subcommand(
+      "rtl", "Write the engine of a trained model as Verilog: the fastest uniform on-chip design the search finds");
+  common_options(r, *o);
+  r->add_option("--out", o->out, "Folder for engine.v, the memory images, tb.cpp and synth.ys")->required();
+  r->callback([o, &chosen] { chosen = [o] { return run_rtl(*o); }; });
+
+  auto v = std::make_shared<RtlOptions>();
+  auto* s = app.add_subcommand(
+      "verify", "Simulate the generated engine under Verilator and synthesize it with Yosys: outputs against flight "
+                "sim's bit-accurate inference, cycles and resources against the model; exit 1 when outputs differ");
+  common_options(s, *v);
+  s->add_option("--images", v->images, "Test images streamed through the engine")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  s->add_option("--data-dir", v->data_dir, "Data root (default: $FLIGHT_DATA, else ./data)");
+  s->add_option("--out", v->out, "Keep the generated files and the Verilator build here (default: a temporary folder)");
+  s->add_flag("--no-synth", v->no_synth, "Skip the Yosys synthesis");
+  s->add_option("--verilator", v->verilator, "Verilator command")->capture_default_str();
+  s->add_option("--yosys", v->yosys, "Yosys command")->capture_default_str();
+  s->add_flag("--json", v->json, "Print one JSON object");
+  s->callback([v, &chosen] { chosen = [v] { return run_verify(*v); }; });
+}
+
+}  // namespace flight::cli
