@@ -47,7 +47,7 @@ class Word {
 };
 
 constexpr int kMultBits = sim::kRequantMultBits;
-constexpr int kOffsetBits = 64;
+constexpr int kOffsetBits = sim::kRequantOffsetBits;
 
 std::string slot_name(Block b) { return cm::block_name(b); }
 
@@ -87,7 +87,7 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
 
   GeneratedEngine g;
   g.acc_bits = opt.acc_bits > 0 ? opt.acc_bits : 32;
-  if (g.acc_bits < 2 || g.acc_bits > 48) refuse("accumulator width " + std::to_string(g.acc_bits) + " outside 2..48");
+  if (g.acc_bits < 2 || g.acc_bits > 39) refuse("accumulator width " + std::to_string(g.acc_bits) + " outside 2..39");
 
   // ---- the compute layers, with their shapes ----
   int c = net.in_c, h = net.in_h, w = net.in_w;
@@ -163,7 +163,7 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   }
   g.weight_rom_words = wbase;
   g.weight_rom_width = L * P * wbits;
-  g.pipeline_latency = 7 + D;
+  g.pipeline_latency = 6 + D;
 
   // ---- memory images ----
   {
@@ -240,11 +240,9 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << ".  Schedule and ports: docs/rtl.md.\n"
     << "/* verilator lint_off DECLFILENAME */\n";
   v << cm::block_verilog(d.slot, bp, "flight_slot");
-  // One lane: p_in slots, a registered adder tree, the accumulator, and the requantizer of sim::Requant.
+  // One lane: p_in slots, a registered adder tree and the accumulator; `res` holds a pixel's finished sum.
   v << "module flight_lane (\n  input clk, input [" << P * A - 1 << ":0] acts, input [" << P * wbits - 1
-    << ":0] wts,\n  input acc_en, input acc_first, input acc_last,\n  input signed [" << kMultBits - 1
-    << ":0] m, input signed [" << kOffsetBits - 1 << ":0] o, input [7:0] frac,\n  output reg [" << A - 1
-    << ":0] oq, output reg signed [63:0] ologit);\n";
+    << ":0] wts,\n  input acc_en, input acc_first, input acc_last, output reg signed [" << ACC - 1 << ":0] res);\n";
   for (int i = 0; i < P; ++i) {
     std::ostringstream act_s;
     act_s << "acts[" << (i + 1) * A - 1 << ":" << i * A << "]";
@@ -289,22 +287,27 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     if (tw >= ACC) v << root << "[" << ACC - 1 << ":0];\n";
     else v << "{{" << ACC - tw << "{" << root << "[" << tw - 1 << "]}}, " << root << "};\n";
   }
-  v << "  reg signed [" << ACC - 1 << ":0] acc, res, res2;\n"
+  v << "  reg signed [" << ACC - 1 << ":0] acc;\n"
     << "  wire signed [" << ACC - 1 << ":0] nxt = acc_first ? addend : acc + addend;\n"
-    << "  reg signed [" << VW - 1 << ":0] vq;\n"
-    << "  wire signed [" << VW - 1 << ":0] prod = {{" << VW - ACC << "{res2[" << ACC - 1 << "]}}, res2} * {{"
-    << VW - kMultBits << "{m[" << kMultBits - 1 << "]}}, m};\n"
-    << "  wire signed [" << VW - 1 << ":0] half = frac == 8'd0 ? " << VW << "'sd0 : $signed({{" << VW - 1
-    << "{1'b0}}, 1'b1} << (frac - 8'd1));\n"
-    << "  wire signed [" << VW - 1 << ":0] shr = (vq + half) >>> frac;\n"
     << "  always @(posedge clk) begin\n"
     << "    if (acc_en) acc <= nxt;\n"
     << "    if (acc_en && acc_last) res <= nxt;\n"
-    << "    res2 <= res;\n"
-    << "    vq <= prod + {{" << VW - kOffsetBits << "{o[" << kOffsetBits - 1 << "]}}, o};\n"
-    << "    oq <= shr < " << VW << "'sd0 ? " << A << "'d0 : shr > " << VW << "'sd" << ((1L << A) - 1) << " ? " << A
-    << "'d" << ((1L << A) - 1) << " : shr[" << A - 1 << ":0];\n"
-    << "    ologit <= vq[63:0];\n"
+    << "  end\nendmodule\n";
+
+  // The requantizer of sim::Requant: v = x·m + o (one stage; o includes the rounding half), then shift right by
+  // frac and clamp to A bits (one stage; the clamp compares v with the layer's 2^(frac + A) instead of shifting it).
+  v << "module flight_requant (input clk, input signed [" << ACC - 1 << ":0] x, input signed [" << kMultBits - 1
+    << ":0] m,\n  input signed [" << kOffsetBits - 1 << ":0] o, input [5:0] frac, input [" << VW << ":0] sat,"
+    << " output reg signed [" << VW - 1 << ":0] v, output reg [" << A - 1 << ":0] q);\n"
+    << "  wire signed [" << ACC + kMultBits - 1 << ":0] prod = x * m;\n"
+    << "  /* verilator lint_off UNUSEDSIGNAL */\n"
+    << "  wire [" << VW - 1 << ":0] shr = v >> frac;  // only its low A bits are used\n"
+    << "  /* verilator lint_on UNUSEDSIGNAL */\n"
+    << "  always @(posedge clk) begin\n"
+    << "    v <= {{" << VW - ACC - kMultBits << "{prod[" << ACC + kMultBits - 1 << "]}}, prod} + {{" << VW - kOffsetBits
+    << "{o[" << kOffsetBits - 1 << "]}}, o};\n"
+    << "    q <= v[" << VW - 1 << "] ? " << A << "'d0 : {1'b0, v} >= sat ? " << A << "'d" << ((1L << A) - 1)
+    << " : shr[" << A - 1 << ":0];\n"
     << "  end\nendmodule\n";
 
   // The engine.
@@ -314,36 +317,47 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << A - 1 << ":0] load_data,\n"
     << "  output reg busy, output reg [" << LB - 1 << ":0] layer,\n"
     << "  output reg out_valid, output reg [" << CB - 1 << ":0] out_class, output reg signed [63:0] out_data);\n";
-  v << "  localparam L = " << L << ";\n";
-  // Per-layer constants.
+  // Per-layer constants, as one case table on the layer index.  Addresses are 32-bit two's complement sums of
+  // running offsets (no multipliers in the control): X = 32-bit values.
   struct K {
     const char* name;
     int bits;
   };
-  const std::vector<K> consts = {{"HIN", 16}, {"WIN", 16}, {"CG", 16}, {"KH", 16}, {"KW", 16}, {"S", 16},
-                                 {"PAD", 16}, {"HOUT", 16}, {"WOUT", 16}, {"T", 16}, {"PLEN", 16}, {"PS", 16},
-                                 {"HP", 16}, {"WP", 16}, {"COUT", 16}, {"FLUSH", 16}, {"FRAC", 8}, {"CLS", 1}};
+  const std::vector<K> consts = {{"HIN", 16},  {"WIN", 16},   {"CG", 16},    {"KW", 16},    {"KH", 16},
+                                 {"S", 16},    {"HOUT", 16},  {"WOUT", 16},  {"T", 16},     {"KK", 16},
+                                 {"PLEN", 16}, {"PS", 16},    {"HP", 16},    {"WP", 16},    {"COUT", 16},
+                                 {"FLUSH", 16}, {"FRAC", 6},  {"CLS", 1},    {"HW", 32},    {"KROW", 32},
+                                 {"SW", 32},   {"NPAD", 32},  {"ROW0", 32},  {"HPWP", 32},  {"TCG0", 32},
+                                 {"TCG1", 32}, {"WBASE", 32}, {"RQBASE", 32}, {"SAT", VW + 1}};
   for (const auto& k : consts) v << "  reg [" << k.bits - 1 << ":0] L_" << k.name << ";\n";
-  v << "  reg [31:0] L_WBASE, L_RQBASE;\n";
+  auto u32 = [](long x) { return std::uint32_t(std::int32_t(x)); };
   v << "  always @* begin\n    case (layer)\n";
   for (int i = 0; i < NL; ++i) {
     const auto& e = g.layers[std::size_t(i)];
     const int drain = e.classifier ? L : drain_groups;
-    const int flush = 7 + D + drain;
+    const int flush = 6 + D + drain;
     const int frac = inf.requant(std::size_t(e.net_index)).frac_bits;
-    if (frac > 127) refuse(e.name + ": requantizer fraction " + std::to_string(frac) + " bits");
-    const long vals[] = {e.h_in, e.w_in, e.channel_groups, e.kh, e.kw, e.stride, e.pad, e.h_out, e.w_out, e.tiles,
-                         e.pixel_cycles, e.pool, e.h_store, e.w_store, e.c_out, flush, frac, e.classifier ? 1 : 0};
+    if (frac > 63) refuse(e.name + ": requantizer fraction " + std::to_string(frac) + " bits");
+    const long hpwp = long(e.h_store) * e.w_store;
+    const long vals[] = {e.h_in, e.w_in, e.channel_groups, e.kw, e.kh, e.stride, e.h_out, e.w_out, e.tiles,
+                         long(e.kh) * e.kw * e.channel_groups, e.pixel_cycles, e.pool, e.h_store, e.w_store, e.c_out,
+                         flush, frac, e.classifier ? 1 : 0, long(e.h_in) * e.w_in, u32(e.w_in - (e.kw - 1)),
+                         long(e.stride) * e.w_in, u32(-e.pad), u32(-long(e.pad) * e.w_in - e.pad), hpwp,
+                         (L / P) * hpwp, (L / P + 1) * hpwp, e.weight_base, e.requant_base, 0};
     v << "      " << LB << "'d" << i << ": begin";
-    for (std::size_t k = 0; k < consts.size(); ++k) {
-      if (vals[k] >= (1L << consts[k].bits)) refuse(e.name + ": " + consts[k].name + " too large for the engine");
+    for (std::size_t k = 0; k + 1 < consts.size(); ++k) {
+      if (consts[k].bits < 32 && vals[k] >= (1L << consts[k].bits)) {
+        refuse(e.name + ": " + consts[k].name + " too large for the engine");
+      }
+      if (consts[k].bits == 32 && (vals[k] < 0 || vals[k] > 0xffffffffL)) refuse(e.name + ": " + consts[k].name + " out of range");
       v << " L_" << consts[k].name << " = " << consts[k].bits << "'d" << vals[k] << ";";
     }
-    v << " L_WBASE = 32'd" << e.weight_base << "; L_RQBASE = 32'd" << e.requant_base << "; end\n";
+    // The clamp threshold 2^(frac + A), or 2^VW (out of reach) when v cannot get there.
+    v << " L_SAT = " << VW + 1 << "'d1 << " << std::min(frac + A, VW) << "; end\n";
   }
   v << "      default: begin";
   for (const auto& k : consts) v << " L_" << k.name << " = " << k.bits << "'d1;";
-  v << " L_WBASE = 32'd0; L_RQBASE = 32'd0; end\n    endcase\n  end\n";
+  v << " end\n    endcase\n  end\n";
 
   // Memories.
   v << "  reg [" << g.weight_rom_width - 1 << ":0] wrom [0:" << g.weight_rom_words - 1 << "];\n"
@@ -352,61 +366,76 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   for (int b = 0; b < 2; ++b)
     for (int i = 0; i < P; ++i) v << "  reg [" << A - 1 << ":0] fm" << b << "_" << i << " [0:" << g.fmap_depth - 1 << "];\n";
 
-  // Controller: tile t (its first filter t·L = tcg·P + trem), output pixel (oy, ox) = pooled (py, px) + (pyr, pxr),
-  // kernel position (ky, kx), channel group cg, cycle pc of the pixel.
-  v << "  localparam IDLE = 2'd0, RUN = 2'd1, FLUSH = 2'd2;\n"
+  // Controller.  Loops, outermost first: tile t, output row oy, column ox, kernel row ky, column kx, channel group
+  // cg (one cycle each), then idle cycles up to PLEN.  Running offsets instead of products:
+  //   fmap address = cgo + rowb + colb + kb  with cgo = cg·HW, rowb = (oy·S − pad)·W_in, colb = ox·S − pad,
+  //                  kb = ky·W_in + kx;  bounds from iy = iy0 + ky (iy0 = oy·S − pad) and ix = colb + kx;
+  //   weight address = wtb + pc with wtb = WBASE + t·KK;
+  //   output: pooled pixel (py, px) with py = oy / PS (pyr = oy mod PS), pix = py·WP + px; the tile's first filter
+  //           t·L = tcg·P + trem, tcgo = tcg·HP·WP, tl = t·L.
+  v << "  localparam IDLE = 2'd0, RUN = 2'd1, FLUSH = 2'd2, INIT = 2'd3;\n"
     << "  reg [1:0] state;\n"
-    << "  reg [15:0] t, tcg, trem, oy, ox, pc, ky, kx, cg, py, pyr, px, pxr, fcnt;\n"
-    << "  wire [31:0] kcycles = {16'd0, L_KH} * {16'd0, L_KW} * {16'd0, L_CG};\n"
-    << "  wire issue = state == RUN && {16'd0, pc} < kcycles;\n"
-    << "  wire klast = ky == L_KH - 16'd1 && kx == L_KW - 16'd1 && cg == L_CG - 16'd1;\n"
+    << "  reg [15:0] t, oy, ox, pc, ky, kx, cg, py, pyr, px, pxr, trem, tl, fcnt;\n"
+    << "  reg [31:0] cgo, rowb, colb, kb, iy0, wtb, prow, tcgo;\n"
+    << "  wire issue = state == RUN && pc < L_KK;\n"
+    << "  wire cg_last = cg == L_CG - 16'd1, kx_last = kx == L_KW - 16'd1, ky_last = ky == L_KH - 16'd1;\n"
+    << "  wire klast = ky_last && kx_last && cg_last;\n"
     << "  wire pend = pc == L_PLEN - 16'd1;\n"
-    << "  wire [31:0] iy = {16'd0, oy} * {16'd0, L_S} + {16'd0, ky} - {16'd0, L_PAD};\n"
-    << "  wire [31:0] ix = {16'd0, ox} * {16'd0, L_S} + {16'd0, kx} - {16'd0, L_PAD};\n"
+    << "  wire [31:0] iy = iy0 + {16'd0, ky}, ix = colb + {16'd0, kx};\n"
     << "  wire inb = iy < {16'd0, L_HIN} && ix < {16'd0, L_WIN};\n"
-    << "  /* verilator lint_off UNUSEDSIGNAL */  // addresses are computed in 32 bits and used in their low bits\n"
-    << "  wire [31:0] faddr = ({16'd0, cg} * {16'd0, L_HIN} + iy) * {16'd0, L_WIN} + ix;\n"
-    << "  wire [31:0] waddr = L_WBASE + (({16'd0, t} * {16'd0, L_KH} + {16'd0, ky}) * {16'd0, L_KW} + {16'd0, kx})"
-       " * {16'd0, L_CG} + {16'd0, cg};\n"
+    << "  /* verilator lint_off UNUSEDSIGNAL */  // addresses are summed in 32 bits and used in their low bits\n"
+    << "  wire [31:0] faddr = cgo + rowb + colb + kb;\n"
+    << "  wire [31:0] waddr = wtb + {16'd0, pc};\n"
     << "  /* verilator lint_on UNUSEDSIGNAL */\n"
     << "  wire src = layer[0];\n"
-    << "  wire [15:0] trem_n = trem + 16'd" << L % P << ";\n";
+    << "  wire [15:0] trem_n = trem + 16'd" << L % P << ";\n"
+    << "  task layer_start;\n"
+    << "    begin\n"
+    << "      t <= 16'd0; oy <= 16'd0; ox <= 16'd0; pc <= 16'd0; ky <= 16'd0; kx <= 16'd0; cg <= 16'd0;\n"
+    << "      py <= 16'd0; pyr <= 16'd0; px <= 16'd0; pxr <= 16'd0; trem <= 16'd0; tl <= 16'd0;\n"
+    << "      cgo <= 32'd0; kb <= 32'd0; prow <= 32'd0; tcgo <= 32'd0;\n"
+    << "    end\n"
+    << "  endtask\n";
   v << "  always @(posedge clk) begin\n"
-    << "    if (rst) begin\n      state <= IDLE; busy <= 1'b0; layer <= " << LB << "'d0;\n"
-    << "      t <= 16'd0; tcg <= 16'd0; trem <= 16'd0; oy <= 16'd0; ox <= 16'd0; pc <= 16'd0;\n"
-    << "      ky <= 16'd0; kx <= 16'd0; cg <= 16'd0; py <= 16'd0; pyr <= 16'd0; px <= 16'd0; pxr <= 16'd0;\n"
-    << "      fcnt <= 16'd0;\n"
+    << "    if (rst) begin\n      state <= IDLE; busy <= 1'b0; layer <= " << LB << "'d0; fcnt <= 16'd0; layer_start;\n"
+    << "      rowb <= 32'd0; colb <= 32'd0; iy0 <= 32'd0; wtb <= 32'd0;\n"
     << "    end else begin\n"
     << "      case (state)\n"
-    << "        IDLE: if (start) begin state <= RUN; busy <= 1'b1; layer <= " << LB << "'d0; end\n"
+    << "        IDLE: if (start) begin state <= INIT; busy <= 1'b1; layer <= " << LB << "'d0; end\n"
+    << "        INIT: begin  // one cycle: the layer's constants are selected\n"
+    << "          state <= RUN; layer_start;\n"
+    << "          rowb <= L_ROW0; colb <= L_NPAD; iy0 <= L_NPAD; wtb <= L_WBASE;\n"
+    << "        end\n"
     << "        RUN: begin\n"
     << "          if (issue) begin\n"
-    << "            if (cg != L_CG - 16'd1) cg <= cg + 16'd1;\n"
+    << "            if (!cg_last) begin cg <= cg + 16'd1; cgo <= cgo + L_HW; end\n"
     << "            else begin\n"
-    << "              cg <= 16'd0;\n"
-    << "              if (kx != L_KW - 16'd1) kx <= kx + 16'd1; else begin kx <= 16'd0; ky <= ky + 16'd1; end\n"
+    << "              cg <= 16'd0; cgo <= 32'd0;\n"
+    << "              if (!kx_last) begin kx <= kx + 16'd1; kb <= kb + 32'd1; end\n"
+    << "              else begin kx <= 16'd0; ky <= ky + 16'd1; kb <= kb + L_KROW; end\n"
     << "            end\n"
     << "          end\n"
     << "          if (!pend) pc <= pc + 16'd1;\n"
     << "          else begin\n"
-    << "            pc <= 16'd0; ky <= 16'd0; kx <= 16'd0; cg <= 16'd0;\n"
+    << "            pc <= 16'd0; ky <= 16'd0; kx <= 16'd0; cg <= 16'd0; cgo <= 32'd0; kb <= 32'd0;\n"
     << "            if (ox != L_WOUT - 16'd1) begin\n"
-    << "              ox <= ox + 16'd1;\n"
+    << "              ox <= ox + 16'd1; colb <= colb + {16'd0, L_S};\n"
     << "              if (pxr != L_PS - 16'd1) pxr <= pxr + 16'd1; else begin pxr <= 16'd0; px <= px + 16'd1; end\n"
     << "            end else begin\n"
-    << "              ox <= 16'd0; pxr <= 16'd0; px <= 16'd0;\n"
+    << "              ox <= 16'd0; pxr <= 16'd0; px <= 16'd0; colb <= L_NPAD;\n"
     << "              if (oy != L_HOUT - 16'd1) begin\n"
-    << "                oy <= oy + 16'd1;\n"
-    << "                if (pyr != L_PS - 16'd1) pyr <= pyr + 16'd1; else begin pyr <= 16'd0; py <= py + 16'd1; end\n"
+    << "                oy <= oy + 16'd1; rowb <= rowb + L_SW; iy0 <= iy0 + {16'd0, L_S};\n"
+    << "                if (pyr != L_PS - 16'd1) pyr <= pyr + 16'd1;\n"
+    << "                else begin pyr <= 16'd0; py <= py + 16'd1; prow <= prow + {16'd0, L_WP}; end\n"
     << "              end else begin\n"
-    << "                oy <= 16'd0; pyr <= 16'd0; py <= 16'd0;\n"
+    << "                oy <= 16'd0; pyr <= 16'd0; py <= 16'd0; prow <= 32'd0; rowb <= L_ROW0; iy0 <= L_NPAD;\n"
     << "                if (t != L_T - 16'd1) begin\n"
-    << "                  t <= t + 16'd1;\n"
-    << "                  if (trem_n >= 16'd" << P << ") begin trem <= trem_n - 16'd" << P << "; tcg <= tcg + 16'd"
-    << L / P + 1 << "; end\n"
-    << "                  else begin trem <= trem_n; tcg <= tcg + 16'd" << L / P << "; end\n"
+    << "                  t <= t + 16'd1; tl <= tl + 16'd" << L << "; wtb <= wtb + {16'd0, L_KK};\n"
+    << "                  if (trem_n >= 16'd" << P << ") begin trem <= trem_n - 16'd" << P
+    << "; tcgo <= tcgo + L_TCG1; end\n"
+    << "                  else begin trem <= trem_n; tcgo <= tcgo + L_TCG0; end\n"
     << "                end else begin\n"
-    << "                  t <= 16'd0; tcg <= 16'd0; trem <= 16'd0; state <= FLUSH; fcnt <= L_FLUSH;\n"
+    << "                  state <= FLUSH; fcnt <= L_FLUSH;\n"
     << "                end\n"
     << "              end\n"
     << "            end\n"
@@ -415,16 +444,15 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << "        FLUSH: begin\n"
     << "          if (fcnt != 16'd1) fcnt <= fcnt - 16'd1;\n"
     << "          else if (layer == " << LB << "'d" << NL - 1 << ") begin state <= IDLE; busy <= 1'b0; end\n"
-    << "          else begin layer <= layer + " << LB << "'d1; state <= RUN; end\n"
+    << "          else begin layer <= layer + " << LB << "'d1; state <= INIT; end\n"
     << "        end\n"
-    << "        default: state <= IDLE;\n"
     << "      endcase\n"
     << "    end\n"
     << "  end\n";
 
   // Stage 1: memory reads of the issued cycle, and its descriptor down a shift register.
-  // desc = {t, py, px, tcg, trem, pfirst, pwrite}
-  const int DW = 16 * 5 + 2;
+  // desc = {t, tl, tcgo, pix, trem, pfirst, pwrite}
+  const int DW = 16 + 16 + 32 + 32 + 16 + 2;
   v << "  reg [" << g.weight_rom_width - 1 << ":0] wq;\n"
     << "  always @(posedge clk) wq <= wrom[waddr[" << WAW - 1 << ":0]];\n";
   v << "  wire [" << AW - 1 << ":0] dra [0:" << P - 1 << "];  // drain read addresses (below)\n";
@@ -441,7 +469,8 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << "  reg [" << DW - 1 << ":0] pdesc [0:" << at << "];\n"
     << "  wire first = ky == 16'd0 && kx == 16'd0 && cg == 16'd0;\n"
     << "  wire pw = py < L_HP && px < L_WP;\n"
-    << "  wire [" << DW - 1 << ":0] desc = {t, py, px, tcg, trem, pyr == 16'd0 && pxr == 16'd0, pw};\n"
+    << "  wire [31:0] pix = prow + {16'd0, px};\n"
+    << "  wire [" << DW - 1 << ":0] desc = {t, tl, tcgo, pix, trem, pyr == 16'd0 && pxr == 16'd0, pw};\n"
     << "  integer k;\n"
     << "  always @(posedge clk) begin\n"
     << "    if (rst) begin pv <= 0; pfirst <= 0; plast <= 0; end\n"
@@ -457,95 +486,97 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   v << "  wire [" << P * A - 1 << ":0] acts = p1_inb ? {";
   for (int i = P - 1; i >= 0; --i) v << "(p1_src ? q1_" << i << " : q0_" << i << ")" << (i ? ", " : "");
   v << "} : " << P * A << "'d0;\n";
-  v << "  // Requantizer constants of the result's tile: ROM read when the result leaves the accumulator.\n"
-    << "  reg res_v, res2_v, v_v, o_v;\n"
-    << "  reg [" << DW - 1 << ":0] res_desc, res2_desc, v_desc, o_desc;\n"
-    << "  reg [" << L * (kMultBits + kOffsetBits) - 1 << ":0] rq;\n"
-    << "  /* verilator lint_off UNUSEDSIGNAL */\n"
-    << "  wire [31:0] rq_a = L_RQBASE + {16'd0, res_desc[" << DW - 1 << ":" << DW - 16 << "]};\n"
-    << "  /* verilator lint_on UNUSEDSIGNAL */\n"
-    << "  always @(posedge clk) begin\n"
-    << "    res_v <= !rst && pv[" << at << "] && plast[" << at << "]; res_desc <= pdesc[" << at << "];\n"
-    << "    rq <= rqrom[rq_a[" << RAW - 1 << ":0]];\n"
-    << "    res2_v <= !rst && res_v; res2_desc <= res_desc;\n"
-    << "    v_v <= !rst && res2_v; v_desc <= res2_desc;\n"
-    << "    o_v <= !rst && v_v; o_desc <= v_desc;\n"
-    << "  end\n"
-    << "  wire [" << L * A - 1 << ":0] oq;\n"
-    << "  wire [" << L * 64 - 1 << ":0] ologit;\n"
+  v << "  wire [" << L * ACC - 1 << ":0] res;\n"
     << "  genvar gl;\n"
-    << "  generate for (gl = 0; gl < L; gl = gl + 1) begin : lanes\n"
+    << "  generate for (gl = 0; gl < " << L << "; gl = gl + 1) begin : lanes\n"
     << "    flight_lane u (.clk(clk), .acts(acts), .wts(wq[(gl + 1) * " << P * wbits << " - 1 : gl * " << P * wbits
-    << "]),\n      .acc_en(pv[" << at << "]), .acc_first(pfirst[" << at << "]), .acc_last(plast[" << at << "]),\n"
-    << "      .m(rq[gl * " << kMultBits + kOffsetBits << " + " << kMultBits - 1 << " : gl * "
-    << kMultBits + kOffsetBits << "]),\n"
-    << "      .o(rq[gl * " << kMultBits + kOffsetBits << " + " << kMultBits + kOffsetBits - 1 << " : gl * "
-    << kMultBits + kOffsetBits << " + " << kMultBits << "]),\n"
-    << "      .frac(L_FRAC), .oq(oq[(gl + 1) * " << A << " - 1 : gl * " << A << "]), .ologit(ologit[(gl + 1) * 64 - 1 : gl * 64]));\n"
+    << "]),\n      .acc_en(pv[" << at << "]), .acc_first(pfirst[" << at << "]), .acc_last(plast[" << at << "]),"
+    << " .res(res[(gl + 1) * " << ACC << " - 1 : gl * " << ACC << "]));\n"
     << "  end endgenerate\n";
-  // Drain: a pixel's L outputs are latched, then written p_in per cycle (group dg: lanes dg·P … dg·P + P − 1,
-  // lane i of the group lands in bank (trem + i) mod P); the classifier streams one class per cycle.
-  v << "  reg [" << L * A - 1 << ":0] d_oq;\n  reg [" << L * 64 - 1 << ":0] d_logit;\n"
-    << "  reg [15:0] dg;\n  reg drain;\n  reg [" << DW - 1 << ":0] d_desc;\n"
-    << "  wire [15:0] d_t = d_desc[" << DW - 1 << ":" << DW - 16 << "], d_py = d_desc[" << DW - 17 << ":" << DW - 32
-    << "], d_px = d_desc[" << DW - 33 << ":" << DW - 48 << "];\n"
-    << "  wire [15:0] d_tcg = d_desc[" << DW - 49 << ":" << DW - 64 << "], d_trem = d_desc[" << DW - 65 << ":"
-    << DW - 80 << "];\n"
+  // A finished pixel: its L sums and its tile's requantizer constants are latched, then drained p_in lanes per cycle
+  // through p_in requantizers (group dg: lanes dg·P … dg·P + P − 1; lane i of the group lands in bank
+  // (trem + i) mod P, channel group tcg + dg (+1 when the bank is below trem)); the classifier streams one class per
+  // cycle through requantizer 0.
+  v << "  reg [" << L * (kMultBits + kOffsetBits) - 1 << ":0] rq;\n"
+    << "  /* verilator lint_off UNUSEDSIGNAL */\n"
+    << "  wire [31:0] rq_a = L_RQBASE + {16'd0, pdesc[" << at << "][" << DW - 1 << ":" << DW - 16 << "]};\n"
+    << "  /* verilator lint_on UNUSEDSIGNAL */\n"
+    << "  reg res_v;\n  reg [" << DW - 1 << ":0] res_desc;\n"
+    << "  always @(posedge clk) begin\n"
+    << "    rq <= rqrom[rq_a[" << RAW - 1 << ":0]];\n"
+    << "    res_v <= !rst && pv[" << at << "] && plast[" << at << "]; res_desc <= pdesc[" << at << "];\n"
+    << "  end\n"
+    << "  reg [" << L * ACC - 1 << ":0] d_res;\n  reg [" << L * (kMultBits + kOffsetBits) - 1 << ":0] d_rq;\n"
+    << "  reg [15:0] dg, dgp;\n  reg [31:0] dgo;\n  reg drain;\n"
+    << "  /* verilator lint_off UNUSEDSIGNAL */\n"
+    << "  reg [" << DW - 1 << ":0] d_desc;\n"
+    << "  /* verilator lint_on UNUSEDSIGNAL */\n"
+    << "  wire [15:0] d_tl = d_desc[" << DW - 17 << ":" << DW - 32 << "], d_trem = d_desc[17:2];\n"
+    << "  wire [31:0] d_tcgo = d_desc[" << DW - 33 << ":" << DW - 64 << "], d_pix = d_desc[" << DW - 65 << ":"
+    << DW - 96 << "];\n"
     << "  wire d_first = d_desc[1], d_pw = d_desc[0];\n"
     << "  always @(posedge clk) begin\n"
-    << "    if (rst) begin drain <= 1'b0; dg <= 16'd0; end\n"
-    << "    else if (o_v) begin drain <= 1'b1; dg <= 16'd0; d_desc <= o_desc; d_oq <= oq; d_logit <= ologit; end\n"
-    << "    else if (drain) begin\n"
+    << "    if (rst) begin drain <= 1'b0; dg <= 16'd0; dgp <= 16'd0; dgo <= 32'd0; end\n"
+    << "    else if (res_v) begin\n"
+    << "      drain <= 1'b1; dg <= 16'd0; dgp <= 16'd0; dgo <= 32'd0; d_desc <= res_desc; d_res <= res; d_rq <= rq;\n"
+    << "    end else if (drain) begin\n"
     << "      if (dg == (L_CLS ? 16'd" << L - 1 << " : 16'd" << drain_groups - 1 << ")) drain <= 1'b0;\n"
-    << "      dg <= dg + 16'd1;\n"
+    << "      dg <= dg + 16'd1; dgp <= dgp + 16'd" << P << "; dgo <= dgo + L_HPWP;\n"
     << "    end\n"
     << "  end\n";
-  // Classifier output.
-  v << "  wire [31:0] oc = {16'd0, d_t} * " << L << " + {16'd0, dg};\n"
-    << "  always @(posedge clk) begin\n"
-    << "    out_valid <= !rst && drain && L_CLS && oc < {16'd0, L_COUT};\n"
-    << "    out_class <= oc[" << CB - 1 << ":0];\n"
-    << "    out_data <= d_logit[dg[" << clog2(L) - 1 << ":0] * 64 +: 64];\n"
-    << "  end\n";
-  // Feature-map drain: read-modify-write for pooling (read stage, then write stage with forwarding).
-  v << "  reg [" << A - 1 << ":0] w_data [0:" << P - 1 << "];\n"
-    << "  reg [" << AW - 1 << ":0] w_addr [0:" << P - 1 << "];\n"
-    << "  reg [" << P - 1 << ":0] w_en, w_first, f_en;\n"
+  // Per bank: S1 select a lane and multiply-add, S2 shift/clamp and read the old value (pooling), S3 write the
+  // maximum (forwarding the previous write).
+  v << "  reg [" << AW - 1 << ":0] s1_addr [0:" << P - 1 << "], s2_addr [0:" << P - 1 << "], f_addr [0:" << P - 1
+    << "];\n"
+    << "  reg [" << P - 1 << ":0] s1_en, s1_first, s2_en, s2_first, f_en;\n"
     << "  reg [" << A - 1 << ":0] f_data [0:" << P - 1 << "];\n"
-    << "  reg [" << AW - 1 << ":0] f_addr [0:" << P - 1 << "];\n"
+    << "  wire signed [" << VW - 1 << ":0] v0;\n"
+    << "  reg s1_cls;\n  reg [" << CB - 1 << ":0] s1_class;\n"
     << "  wire dst = !src;\n";
   for (int b = 0; b < P; ++b) {
-    // Bank b takes lane i = (b − trem) mod P of the group; its channel group is tcg + dg (+1 when b < trem).
     v << "  // bank " << b << "\n"
-      << "  wire [15:0] i" << b << " = 16'd" << b << " >= d_trem ? 16'd" << b << " - d_trem : 16'd" << b + P
-      << " - d_trem;\n"
-      << "  wire [31:0] lane" << b << " = {16'd0, dg} * " << P << " + {16'd0, i" << b << "};\n"
-      << "  wire [31:0] ocg" << b << " = {16'd0, d_tcg} + {16'd0, dg} + (16'd" << b << " < d_trem ? 32'd1 : 32'd0);\n"
-      << "  wire [31:0] ch" << b << " = ocg" << b << " * " << P << " + " << b << ";\n"
+      << "  wire below" << b << " = 16'd" << b << " < d_trem;\n"
+      << "  wire [15:0] i" << b << " = below" << b << " ? 16'd" << b + P << " - d_trem : 16'd" << b << " - d_trem;\n"
+      << "  wire [15:0] lane" << b << " = " << (b == 0 ? "L_CLS ? dg : " : "") << "dgp + i" << b << ";\n"
+      << "  wire [15:0] ch" << b << " = d_tl + lane" << b << ";\n"
       << "  /* verilator lint_off UNUSEDSIGNAL */\n"
-      << "  wire [31:0] wa" << b << " = (ocg" << b << " * {16'd0, L_HP} + {16'd0, d_py}) * {16'd0, L_WP} + {16'd0, d_px};\n"
+      << "  wire [31:0] wa" << b << " = d_tcgo + dgo + (below" << b << " ? L_HPWP : 32'd0) + d_pix;\n"
+      << "  wire [" << clog2(L) - 1 << ":0] sel" << b << " = lane" << b << "[" << clog2(L) - 1 << ":0];\n"
       << "  /* verilator lint_on UNUSEDSIGNAL */\n"
-      << "  assign dra[" << b << "] = wa" << b << "[" << AW - 1 << ":0];\n"
-      << "  wire ok" << b << " = drain && !L_CLS && d_pw && lane" << b << " < " << L << " && ch" << b
-      << " < {16'd0, L_COUT};\n"
-      << "  always @(posedge clk) begin\n"
-      << "    w_addr[" << b << "] <= wa" << b << "[" << AW - 1 << ":0];\n"
-      << "    w_data[" << b << "] <= d_oq[lane" << b << "[" << clog2(L) - 1 << ":0] * " << A << " +: " << A << "];\n"
-      << "    w_en[" << b << "] <= !rst && ok" << b << ";\n"
-      << "    w_first[" << b << "] <= d_first;\n"
-      << "  end\n"
-      << "  wire [" << A - 1 << ":0] old" << b << " = (f_en[" << b << "] && f_addr[" << b << "] == w_addr[" << b
+      << "  wire ok" << b << " = drain && !L_CLS && d_pw && lane" << b << " < 16'd" << L << " && ch" << b
+      << " < L_COUT;\n"
+      << "  wire [" << A - 1 << ":0] q" << b << ";\n"
+      << (b == 0 ? "" : "  /* verilator lint_off UNUSEDSIGNAL */\n  wire signed [" + std::to_string(VW - 1) + ":0] v" +
+                            std::to_string(b) + ";\n  /* verilator lint_on UNUSEDSIGNAL */\n")
+      << "  flight_requant r" << b << " (.clk(clk), .x(d_res[sel" << b << " * " << ACC << " +: " << ACC << "]),"
+      << " .m(d_rq[sel" << b << " * " << kMultBits + kOffsetBits << " +: " << kMultBits << "]),\n"
+      << "    .o(d_rq[sel" << b << " * " << kMultBits + kOffsetBits << " + " << kMultBits << " +: " << kOffsetBits
+      << "]), .frac(L_FRAC), .sat(L_SAT), .v(v" << b << "), .q(q" << b << "));\n"
+      << "  assign dra[" << b << "] = s1_addr[" << b << "];\n"
+      << "  wire [" << A - 1 << ":0] old" << b << " = (f_en[" << b << "] && f_addr[" << b << "] == s2_addr[" << b
       << "]) ? f_data[" << b << "] : (dst ? q1_" << b << " : q0_" << b << ");\n"
-      << "  wire [" << A - 1 << ":0] new" << b << " = (w_first[" << b << "] || w_data[" << b << "] > old" << b
-      << ") ? w_data[" << b << "] : old" << b << ";\n"
+      << "  wire [" << A - 1 << ":0] new" << b << " = (s2_first[" << b << "] || q" << b << " > old" << b << ") ? q" << b
+      << " : old" << b << ";\n"
       << "  always @(posedge clk) begin\n"
-      << "    f_en[" << b << "] <= !rst && w_en[" << b << "]; f_addr[" << b << "] <= w_addr[" << b << "]; f_data["
+      << "    s1_addr[" << b << "] <= wa" << b << "[" << AW - 1 << ":0]; s1_en[" << b << "] <= !rst && ok" << b
+      << "; s1_first[" << b << "] <= d_first;\n"
+      << "    s2_addr[" << b << "] <= s1_addr[" << b << "]; s2_en[" << b << "] <= !rst && s1_en[" << b << "]; s2_first["
+      << b << "] <= s1_first[" << b << "];\n"
+      << "    f_en[" << b << "] <= !rst && s2_en[" << b << "]; f_addr[" << b << "] <= s2_addr[" << b << "]; f_data["
       << b << "] <= new" << b << ";\n"
       << "    if (load_en && load_bank == " << BB << "'d" << b << ") fm0_" << b << "[load_addr] <= load_data;\n"
-      << "    else if (w_en[" << b << "] && !dst) fm0_" << b << "[w_addr[" << b << "]] <= new" << b << ";\n"
-      << "    if (w_en[" << b << "] && dst) fm1_" << b << "[w_addr[" << b << "]] <= new" << b << ";\n"
+      << "    else if (s2_en[" << b << "] && !dst) fm0_" << b << "[s2_addr[" << b << "]] <= new" << b << ";\n"
+      << "    if (s2_en[" << b << "] && dst) fm1_" << b << "[s2_addr[" << b << "]] <= new" << b << ";\n"
       << "  end\n";
   }
+  // Classifier output: requantizer 0's v, one class per cycle.
+  v << "  wire [15:0] oc = d_tl + dg;\n"
+    << "  always @(posedge clk) begin\n"
+    << "    s1_cls <= !rst && drain && L_CLS && oc < L_COUT; s1_class <= oc[" << CB - 1 << ":0];\n"
+    << "    out_valid <= !rst && s1_cls;\n"
+    << "    out_class <= s1_class;\n"
+    << "    out_data <= " << (VW == 64 ? std::string("v0") : "{{" + std::to_string(64 - VW) + "{v0[" + std::to_string(VW - 1) + "]}}, v0}") << ";\n"
+    << "  end\n";
   v << "endmodule\n";
   g.verilog = v.str();
 

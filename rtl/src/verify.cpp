@@ -147,7 +147,9 @@ Synthesis synthesize(const std::string& dir, const Tools& t) {
   if (st != 0) throw RunError("yosys synthesis of " + dir + "/engine.v failed:\n" + tail(log));
   Synthesis s;
   s.seconds = seconds_since(t0);
-  const auto text = slurp(fs::path(dir) / "stat.txt");
+  auto text = slurp(fs::path(dir) / "stat.txt");
+  // A hierarchical design reports each module, then the totals under "design hierarchy": read only those.
+  if (const auto h = text.find("=== design hierarchy ==="); h != std::string::npos) text = text.substr(h);
   const auto c = cost_models::parse_yosys_stat(text);
   s.lut = c.lut, s.ff = c.ff, s.dsp = c.dsp;
   // Block RAM and LUT-RAM cells (7-series primitives) of the same report.
@@ -164,6 +166,7 @@ Synthesis synthesize(const std::string& dir, const Tools& t) {
     else if (name == "RAM32M" || name == "RAM64M" || name == "RAM128X1D") s.lutram += 4 * k;
     else if (name == "RAM32X1D" || name == "RAM64X1D" || name == "RAM256X1S") s.lutram += 2 * k;
     else if (name == "RAM32X1S" || name == "RAM64X1S" || name == "RAM128X1S") s.lutram += k;
+    else if (name == "SRL16E" || name == "SRLC32E") s.lutram += k;  // shift registers in LUTs
   }
   s.lut += s.lutram;
   return s;

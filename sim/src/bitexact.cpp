@@ -34,17 +34,19 @@ Requant fold_requant(const IntLayer& L, double input_scale) {
     max_m = std::max(max_m, std::fabs(m[f]));
     max_b = std::max(max_b, std::fabs(b[f]));
   }
-  // Largest frac_bits with |mult| < 2^(kRequantMultBits−1) and |offset| < 2^62 after rounding.
-  int frac = 62;
+  // Largest frac_bits with |mult| < 2^(kRequantMultBits−1) and |offset| < 2^(kRequantOffsetBits−1) after rounding
+  // (one bit of margin each for the rounding).
+  int frac = kRequantOffsetBits - 2;
   if (max_m > 0) frac = std::min(frac, kRequantMultBits - 2 - int(std::floor(std::log2(max_m))));
-  if (max_b > 0) frac = std::min(frac, 60 - int(std::floor(std::log2(max_b))));
+  if (max_b > 0) frac = std::min(frac, kRequantOffsetBits - 3 - int(std::floor(std::log2(max_b))));
   frac = std::max(frac, 0);
   r.frac_bits = frac;
   r.mult.resize(n);
   r.offset.resize(n);
+  const std::int64_t half = L.relu && frac > 0 ? std::int64_t(1) << (frac - 1) : 0;  // rounding, folded in
   for (std::size_t f = 0; f < n; ++f) {
     r.mult[f] = std::llround(std::ldexp(m[f], frac));
-    r.offset[f] = std::llround(std::ldexp(b[f], frac));
+    r.offset[f] = std::llround(std::ldexp(b[f], frac)) + half;
   }
   return r;
 }
@@ -142,7 +144,6 @@ IntResult IntInference::run(const std::uint8_t* image, std::vector<LayerStats>* 
     std::vector<std::int32_t> out(std::size_t(L.c_out) * plane);
     std::vector<std::int64_t> raw(L.relu ? 0 : out.size());
     std::vector<std::int64_t> acc(plane);
-    const Int128 half = rq.frac_bits > 0 ? Int128(1) << (rq.frac_bits - 1) : 0;
     for (int f = 0; f < L.c_out; ++f) {
       std::fill(acc.begin(), acc.end(), 0);
       const std::int32_t* wf = comb.data() + std::size_t(f) * fan_in;
@@ -166,7 +167,7 @@ IntResult IntInference::run(const std::uint8_t* image, std::vector<LayerStats>* 
         const Int128 v = Int128(sum) * rq.mult[f] + rq.offset[f];
         const std::size_t o = std::size_t(f) * plane + p;
         if (L.relu) {
-          const Int128 q = (v + half) >> rq.frac_bits;  // floor: round half up
+          const Int128 q = v >> rq.frac_bits;  // floor; the offset holds the rounding half
           out[o] = std::int32_t(q < 0 ? 0 : q > amax ? amax : q);
         } else {
           FLIGHT_CHECK(v >= INT64_MIN && v <= INT64_MAX, "classifier output fits 64 bits");

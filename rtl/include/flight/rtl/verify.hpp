@@ -42,7 +42,7 @@ Simulation simulate(const std::string& dir, const std::vector<std::uint8_t>& ima
 
 struct Synthesis {
   double lut = 0, ff = 0, dsp = 0, bram36 = 0;  // lut includes LUT-RAM cells in LUTs
-  double lutram = 0;                           // of which LUT-RAM (in LUTs)
+  double lutram = 0;                           // of which LUT-RAM and shift-register LUTs
   double seconds = 0;
 };
 // yosys -s synth.ys in dir; reads dir/stat.txt.

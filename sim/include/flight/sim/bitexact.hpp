@@ -51,12 +51,16 @@ struct IntNetwork {
 
 // The fixed-point output stage of one conv/fc layer, per output channel f:
 //   v = acc · mult[f] + offset[f]                                     (exact, at most 64 + kRequantMultBits bits)
-//   ReLU layer:  out = clamp((v + 2^(frac_bits−1)) >> frac_bits, 0, 2^A − 1)   (arithmetic shift: round half up)
+//   ReLU layer:  out = clamp(v >> frac_bits, 0, 2^A − 1)   (arithmetic shift; the offset holds the rounding half,
+//                so this rounds half up)
 //   classifier:  logit = v / 2^frac_bits; the predicted class is the first largest v.
 // mult[f] = round(affine_scale·weight_quantum·input_scale / out_scale · 2^frac_bits) and
-// offset[f] = round((affine_scale·bias + affine_shift) / out_scale · 2^frac_bits) (out_scale = 1 for the classifier);
-// frac_bits is the largest that keeps every |mult| below 2^(kRequantMultBits−1) and every |offset| below 2^62.
+// offset[f] = round((affine_scale·bias + affine_shift) / out_scale · 2^frac_bits) (+ 2^(frac_bits−1) in a ReLU
+// layer; out_scale = 1 for the classifier);
+// frac_bits is the largest that keeps every |mult| below 2^(kRequantMultBits−1) and every |offset| below
+// 2^(kRequantOffsetBits−1) (the engine's constant widths).
 inline constexpr int kRequantMultBits = 24;
+inline constexpr int kRequantOffsetBits = 48;
 struct Requant {
   int frac_bits = 0;
   std::vector<std::int64_t> mult, offset;
