@@ -342,7 +342,7 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     const long vals[] = {e.h_in, e.w_in, e.channel_groups, e.kw, e.kh, e.stride, e.h_out, e.w_out, e.tiles,
                          long(e.kh) * e.kw * e.channel_groups, e.pixel_cycles, e.pool, e.h_store, e.w_store, e.c_out,
                          flush, frac, e.classifier ? 1 : 0, long(e.h_in) * e.w_in, u32(e.w_in - (e.kw - 1)),
-                         long(e.stride) * e.w_in, u32(-e.pad), u32(-long(e.pad) * e.w_in - e.pad), hpwp,
+                         long(e.stride) * e.w_in, u32(-e.pad), u32(-long(e.pad) * e.w_in), hpwp,
                          (L / P) * hpwp, (L / P + 1) * hpwp, e.weight_base, e.requant_base, 0};
     v << "      " << LB << "'d" << i << ": begin";
     for (std::size_t k = 0; k + 1 < consts.size(); ++k) {
@@ -616,7 +616,7 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
       << "      m->load_data = img[(std::size_t(c) * H + y) * W + x]; tick();\n"
       << "    }\n"
       << "    m->load_en = 0; m->start = 1; tick(); m->start = 0;\n"
-      << "    long cyc = 1, layer_start = 0; int layer = 0;\n"
+      << "    long cyc = 0, layer_start = 0; int layer = 0;\n"
       << "    std::printf(\"image %ld\\n\", i);\n"
       << "    while (m->busy) {\n"
       << "      if (m->out_valid) std::printf(\"out %d %lld\\n\", int(m->out_class), (long long)m->out_data);\n"

@@ -1,0 +1,260 @@
+// rtl/: the generated engine against sim/ — a golden file of the Verilog, Verilator's lint, and a tiny network
+// simulated under Verilator: outputs bit-identical to sim's bit-accurate inference, cycles against the cycle model.
+// The Verilator tests are skipped with a message when verilator is missing (scripts/install-deps build installs it).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "flight/core/error.hpp"
+#include "flight/cost_models/devices.hpp"
+#include "flight/rtl/engine.hpp"
+#include "flight/rtl/verify.hpp"
+#include "flight/sim/fpga.hpp"
+#include "flight/sim/workload_builder.hpp"
+#include "flight/sweeps/network_file.hpp"
+#include "trainer/fixture_writers.hpp"
+
+namespace flight {
+namespace {
+namespace fs = std::filesystem;
+using sim::IntLayer;
+using cost_models::Block;
+
+// conv 3×3 pad 1 (1 → 3 channels) + ReLU + max-pool 2, conv 3×3 stride 2 (3 → 5) + ReLU, fc 5·2·2 → 4 classes.
+const char* kTinyNet = R"(
+name = "rtl-tiny"
+description = "RTL test network"
+default_dataset = "mnist"
+[[layer]]
+type = "conv"
+out = 3
+kernel = 3
+pad = 1
+bias = false
+[[layer]]
+type = "relu"
+[[layer]]
+type = "maxpool"
+kernel = 2
+stride = 2
+[[layer]]
+type = "conv"
+out = 5
+kernel = 3
+stride = 2
+pad = 1
+bias = false
+[[layer]]
+type = "relu"
+[[layer]]
+type = "flatten"
+[[layer]]
+type = "fc"
+out = 4
+)";
+
+constexpr int kH = 8, kW = 8;
+
+// Random power-of-two terms: filter f has k = 1 or 2 terms per weight (f odd: k = 1), shifts 0..6, a few zeros.
+IntLayer pow2_layer(IntLayer::Kind kind, int c_in, int c_out, int kernel, int stride, int pad, bool relu,
+                    std::mt19937& rng) {
+  IntLayer L;
+  L.kind = kind;
+  L.c_in = c_in, L.c_out = c_out, L.kernel = kernel, L.stride = stride, L.pad = pad;
+  L.weight_quantum = 1.0 / 64;
+  const int fan_in = c_in * kernel * kernel;
+  std::uniform_int_distribution<int> shift(-1, 6), sign(0, 1);
+  std::uniform_real_distribution<double> u(-1, 1);
+  L.term_shift.resize(std::size_t(c_out));
+  L.term_sign.resize(std::size_t(c_out));
+  for (int f = 0; f < c_out; ++f) {
+    const int k = f % 2 ? 1 : 2;
+    L.filter_k.push_back(k);
+    for (int j = 0; j < fan_in * k; ++j) {
+      L.term_shift[std::size_t(f)].push_back(std::int8_t(shift(rng)));
+      L.term_sign[std::size_t(f)].push_back(std::int8_t(sign(rng)));
+    }
+    L.bias.push_back(relu ? 0.0 : 0.1 * u(rng));
+    L.affine_scale.push_back(0.5 + 0.4 * u(rng) * (f == 1 ? -1 : 1));  // one negative BN scale
+    L.affine_shift.push_back(0.3 * u(rng));
+  }
+  L.relu = relu;
+  L.out_scale = 1.0 / 32;
+  return L;
+}
+
+struct Tiny {
+  NetworkSpec spec = sweeps::parse_network(kTinyNet, "rtl-tiny.toml");
+  sim::IntNetwork net;
+  sim::Workload workload;
+  Tiny() {
+    std::mt19937 rng(7);
+    net.in_c = 1, net.in_h = kH, net.in_w = kW, net.a_bits = 8, net.acc_bits = 20;
+    net.layers.push_back(pow2_layer(IntLayer::Kind::conv, 1, 3, 3, 1, 1, true, rng));
+    IntLayer pool;
+    pool.kind = IntLayer::Kind::maxpool;
+    net.layers.push_back(pool);
+    net.layers.push_back(pow2_layer(IntLayer::Kind::conv, 3, 5, 3, 2, 1, true, rng));
+    IntLayer flat;
+    flat.kind = IntLayer::Kind::flatten;
+    net.layers.push_back(flat);
+    net.layers.push_back(pow2_layer(IntLayer::Kind::fc, 5 * 2 * 2, 4, 1, 1, 0, false, rng));
+    sim::KProfile p;
+    p.kind = sim::KProfile::Kind::uniform, p.k = 2;
+    workload = sim::build_workload(spec, {1, kH, kW}, 4, p, {8, 3});
+    const std::size_t compute[] = {0, 2, 4};
+    for (std::size_t i = 0; i < 3; ++i) {
+      std::array<int, 3> by_k{0, 0, 0};
+      for (int k : net.layers[compute[i]].filter_k) ++by_k[std::size_t(k)];
+      workload.layers[i].filters_by_k = by_k;
+    }
+  }
+  sim::FpgaEvaluation evaluate(const sim::FpgaDesign& d) const {
+    sim::FpgaModel m(workload, cost_models::find_device("zynq-7020"), cost_models::builtin_fpga_costs(), {});
+    auto ev = m.evaluate(d);
+    EXPECT_TRUE(ev.fits) << ev.reason;
+    return ev;
+  }
+};
+
+sim::FpgaDesign design(int p_in, int lanes) {
+  sim::FpgaDesign d;
+  d.mapping = sim::Mapping::uniform;
+  d.slot = Block::shift_k2;
+  d.p_in = p_in;
+  d.lanes = lanes;
+  d.fmap_on_chip = d.weights_on_chip = true;
+  return d;
+}
+
+bool have_verilator() { return std::system("verilator --version > /dev/null 2>&1") == 0; }
+
+TEST(RtlEngine, GeneratedVerilogMatchesItsGoldenFile) {
+  Tiny t;
+  const sim::IntInference inf(t.net);
+  const auto g = rtl::generate_engine(inf, design(2, 2), {3, 4, 20});
+  const std::string got = g.verilog + "// weights.hex\n" + g.weights_hex + "// requant.hex\n" + g.requant_hex;
+  const auto want = test::golden_text(fs::path(FLIGHT_SOURCE_DIR) / "tests/golden/rtl_tiny_engine.v", got);
+  ASSERT_TRUE(want) << "missing golden file; regenerate with FLIGHT_UPDATE_GOLDEN=1 and review it";
+  EXPECT_EQ(got, *want) << "the generated engine changed; if intended, regenerate with FLIGHT_UPDATE_GOLDEN=1";
+}
+
+TEST(RtlEngine, RefusesWhatItDoesNotCoverWithTheReason) {
+  Tiny t;
+  const sim::IntInference inf(t.net);
+  auto d = design(2, 2);
+  d.mapping = sim::Mapping::time_multiplexed;
+  d.slot = Block::shift_k1;
+  EXPECT_THROW(
+      {
+        try {
+          rtl::generate_engine(inf, d, {3, 4, 20});
+        } catch (const InputError& e) {
+          EXPECT_NE(std::string(e.what()).find("time-multiplexed"), std::string::npos) << e.what();
+          throw;
+        }
+      },
+      InputError);
+  d = design(2, 2);
+  d.slot = Block::shift_k1;  // the network has k = 2 filters
+  EXPECT_THROW(rtl::generate_engine(inf, d, {3, 4, 20}), InputError);
+  d = design(2, 2);
+  d.weights_on_chip = false;
+  EXPECT_THROW(rtl::generate_engine(inf, d, {3, 4, 20}), InputError);
+}
+
+TEST(RtlEngine, VerilatorLintAllIsClean) {
+  if (!have_verilator()) GTEST_SKIP() << "verilator not installed (scripts/install-deps build)";
+  Tiny t;
+  const sim::IntInference inf(t.net);
+  test::TempDir dir;
+  for (auto [p, l] : {std::pair{2, 2}, {3, 5}, {1, 1}}) {
+    rtl::write_engine(rtl::generate_engine(inf, design(p, l), {3, 4, 20}), dir.path().string());
+    EXPECT_EQ(rtl::lint(dir.path().string(), {}), "") << "p_in " << p << " lanes " << l;
+  }
+}
+
+// Random images through the engine: every classifier output bit-identical to sim's IntInference, every layer's
+// cycles = the engine's issue cycles + its flush, and the image within 15 % of the cycle model (the model's fill is
+// a per-layer constant; the engine's flush is 7 + tree depth + drain cycles: docs/rtl.md).
+void check_design(const Tiny& t, int p_in, int lanes) {
+  const sim::IntInference inf(t.net);
+  const auto ev = t.evaluate(design(p_in, lanes));
+  test::TempDir dir;
+  const auto g = rtl::generate_engine(inf, design(p_in, lanes), {3, 4, t.net.acc_bits});
+  rtl::write_engine(g, dir.path().string());
+  const long n = 12;
+  std::vector<std::uint8_t> images(std::size_t(n) * kH * kW);
+  std::mt19937 rng(11);
+  for (auto& b : images) b = std::uint8_t(rng() % 256);
+  const auto s = rtl::simulate(dir.path().string(), images, n, 4, 3, {});
+  long nonzero = 0;
+  for (long i = 0; i < n; ++i) {
+    const auto r = inf.run(images.data() + std::size_t(i) * kH * kW);
+    EXPECT_EQ(s.images[std::size_t(i)].outputs, r.raw_logits) << "image " << i;
+    for (auto x : r.raw_logits) nonzero += x != 0;
+  }
+  EXPECT_GT(nonzero, n) << "the test network's outputs are mostly zero: the comparison would prove little";
+  const auto& im = s.images.front();
+  double model = 0;
+  for (std::size_t l = 0; l < g.layers.size(); ++l) {
+    const auto& e = g.layers[l];
+    const int drain = e.classifier ? lanes : (lanes + p_in - 1) / p_in;
+    EXPECT_EQ(im.layer_cycles[l], e.issue_cycles + 6 + g.tree_depth + drain + 1) << e.name;
+    model += ev.layers[l].cycles;
+  }
+  EXPECT_NEAR(double(im.cycles), model, 0.15 * model);
+}
+
+TEST(RtlEngine, TinyNetworkUnderVerilatorIsBitIdenticalAndOnTheCycleModel) {
+  if (!have_verilator()) GTEST_SKIP() << "verilator not installed (scripts/install-deps build)";
+  Tiny t;
+  check_design(t, 2, 2);  // lanes = p_in: one drain cycle per pixel
+  check_design(t, 3, 5);  // lanes not a multiple of p_in: tiles start mid-bank
+}
+
+TEST(RtlEngine, AWrongWeightIsCaughtByTheComparison) {
+  if (!have_verilator()) GTEST_SKIP() << "verilator not installed (scripts/install-deps build)";
+  Tiny t;
+  const sim::IntInference inf(t.net);
+  test::TempDir dir;
+  auto g = rtl::generate_engine(inf, design(2, 2), {3, 4, t.net.acc_bits});
+  // Flip the sign bit of the first weight word's first term: the engine computes another network.
+  auto& hex = g.weights_hex;
+  const auto eol = hex.find('\n');
+  char& last = hex[eol - 1];
+  const int nib = std::stoi(std::string(1, last), nullptr, 16);  // bits 0..3: term 0's code (bits 0..2), sign
+  last = "0123456789abcdef"[(nib & 7) == 0 ? 1 : nib ^ 0x8];     // a zero term becomes 1, another flips its sign
+  rtl::write_engine(g, dir.path().string());
+  const long n = 6;
+  std::vector<std::uint8_t> images(std::size_t(n) * kH * kW);
+  std::mt19937 rng(5);
+  for (auto& b : images) b = std::uint8_t(rng() % 256);
+  const auto s = rtl::simulate(dir.path().string(), images, n, 4, 3, {});
+  long differ = 0;
+  for (long i = 0; i < n; ++i) differ += s.images[std::size_t(i)].outputs != inf.run(images.data() + i * kH * kW).raw_logits;
+  EXPECT_GT(differ, 0);
+}
+
+TEST(RtlVerify, YosysStatHierarchyIsReadOnceWithBlockRam) {
+  // The whole-design report lists each module, then the totals: only the totals count.
+  test::TempDir dir;
+  std::ofstream(dir.path() / "stat.txt") << "=== flight_lane ===\n   Number of cells: 3\n     LUT2 100\n     FDRE 50\n"
+                                             "=== design hierarchy ===\n   Number of cells: 9\n     LUT2 200\n"
+                                             "     LUT6 20\n     FDRE 100\n     RAMB36E1 3\n     RAMB18E1 1\n"
+                                             "     SRL16E 4\n     DSP48E1 2\n";
+  std::ofstream(dir.path() / "synth.ys") << "# nothing to do\n";
+  if (std::system("yosys -V > /dev/null 2>&1") != 0) GTEST_SKIP() << "yosys not installed";
+  const auto s = rtl::synthesize(dir.path().string(), {});
+  EXPECT_DOUBLE_EQ(s.lut, 224);
+  EXPECT_DOUBLE_EQ(s.lutram, 4);
+  EXPECT_DOUBLE_EQ(s.ff, 100);
+  EXPECT_DOUBLE_EQ(s.bram36, 3.5);
+  EXPECT_DOUBLE_EQ(s.dsp, 2);
+}
+
+}  // namespace
+}  // namespace flight
