@@ -524,6 +524,15 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << "      dg <= dg + 16'd1; dgp <= dgp + 16'd" << P << "; dgo <= dgo + L_HPWP;\n"
     << "    end\n"
     << "  end\n";
+  // The latched sums and constants as arrays, so that selecting a lane is a multiplexer, not a shifter.
+  v << "  wire signed [" << ACC - 1 << ":0] d_x [0:" << L - 1 << "];\n"
+    << "  wire signed [" << kMultBits - 1 << ":0] d_m [0:" << L - 1 << "];\n"
+    << "  wire signed [" << kOffsetBits - 1 << ":0] d_o [0:" << L - 1 << "];\n"
+    << "  generate for (gl = 0; gl < " << L << "; gl = gl + 1) begin : unpack\n"
+    << "    assign d_x[gl] = d_res[gl * " << ACC << " +: " << ACC << "];\n"
+    << "    assign d_m[gl] = d_rq[gl * " << kMultBits + kOffsetBits << " +: " << kMultBits << "];\n"
+    << "    assign d_o[gl] = d_rq[gl * " << kMultBits + kOffsetBits << " + " << kMultBits << " +: " << kOffsetBits << "];\n"
+    << "  end endgenerate\n";
   // Per bank: S1 select a lane and multiply-add, S2 shift/clamp and read the old value (pooling), S3 write the
   // maximum (forwarding the previous write).
   v << "  reg [" << AW - 1 << ":0] s1_addr [0:" << P - 1 << "], s2_addr [0:" << P - 1 << "], f_addr [0:" << P - 1
@@ -548,10 +557,8 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
       << "  wire [" << A - 1 << ":0] q" << b << ";\n"
       << (b == 0 ? "" : "  /* verilator lint_off UNUSEDSIGNAL */\n  wire signed [" + std::to_string(VW - 1) + ":0] v" +
                             std::to_string(b) + ";\n  /* verilator lint_on UNUSEDSIGNAL */\n")
-      << "  flight_requant r" << b << " (.clk(clk), .x(d_res[sel" << b << " * " << ACC << " +: " << ACC << "]),"
-      << " .m(d_rq[sel" << b << " * " << kMultBits + kOffsetBits << " +: " << kMultBits << "]),\n"
-      << "    .o(d_rq[sel" << b << " * " << kMultBits + kOffsetBits << " + " << kMultBits << " +: " << kOffsetBits
-      << "]), .frac(L_FRAC), .sat(L_SAT), .v(v" << b << "), .q(q" << b << "));\n"
+      << "  flight_requant r" << b << " (.clk(clk), .x(d_x[sel" << b << "]), .m(d_m[sel" << b << "]), .o(d_o[sel" << b
+      << "]),\n    .frac(L_FRAC), .sat(L_SAT), .v(v" << b << "), .q(q" << b << "));\n"
       << "  assign dra[" << b << "] = s1_addr[" << b << "];\n"
       << "  wire [" << A - 1 << ":0] old" << b << " = (f_en[" << b << "] && f_addr[" << b << "] == s2_addr[" << b
       << "]) ? f_data[" << b << "] : (dst ? q1_" << b << " : q0_" << b << ");\n"

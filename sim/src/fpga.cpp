@@ -33,10 +33,22 @@ std::string describe(const FpgaDesign& d) {
 namespace {
 double ceil_div(double a, double b) { return std::ceil(a / b); }
 
-// BRAM36 blocks for a buffer of `bits` capacity that must deliver `width_bits` per cycle.
-double bram_blocks(const cm::FpgaCostTable& c, double bits, double width_bits) {
+// BRAM36 blocks for one memory `width_bits` wide and `depth` words deep: the cheapest aspect ratio of a RAMB36
+// (72 × 512 … 1 × 32 Ki) or, counted as half a block, of a RAMB18 (36 × 512 … 1 × 16 Ki), tiled over width and depth
+// — what Yosys' memory mapping does (a memory never shares a block with another one; docs/rtl.md measured it).
+double bram_blocks(const cm::FpgaCostTable& c, double width_bits, double depth) {
+  if (width_bits <= 0 || depth <= 0) return 0;
   const double cap = c.fixed_value("bram36_bits"), wmax = c.fixed_value("bram36_max_width");
-  return std::max(ceil_div(bits, cap), ceil_div(width_bits, wmax));
+  const double data36 = cap * 64 / 72;  // 32 Ki data bits (the parity bits only at widths 9, 18, 36, 72)
+  double best = 1e300;
+  for (double w = wmax; w >= 1; w = std::floor(w / 2)) {
+    const double port = w >= 9 ? w / 9 * 8 : w;  // data bits per word at this width
+    const double d36 = data36 / port, d18 = d36 / 2;
+    best = std::min(best, ceil_div(width_bits, w) * ceil_div(depth, d36));
+    if (w <= wmax / 2) best = std::min(best, 0.5 * ceil_div(width_bits, w) * ceil_div(depth, d18));
+    if (w == 1) break;
+  }
+  return best;
 }
 }  // namespace
 
@@ -108,7 +120,9 @@ FpgaEvaluation FpgaModel::evaluate(const FpgaDesign& d) const {
   ev.bram_pct = 100.0 * ev.used.bram36 / device_.bram36;
 
   // ---- cycles: each layer's tiles from the mapping ----
-  const double fill = costs_.fixed_value("pipeline_fill_cycles") + tree_depth + 2;
+  // Per-layer overhead as measured on the engine's RTL (docs/rtl.md): pipeline_fill_cycles (one INIT cycle and the
+  // stages after a layer's last issue) + the adder tree's depth; layer_timing adds the drain of the last pixel.
+  const double fill = costs_.fixed_value("pipeline_fill_cycles") + tree_depth;
   for (std::size_t i = 0; i < workload_.layers.size(); ++i) {
     const auto& l = workload_.layers[i];
     ev.layers.push_back(layer_timing(d, i, mapping.tiles(l, d, workload_.format), fill));
@@ -124,32 +138,39 @@ FpgaEvaluation FpgaModel::evaluate(const FpgaDesign& d) const {
 }
 
 double FpgaModel::weight_buffer_bram36(const FpgaDesign& d, double weight_width_bits) const {
-  // All weights of the network, or double-buffered weights of one tile of filters (every lane's filter) at the
-  // widest fan-in.
+  // One memory as wide as every slot's weight bits: all weights of the network, or a double-buffered tile of filters
+  // (every lane's filter) at the widest fan-in.
   double all_weight_bits = 0;
   for (const auto& l : workload_.layers) all_weight_bits += double(workload_.weight_bits_of(l));
-  return bram_blocks(costs_, d.weights_on_chip ? all_weight_bits : 2.0 * weight_width_bits / d.p_in * max_fan_in_,
-                     weight_width_bits);
+  const double depth = d.weights_on_chip ? std::ceil(all_weight_bits / weight_width_bits)
+                                         : 2.0 * std::ceil(double(max_fan_in_) / d.p_in);
+  return bram_blocks(costs_, weight_width_bits, depth);
 }
 
 double FpgaModel::fmap_buffer_bram36(const FpgaDesign& d) const {
-  // Ping-pong buffers holding a layer's input and output, or a line buffer of K + stride rows.
-  double fmap_bits = 0;
+  // p_in banks of A-bit words (channel c in bank c mod p_in), twice (ping-pong: a layer's input and output), or, with
+  // feature maps in DDR, a line buffer of K + stride rows.
+  double depth = 0;
   for (const auto& l : workload_.layers) {
-    fmap_bits = std::max(fmap_bits, d.fmap_on_chip
-                                        ? double(l.in_activations() + l.out_activations()) * workload_.a_bits
-                                        : double(l.kernel + l.stride) * l.w_in * l.c_in * workload_.a_bits);
+    const double groups = std::ceil(double(l.c_in) / d.p_in);
+    depth = std::max(depth, d.fmap_on_chip
+                                ? std::max(groups * l.h_in * l.w_in, std::ceil(double(l.c_out) / d.p_in) * l.h_out * l.w_out)
+                                : double(l.kernel + l.stride) * l.w_in * groups);
   }
-  return bram_blocks(costs_, fmap_bits, double(d.p_in) * workload_.a_bits);
+  return (d.fmap_on_chip ? 2.0 : 1.0) * d.p_in * bram_blocks(costs_, workload_.a_bits, depth);
 }
 
 LayerTiming FpgaModel::layer_timing(const FpgaDesign& d, std::size_t i, double tiles, double fill) const {
   const auto& l = workload_.layers[i];
   LayerTiming t;
   t.name = l.name;
-  const double inner = d.unroll_kernel ? ceil_div(double(l.fan_in()), d.p_in) * l.h_out * l.w_out
-                                       : ceil_div(l.c_in, d.p_in) * l.h_out * l.w_out * l.kernel * l.kernel;
-  t.compute_cycles = tiles * inner;
+  // A finished pixel's sums leave through p_in requantizers, p_in lanes per cycle (the classifier: one class per
+  // cycle); a pixel shorter than that waits for it (the RTL's schedule, docs/rtl.md).
+  const double lanes = double(d.lanes + d.lanes_k2);
+  const double drain = i + 1 == workload_.layers.size() ? lanes : ceil_div(lanes, d.p_in);
+  const double per_pixel = d.unroll_kernel ? ceil_div(double(l.fan_in()), d.p_in)
+                                           : ceil_div(l.c_in, d.p_in) * l.kernel * l.kernel;
+  t.compute_cycles = tiles * double(l.h_out) * l.w_out * std::max(per_pixel, drain);
   double bytes = d.weights_on_chip ? 0.0 : double(workload_.weight_bits_of(l)) / 8.0;
   const double in_bytes = double(l.in_activations()) * workload_.a_bits / 8.0;
   const double out_bytes = double(l.out_activations()) * workload_.a_bits / 8.0;
@@ -162,9 +183,9 @@ LayerTiming FpgaModel::layer_timing(const FpgaDesign& d, std::size_t i, double t
   const double ddr_bytes_per_cycle = device_.ddr_bytes_per_s / (clock_mhz_ * 1e6);
   t.ddr_bytes = bytes;
   t.memory_cycles = bytes / ddr_bytes_per_cycle;
-  t.fill_cycles = fill;
+  t.fill_cycles = fill + drain;
   t.memory_bound = t.memory_cycles > t.compute_cycles;
-  t.cycles = std::max(t.compute_cycles, t.memory_cycles) + fill;
+  t.cycles = std::max(t.compute_cycles, t.memory_cycles) + t.fill_cycles;
   const double slots = double(d.p_in) * (d.lanes + d.lanes_k2);
   t.utilization = t.cycles > 0 ? double(l.macs()) / (slots * t.cycles) : 0;
   return t;

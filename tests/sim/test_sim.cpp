@@ -59,9 +59,11 @@ TEST(FpgaCycles, UniformByHand) {
   // DDR bytes: weights 216·4 bits = 108, input 4·7·7 = 196, output 6·5·5 = 150 → 454 bytes at 4.26e9/200e6 B/cycle.
   EXPECT_DOUBLE_EQ(ev.layers[0].ddr_bytes, 454);
   EXPECT_NEAR(ev.layers[0].memory_cycles, 454 / (4.26e9 / 200e6), 1e-9);
-  // fill: 20 (table) + adder-tree depth 1 + 2
-  EXPECT_DOUBLE_EQ(ev.layers[0].cycles, 900 + 23);
-  EXPECT_NEAR(ev.images_per_s, 200e6 / 923, 1e-6);
+  // fill: 7 (table, measured on the RTL) + adder-tree depth 1 + drain: the only layer is the classifier, which
+  // streams its 4 lanes one per cycle (a feature-map layer would drain ⌈4/2⌉ = 2)
+  EXPECT_DOUBLE_EQ(ev.layers[0].fill_cycles, 12);
+  EXPECT_DOUBLE_EQ(ev.layers[0].cycles, 900 + 12);
+  EXPECT_NEAR(ev.images_per_s, 200e6 / 912, 1e-6);
 }
 
 TEST(FpgaCycles, TimeMultiplexedCountsTwoPassesPerK2Filter) {
@@ -119,8 +121,15 @@ TEST(FpgaProperties, MoreSlotsNeverSlowALayerDown) {
       for (int lanes = 1; lanes <= 80; ++lanes) {
         const auto ev = m.evaluate(design(map, slot, p_in, lanes));
         for (std::size_t l = 0; l < ev.layers.size(); ++l) {
-          if (!prev.empty()) {
-            ASSERT_LE(ev.layers[l].cycles, prev[l]) << profile << " p_in " << p_in << " lanes " << lanes;
+          // A lane more adds at most one drain cycle to the fill; it may slow a layer only where the drain of a
+          // pixel's sums (⌈lanes/p_in⌉ cycles, the classifier one per lane) outlasts the pixel's work — the engine's
+          // measured schedule (docs/rtl.md).
+          const auto& wl = m.workload().layers[l];
+          const bool last = l + 1 == ev.layers.size();
+          const int drain = last ? lanes : (lanes + p_in - 1) / p_in;
+          const int per_pixel = (int(wl.c_in) + p_in - 1) / p_in * int(wl.kernel * wl.kernel);
+          if (!prev.empty() && drain <= per_pixel) {
+            ASSERT_LE(ev.layers[l].cycles, prev[l] + 1) << profile << " p_in " << p_in << " lanes " << lanes;
           }
         }
         prev.clear();
@@ -128,8 +137,12 @@ TEST(FpgaProperties, MoreSlotsNeverSlowALayerDown) {
         if (p_in > 1) {  // doubling p_in never slows a layer beyond the adder tree's one extra fill cycle
           const auto half = m.evaluate(design(map, slot, p_in / 2, lanes));
           for (std::size_t l = 0; l < ev.layers.size(); ++l) {
-            ASSERT_LE(ev.layers[l].compute_cycles, half.layers[l].compute_cycles);
-            ASSERT_LE(ev.layers[l].cycles, half.layers[l].cycles + 1);
+            const auto& wl = m.workload().layers[l];
+            const int per_pixel = (int(wl.c_in) + p_in - 1) / p_in * int(wl.kernel * wl.kernel);
+            if (l + 1 < ev.layers.size() && (lanes + p_in / 2 - 1) / (p_in / 2) <= per_pixel) {
+              ASSERT_LE(ev.layers[l].compute_cycles, half.layers[l].compute_cycles);
+              ASSERT_LE(ev.layers[l].cycles, half.layers[l].cycles + 1);
+            }
           }
         }
       }

@@ -61,9 +61,11 @@ struct FpgaLimits {
 
 struct LayerTiming {
   std::string name;
-  double compute_cycles = 0;  // ⌈work / lanes⌉ · ⌈C_in / p_in⌉ · H_out · W_out · K²  (unrolled: ⌈C_in·K² / p_in⌉)
+  // ⌈work / lanes⌉ · H_out · W_out · max(⌈C_in / p_in⌉ · K², drain)  (unrolled: ⌈C_in·K² / p_in⌉), where drain =
+  // ⌈lanes / p_in⌉ (the classifier: lanes) cycles move a pixel's sums through the p_in requantizers
+  double compute_cycles = 0;
   double memory_cycles = 0;   // DDR bytes / DDR bytes per cycle
-  double fill_cycles = 0;
+  double fill_cycles = 0;     // pipeline_fill_cycles + adder-tree depth + drain (measured on the RTL, docs/rtl.md)
   double cycles = 0;          // max(compute, memory) + fill (double-buffered)
   double ddr_bytes = 0;
   double utilization = 0;     // useful MACs / (slots · cycles)
