@@ -415,7 +415,7 @@ Grid pareto_grid(const std::string& file, const std::string& profile, const Pare
       }
     }
   }
-  if (lambdas.empty()) lambdas = toml::array{0.05, 0.2, 0.5};
+  if (lambdas.empty()) lambdas = toml::array{0.14, 0.2, 0.5};  // paper46's CIFAR values (docs/flightnn.md)
   toml::table conf{{"dataset", r.dataset},
                    {"nets", toml::array{r.net}},
                    {"methods", toml::array{"fixed4", "lightnn1", "lightnn2", "flightnn"}},

@@ -231,6 +231,14 @@ module flight_engine (
       dg <= dg + 16'd1; dgp <= dgp + 16'd2; dgo <= dgo + L_HPWP;
     end
   end
+  wire signed [19:0] d_x [0:1];
+  wire signed [23:0] d_m [0:1];
+  wire signed [47:0] d_o [0:1];
+  generate for (gl = 0; gl < 2; gl = gl + 1) begin : unpack
+    assign d_x[gl] = d_res[gl * 20 +: 20];
+    assign d_m[gl] = d_rq[gl * 72 +: 24];
+    assign d_o[gl] = d_rq[gl * 72 + 24 +: 48];
+  end endgenerate
   reg [5:0] s1_addr [0:1], s2_addr [0:1], f_addr [0:1];
   reg [1:0] s1_en, s1_first, s2_en, s2_first, f_en;
   reg [7:0] f_data [0:1];
@@ -249,8 +257,8 @@ module flight_engine (
   /* verilator lint_on UNUSEDSIGNAL */
   wire ok0 = drain && !L_CLS && d_pw && lane0 < 16'd2 && ch0 < L_COUT;
   wire [7:0] q0;
-  flight_requant r0 (.clk(clk), .x(d_res[sel0 * 20 +: 20]), .m(d_rq[sel0 * 72 +: 24]),
-    .o(d_rq[sel0 * 72 + 24 +: 48]), .frac(L_FRAC), .sat(L_SAT), .v(v0), .q(q0));
+  flight_requant r0 (.clk(clk), .x(d_x[sel0]), .m(d_m[sel0]), .o(d_o[sel0]),
+    .frac(L_FRAC), .sat(L_SAT), .v(v0), .q(q0));
   assign dra[0] = s1_addr[0];
   wire [7:0] old0 = (f_en[0] && f_addr[0] == s2_addr[0]) ? f_data[0] : (dst ? q1_0 : q0_0);
   wire [7:0] new0 = (s2_first[0] || q0 > old0) ? q0 : old0;
@@ -276,8 +284,8 @@ module flight_engine (
   /* verilator lint_off UNUSEDSIGNAL */
   wire signed [48:0] v1;
   /* verilator lint_on UNUSEDSIGNAL */
-  flight_requant r1 (.clk(clk), .x(d_res[sel1 * 20 +: 20]), .m(d_rq[sel1 * 72 +: 24]),
-    .o(d_rq[sel1 * 72 + 24 +: 48]), .frac(L_FRAC), .sat(L_SAT), .v(v1), .q(q1));
+  flight_requant r1 (.clk(clk), .x(d_x[sel1]), .m(d_m[sel1]), .o(d_o[sel1]),
+    .frac(L_FRAC), .sat(L_SAT), .v(v1), .q(q1));
   assign dra[1] = s1_addr[1];
   wire [7:0] old1 = (f_en[1] && f_addr[1] == s2_addr[1]) ? f_data[1] : (dst ? q1_1 : q0_1);
   wire [7:0] new1 = (s2_first[1] || q1 > old1) ? q1 : old1;

@@ -11,7 +11,8 @@
 //   shift_k2  two terms: two shifters, negates and an adder
 //   mult_lut  n-bit signed weight × A-bit activation multiplier in LUTs;  mult_dsp  the same in DSP slices
 //   adder     w-bit signed adder with registered output (adder-tree node, accumulator)
-//   requant   w-bit accumulator → A-bit activation: arithmetic shift, ReLU, saturation
+//   requant   w-bit accumulator → A-bit activation: arithmetic shift, ReLU, saturation (no batch-norm multiplier:
+//             the engine's RTL requantizer has one and costs more — docs/rtl.md's validation table)
 //   fp32_mult, fp32_add  single-precision multiply and add (the fp32 reference slot, its adder tree and
 //             accumulator), simplified: no denormals (flushed to 0), no NaN/Inf, truncation instead of rounding
 #include <array>
@@ -22,6 +23,14 @@
 #include "flight/cost_models/csv.hpp"
 
 namespace flight::cost_models {
+
+// The widths of the engine's batch-norm requantizer (sim/bitexact.hpp folds its constants to them; rtl/ generates it).
+inline constexpr int kRequantMultBits = 24;
+inline constexpr int kRequantOffsetBits = 48;
+// Width of the requantizer's v = acc·m + o for a w-bit accumulator.
+inline constexpr int requant_value_width(int acc_bits) {
+  return (acc_bits + kRequantMultBits > kRequantOffsetBits ? acc_bits + kRequantMultBits : kRequantOffsetBits) + 1;
+}
 
 enum class Block { shift_k1, shift_k2, mult_lut, mult_dsp, adder, requant, fp32_mult, fp32_add };
 constexpr std::array<Block, 8> kAllBlocks = {Block::shift_k1, Block::shift_k2, Block::mult_lut, Block::mult_dsp,

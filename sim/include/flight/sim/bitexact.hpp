@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "flight/cost_models/fpga_costs.hpp"
+
 namespace flight::sim {
 
 struct IntLayer {
@@ -59,8 +61,8 @@ struct IntNetwork {
 // layer; out_scale = 1 for the classifier);
 // frac_bits is the largest that keeps every |mult| below 2^(kRequantMultBits−1) and every |offset| below
 // 2^(kRequantOffsetBits−1) (the engine's constant widths).
-inline constexpr int kRequantMultBits = 24;
-inline constexpr int kRequantOffsetBits = 48;
+using cost_models::kRequantMultBits;
+using cost_models::kRequantOffsetBits;
 struct Requant {
   int frac_bits = 0;
   std::vector<std::int64_t> mult, offset;
