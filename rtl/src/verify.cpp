@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -139,6 +140,64 @@ Simulation simulate(const std::string& dir, const std::vector<std::uint8_t>& ima
   return s;
 }
 
+namespace {
+// Cell counts of one module's own section of a Yosys stat report.
+Synthesis::Part own_cells(const std::string& section) {
+  Synthesis::Part p;
+  static const std::regex cell(R"(^\s+(\w+)\s+(\d+)\s*$)");
+  std::istringstream in(section);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (!std::regex_match(line, m, cell)) continue;
+    const std::string name = m[1];
+    const double k = std::stod(m[2]);
+    if (name.rfind("LUT", 0) == 0 || name == "INV" || name.rfind("SRL", 0) == 0) p.lut += k;
+    else if (name.rfind("FD", 0) == 0) p.ff += k;
+    else if (name.rfind("DSP48", 0) == 0) p.dsp += k;
+    else if (name == "RAMB36E1") p.bram36 += k;
+    else if (name == "RAMB18E1") p.bram36 += 0.5 * k;
+    else if (name.rfind("RAM", 0) == 0) p.lut += name.find("M") != std::string::npos && name.size() == 6 ? 4 * k : 2 * k;
+  }
+  return p;
+}
+
+std::vector<Synthesis::Part> module_parts(const std::string& modules, const std::string& hierarchy) {
+  // Instances: "   flight_engine   1\n     flight_lane   8\n       flight_slot   8" — counts per parent, nested by indent.
+  std::map<std::string, long> total;
+  std::vector<std::pair<std::size_t, long>> stack;  // (indent, total instances)
+  static const std::regex inst(R"(^(\s+)(\w+)\s+(\d+)\s*$)");
+  std::istringstream in(hierarchy);
+  std::string line;
+  std::getline(in, line);  // the heading
+  while (std::getline(in, line)) {
+    if (line.find("Number of") != std::string::npos) break;
+    std::smatch m;
+    if (!std::regex_match(line, m, inst)) continue;
+    const std::size_t indent = m[1].length();
+    while (!stack.empty() && stack.back().first >= indent) stack.pop_back();
+    const long n = std::stol(m[3]) * (stack.empty() ? 1 : stack.back().second);
+    total[m[2]] += n;
+    stack.push_back({indent, n});
+  }
+  std::vector<Synthesis::Part> parts;
+  static const std::regex head(R"(=== (\w+) ===)");
+  auto it = std::sregex_iterator(modules.begin(), modules.end(), head);
+  std::vector<std::pair<std::string, std::size_t>> heads;
+  for (; it != std::sregex_iterator(); ++it) heads.push_back({(*it)[1], std::size_t(it->position())});
+  for (std::size_t i = 0; i < heads.size(); ++i) {
+    const auto end = i + 1 < heads.size() ? heads[i + 1].second : modules.size();
+    auto p = own_cells(modules.substr(heads[i].second, end - heads[i].second));
+    p.module = heads[i].first;
+    p.instances = total.count(p.module) ? total[p.module] : 1;
+    p.lut *= double(p.instances), p.ff *= double(p.instances), p.dsp *= double(p.instances);
+    p.bram36 *= double(p.instances);
+    parts.push_back(p);
+  }
+  return parts;
+}
+}  // namespace
+
 Synthesis synthesize(const std::string& dir, const Tools& t) {
   cost_models::yosys_version(t.yosys);
   const auto t0 = std::chrono::steady_clock::now();
@@ -147,9 +206,14 @@ Synthesis synthesize(const std::string& dir, const Tools& t) {
   if (st != 0) throw RunError("yosys synthesis of " + dir + "/engine.v failed:\n" + tail(log));
   Synthesis s;
   s.seconds = seconds_since(t0);
-  auto text = slurp(fs::path(dir) / "stat.txt");
-  // A hierarchical design reports each module, then the totals under "design hierarchy": read only those.
-  if (const auto h = text.find("=== design hierarchy ==="); h != std::string::npos) text = text.substr(h);
+  const auto all = slurp(fs::path(dir) / "stat.txt");
+  // A hierarchical design reports each module, then the totals under "design hierarchy": the totals from there, the
+  // parts from the modules' own sections times their instance counts.
+  std::string text = all;
+  if (const auto h = all.find("=== design hierarchy ==="); h != std::string::npos) {
+    text = all.substr(h);
+    s.parts = module_parts(all.substr(0, h), text);
+  }
   const auto c = cost_models::parse_yosys_stat(text);
   s.lut = c.lut, s.ff = c.ff, s.dsp = c.dsp;
   // Block RAM and LUT-RAM cells (7-series primitives) of the same report.
@@ -211,6 +275,7 @@ Validation validate(const sim::IntInference& net, const sim::FpgaEvaluation& eva
   }
   v.measured_cycles = double(im0.cycles);
   v.model_resources = eval.used;
+  v.model_breakdown = eval.breakdown;
   if (synth) {
     v.measured_resources = synthesize(dir, t);
     v.synthesized = true;

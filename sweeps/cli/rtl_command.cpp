@@ -84,7 +84,33 @@ int run_rtl(const RtlOptions& o) {
       "wrote {}/engine.v, weights.hex, requant.hex, tb.cpp, synth.ys\n",
       o.model, sim::describe(c.eval.design), g.layers.size(), g.acc_bits, g.weight_rom_words, g.weight_rom_width,
       c.eval.cycles_per_image, c.eval.used.lut, c.eval.used.ff, c.eval.used.bram36, c.eval.used.dsp, o.out);
+  const auto& b = c.eval.breakdown;
+  std::cout << fmt::format("model components (LUT / FF / BRAM36): slots {:.0f} / {:.0f}, adder trees + accumulators "
+                           "{:.0f} / {:.0f}, requantizers {:.0f} / {:.0f}, control {:.0f} / {:.0f}, buffers {:.1f}\n",
+                           b.slots.lut, b.slots.ff, (b.adder_trees + b.accumulators).lut,
+                           (b.adder_trees + b.accumulators).ff, b.requant.lut, b.requant.ff, b.control.lut,
+                           b.control.ff, (b.weight_buffer + b.fmap_buffer).bram36);
   return 0;
+}
+
+// The model's resource components beside the Yosys modules that implement them.
+struct Component {
+  std::string name, module;
+  long instances = 0;
+  cost_models::Resources model, yosys;
+};
+std::vector<Component> components(const rtl::Validation& v) {
+  const auto& b = v.model_breakdown;
+  std::vector<Component> out = {{"slots", "flight_slot", 0, b.slots, {}},
+                                {"adder trees + accumulators", "flight_lane", 0, b.adder_trees + b.accumulators, {}},
+                                {"requantizers", "flight_requant", 0, b.requant, {}},
+                                {"control + buffers", "flight_engine", 0, b.control + b.weight_buffer + b.fmap_buffer, {}}};
+  for (auto& c : out) {
+    for (const auto& p : v.measured_resources.parts) {
+      if (p.module == c.module) c.instances = p.instances, c.yosys = {p.lut, p.ff, p.dsp, p.bram36};
+    }
+  }
+  return out;
 }
 
 double err_pct(double model, double measured) { return measured != 0 ? 100.0 * (model - measured) / measured : 0; }
@@ -142,6 +168,14 @@ int run_verify(const RtlOptions& o) {
   if (v.synthesized) {
     const auto& m = v.model_resources;
     const auto& s = v.measured_resources;
+    boost::json::array parts;
+    for (const auto& part : components(v)) {
+      parts.push_back({{"component", part.name}, {"model_lut", part.model.lut}, {"model_ff", part.model.ff},
+                       {"model_bram36", part.model.bram36}, {"yosys_module", part.module},
+                       {"instances", part.instances}, {"yosys_lut", part.yosys.lut}, {"yosys_ff", part.yosys.ff},
+                       {"yosys_bram36", part.yosys.bram36}});
+    }
+    out["components"] = std::move(parts);
     out["resources"] = {{"model", {{"lut", m.lut}, {"ff", m.ff}, {"bram36", m.bram36}, {"dsp", m.dsp}}},
                         {"yosys", {{"lut", s.lut}, {"lutram", s.lutram}, {"ff", s.ff}, {"bram36", s.bram36}, {"dsp", s.dsp}}},
                         {"error_pct", {{"lut", err_pct(m.lut, s.lut)}, {"ff", err_pct(m.ff, s.ff)},
@@ -176,7 +210,14 @@ int run_verify(const RtlOptions& o) {
       row("FF", m.ff, s.ff);
       row("BRAM36", m.bram36, s.bram36);
       row("DSP", m.dsp, s.dsp);
-      if (s.lutram > 0) std::cout << fmt::format("(Yosys LUTs include {:.0f} LUT-RAM)\n", s.lutram);
+      if (s.lutram > 0) std::cout << fmt::format("(Yosys LUTs include {:.0f} LUT-RAM and shift-register LUTs)\n", s.lutram);
+      std::cout << fmt::format("{:<24} {:>10} {:>10} {:>10} {:>10} {:>7} {:>7}\n", "component (Yosys module)", "model LUT",
+                               "Yosys LUT", "model FF", "Yosys FF", "m BRAM", "Y BRAM");
+      for (const auto& part : components(v)) {
+        std::cout << fmt::format("{:<24} {:>10.0f} {:>10.0f} {:>10.0f} {:>10.0f} {:>7.1f} {:>7.1f}\n",
+                                 part.name + " (" + part.module + ")", part.model.lut, part.yosys.lut, part.model.ff,
+                                 part.yosys.ff, part.model.bram36, part.yosys.bram36);
+      }
     }
   }
   if (temp && ok) fs::remove_all(dir);

@@ -242,10 +242,14 @@ TEST(RtlEngine, AWrongWeightIsCaughtByTheComparison) {
 TEST(RtlVerify, YosysStatHierarchyIsReadOnceWithBlockRam) {
   // The whole-design report lists each module, then the totals: only the totals count.
   test::TempDir dir;
-  std::ofstream(dir.path() / "stat.txt") << "=== flight_lane ===\n   Number of cells: 3\n     LUT2 100\n     FDRE 50\n"
-                                             "=== design hierarchy ===\n   Number of cells: 9\n     LUT2 200\n"
-                                             "     LUT6 20\n     FDRE 100\n     RAMB36E1 3\n     RAMB18E1 1\n"
-                                             "     SRL16E 4\n     DSP48E1 2\n";
+  std::ofstream(dir.path() / "stat.txt")
+      << "=== flight_engine ===\n   Number of cells: 5\n     LUT2 40\n     FDRE 20\n     RAMB36E1 3\n     RAMB18E1 1\n"
+         "     flight_lane 2\n"
+         "=== flight_lane ===\n   Number of cells: 3\n     LUT2 10\n     FDRE 5\n     flight_slot 4\n"
+         "=== flight_slot ===\n   Number of cells: 2\n     LUT6 15\n     SRL16E 1\n     DSP48E1 2\n"
+         "=== design hierarchy ===\n\n   flight_engine                     1\n     flight_lane                     2\n"
+         "       flight_slot                   4\n\n   Number of wires: 7\n   Number of cells: 9\n     LUT2 200\n"
+         "     LUT6 20\n     FDRE 100\n     RAMB36E1 3\n     RAMB18E1 1\n     SRL16E 4\n     DSP48E1 2\n";
   std::ofstream(dir.path() / "synth.ys") << "# nothing to do\n";
   if (std::system("yosys -V > /dev/null 2>&1") != 0) GTEST_SKIP() << "yosys not installed";
   const auto s = rtl::synthesize(dir.path().string(), {});
@@ -254,6 +258,16 @@ TEST(RtlVerify, YosysStatHierarchyIsReadOnceWithBlockRam) {
   EXPECT_DOUBLE_EQ(s.ff, 100);
   EXPECT_DOUBLE_EQ(s.bram36, 3.5);
   EXPECT_DOUBLE_EQ(s.dsp, 2);
+  // Parts: each module's own cells times its instances (slots nest in lanes: 2 · 4 = 8 of them).
+  ASSERT_EQ(s.parts.size(), 3u);
+  EXPECT_EQ(s.parts[0].module, "flight_engine");
+  EXPECT_DOUBLE_EQ(s.parts[0].lut, 40);
+  EXPECT_DOUBLE_EQ(s.parts[0].bram36, 3.5);
+  EXPECT_EQ(s.parts[1].instances, 2);
+  EXPECT_DOUBLE_EQ(s.parts[1].ff, 10);
+  EXPECT_EQ(s.parts[2].instances, 8);
+  EXPECT_DOUBLE_EQ(s.parts[2].lut, 8 * 16);
+  EXPECT_DOUBLE_EQ(s.parts[2].dsp, 16);
 }
 
 }  // namespace

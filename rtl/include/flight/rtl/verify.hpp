@@ -44,6 +44,15 @@ struct Synthesis {
   double lut = 0, ff = 0, dsp = 0, bram36 = 0;  // lut includes LUT-RAM cells in LUTs
   double lutram = 0;                           // of which LUT-RAM and shift-register LUTs
   double seconds = 0;
+  // Per module of the hierarchy: its own cells (not its sub-modules') × its instances in the whole design, e.g.
+  // "flight_slot" = all slots, "flight_lane" = all adder trees and accumulators, "flight_engine" = control and
+  // buffers.
+  struct Part {
+    std::string module;
+    long instances = 0;
+    double lut = 0, ff = 0, dsp = 0, bram36 = 0;
+  };
+  std::vector<Part> parts;
 };
 // yosys -s synth.ys in dir; reads dir/stat.txt.
 Synthesis synthesize(const std::string& dir, const Tools& t);
@@ -68,6 +77,7 @@ struct Validation {
   double model_cycles = 0, measured_cycles = 0;  // per image
   bool synthesized = false;
   cost_models::Resources model_resources;
+  sim::ResourceBreakdown model_breakdown;
   Synthesis measured_resources;
   Simulation simulation;
 };
