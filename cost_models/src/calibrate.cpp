@@ -70,7 +70,10 @@ std::string slurp(const fs::path& p) {
 
 std::string yosys_version(const std::string& yosys) {
   int status = 0;
-  auto out = run_capture(yosys + " -V 2>&1", status);
+  std::string quoted = "'";
+  for (char c : yosys) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  quoted += "'";
+  auto out = run_capture(quoted + " -V 2>&1", status);
   if (status != 0 || out.find("Yosys") == std::string::npos) {
     throw RunError("cannot run '" + yosys + " -V' (install Debian's yosys: scripts/install-deps)");
   }

@@ -86,8 +86,17 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   const int wbits = mult ? opt.n_bits : terms * (1 + E);
 
   GeneratedEngine g;
-  g.acc_bits = opt.acc_bits > 0 ? opt.acc_bits : 32;
-  if (g.acc_bits < 2 || g.acc_bits > 39) refuse("accumulator width " + std::to_string(g.acc_bits) + " outside 2..39");
+  // The engine wraps its accumulators exactly where sim's integer inference does: one width for both.
+  if (opt.acc_bits > 0 && net.acc_bits > 0 && opt.acc_bits != net.acc_bits) {
+    refuse("accumulator width " + std::to_string(opt.acc_bits) + " differs from the integer network's " +
+           std::to_string(net.acc_bits) + " (the outputs could not agree)");
+  }
+  g.acc_bits = opt.acc_bits > 0 ? opt.acc_bits : net.acc_bits;
+  if (g.acc_bits < 2 || g.acc_bits > 39) {
+    refuse("accumulator width " + std::to_string(g.acc_bits) + " outside 2..39 (0: the network states none)");
+  }
+  // Input pixels are bytes; the feature-map banks hold A-bit words.
+  if (A < 8) refuse("A = " + std::to_string(A) + " activation bits: the engine loads 8-bit pixels into A-bit banks (A ≥ 8 is generated)");
 
   // ---- the compute layers, with their shapes ----
   int c = net.in_c, h = net.in_h, w = net.in_w;
@@ -136,6 +145,9 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     flat = false;
   }
   if (g.layers.empty() || !g.layers.back().classifier) refuse("the network must end in a classifier layer");
+  if (g.layers.back().h_out * g.layers.back().w_out != 1) {
+    refuse("the classifier must produce one value per class (an fc layer or a convolution to a 1×1 map)");
+  }
   const int NL = int(g.layers.size());
 
   // ---- pipeline: slot 1 stage, adder tree D stages ----
@@ -220,6 +232,12 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
         for (int ln = 0; ln < L; ++ln) {
           const int f = t * L + ln;
           if (f >= e.c_out) continue;
+          const auto m = rq.mult[std::size_t(f)], o = rq.offset[std::size_t(f)];
+          if (m >= (1LL << (kMultBits - 1)) || m < -(1LL << (kMultBits - 1)) || o >= (1LL << (kOffsetBits - 1)) ||
+              o < -(1LL << (kOffsetBits - 1))) {
+            refuse(e.name + ": channel " + std::to_string(f) + "'s requantizer constants do not fit " +
+                   std::to_string(kMultBits) + " / " + std::to_string(kOffsetBits) + " bits");
+          }
           word.put(ln * (kMultBits + kOffsetBits), kMultBits, rq.mult[std::size_t(f)]);
           word.put(ln * (kMultBits + kOffsetBits) + kMultBits, kOffsetBits, rq.offset[std::size_t(f)]);
         }

@@ -79,7 +79,7 @@ std::string verilator_version(const std::string& verilator) {
 std::string lint(const std::string& dir, const Tools& t) {
   verilator_version(t.verilator);
   int st = 0;
-  const auto out = run_capture("cd " + quote(dir) + " && " + quote(t.verilator) +
+  const auto out = run_capture("cd -- " + quote(dir) + " && " + quote(t.verilator) +
                                    " --lint-only -Wall --top-module flight_engine engine.v 2>&1",
                                st);
   return st == 0 && out.find("%Warning") == std::string::npos ? std::string() : out.empty() ? "lint failed" : out;
@@ -91,7 +91,7 @@ Simulation simulate(const std::string& dir, const std::vector<std::uint8_t>& ima
   Simulation s;
   auto t0 = std::chrono::steady_clock::now();
   int st = 0;
-  const auto log = run_capture("cd " + quote(dir) + " && " + quote(t.verilator) +
+  const auto log = run_capture("cd -- " + quote(dir) + " && " + quote(t.verilator) +
                                    " --cc --exe --build -j " + std::to_string(std::max(1, t.jobs)) +
                                    " -O3 --x-assign fast --x-initial fast --noassert -Wno-fatal"
                                    " --top-module flight_engine engine.v tb.cpp -o Vflight_engine 2>&1",
@@ -100,7 +100,7 @@ Simulation simulate(const std::string& dir, const std::vector<std::uint8_t>& ima
   s.build_seconds = seconds_since(t0);
   write_file(fs::path(dir) / "images.bin", std::string(images.begin(), images.end()));
   t0 = std::chrono::steady_clock::now();
-  const auto out = run_capture("cd " + quote(dir) + " && obj_dir/Vflight_engine images.bin " + std::to_string(n) +
+  const auto out = run_capture("cd -- " + quote(dir) + " && obj_dir/Vflight_engine images.bin " + std::to_string(n) +
                                    " 2>&1",
                                st);
   s.run_seconds = seconds_since(t0);
@@ -141,6 +141,15 @@ Simulation simulate(const std::string& dir, const std::vector<std::uint8_t>& ima
 }
 
 namespace {
+// LUTs a 7-series LUT-RAM or shift-register cell occupies (0: not one).
+double lutram_luts(const std::string& name) {
+  if (name == "RAM64M8" || name == "RAM32M16") return 8;
+  if (name == "RAM32M" || name == "RAM64M" || name == "RAM128X1D" || name == "RAM256X1S") return 4;
+  if (name == "RAM32X1D" || name == "RAM64X1D" || name == "RAM128X1S") return 2;
+  if (name == "RAM32X1S" || name == "RAM64X1S" || name == "SRL16E" || name == "SRLC32E") return 1;
+  return 0;
+}
+
 // Cell counts of one module's own section of a Yosys stat report.
 Synthesis::Part own_cells(const std::string& section) {
   Synthesis::Part p;
@@ -152,12 +161,12 @@ Synthesis::Part own_cells(const std::string& section) {
     if (!std::regex_match(line, m, cell)) continue;
     const std::string name = m[1];
     const double k = std::stod(m[2]);
-    if (name.rfind("LUT", 0) == 0 || name == "INV" || name.rfind("SRL", 0) == 0) p.lut += k;
+    if (name.rfind("LUT", 0) == 0 || name == "INV") p.lut += k;
+    else if (lutram_luts(name) > 0) p.lut += lutram_luts(name) * k;
     else if (name.rfind("FD", 0) == 0) p.ff += k;
     else if (name.rfind("DSP48", 0) == 0) p.dsp += k;
     else if (name == "RAMB36E1") p.bram36 += k;
     else if (name == "RAMB18E1") p.bram36 += 0.5 * k;
-    else if (name.rfind("RAM", 0) == 0) p.lut += name.find("M") != std::string::npos && name.size() == 6 ? 4 * k : 2 * k;
   }
   return p;
 }
@@ -202,7 +211,7 @@ Synthesis synthesize(const std::string& dir, const Tools& t) {
   cost_models::yosys_version(t.yosys);
   const auto t0 = std::chrono::steady_clock::now();
   int st = 0;
-  const auto log = run_capture("cd " + quote(dir) + " && " + quote(t.yosys) + " -q -l yosys.log -s synth.ys 2>&1", st);
+  const auto log = run_capture("cd -- " + quote(dir) + " && " + quote(t.yosys) + " -q -l yosys.log -s synth.ys 2>&1", st);
   if (st != 0) throw RunError("yosys synthesis of " + dir + "/engine.v failed:\n" + tail(log));
   Synthesis s;
   s.seconds = seconds_since(t0);
@@ -227,10 +236,7 @@ Synthesis synthesize(const std::string& dir, const Tools& t) {
     const double k = std::stod(m[2]);
     if (name == "RAMB36E1") s.bram36 += k;
     else if (name == "RAMB18E1") s.bram36 += 0.5 * k;
-    else if (name == "RAM32M" || name == "RAM64M" || name == "RAM128X1D") s.lutram += 4 * k;
-    else if (name == "RAM32X1D" || name == "RAM64X1D" || name == "RAM256X1S") s.lutram += 2 * k;
-    else if (name == "RAM32X1S" || name == "RAM64X1S" || name == "RAM128X1S") s.lutram += k;
-    else if (name == "SRL16E" || name == "SRLC32E") s.lutram += k;  // shift registers in LUTs
+    else s.lutram += lutram_luts(name) * k;  // LUT-RAM and shift registers in LUTs
   }
   s.lut += s.lutram;
   return s;
@@ -240,6 +246,7 @@ Validation validate(const sim::IntInference& net, const sim::FpgaEvaluation& eva
                     const std::vector<std::uint8_t>& images, long n, const std::string& dir, bool synth,
                     const Tools& t) {
   Validation v;
+  if (n < 1) throw InputError("verify: no test images to stream through the engine");
   v.design = sim::describe(eval.design);
   v.engine = generate_engine(net, eval.design, opt);
   const auto& layers = v.engine.layers;

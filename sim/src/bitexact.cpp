@@ -35,19 +35,31 @@ Requant fold_requant(const IntLayer& L, double input_scale) {
     max_b = std::max(max_b, std::fabs(b[f]));
   }
   // Largest frac_bits with |mult| < 2^(kRequantMultBits−1) and |offset| < 2^(kRequantOffsetBits−1) after rounding
-  // (one bit of margin each for the rounding).
+  // (the offset with its rounding half): start from the bound of the unrounded values, lower it while a rounded
+  // value does not fit.  frac_bits = 0 with values too large for those widths is left to the engine generator to
+  // refuse; the integer inference itself stays exact.
   int frac = kRequantOffsetBits - 2;
   if (max_m > 0) frac = std::min(frac, kRequantMultBits - 2 - int(std::floor(std::log2(max_m))));
   if (max_b > 0) frac = std::min(frac, kRequantOffsetBits - 3 - int(std::floor(std::log2(max_b))));
   frac = std::max(frac, 0);
-  r.frac_bits = frac;
-  r.mult.resize(n);
-  r.offset.resize(n);
-  const std::int64_t half = L.relu && frac > 0 ? std::int64_t(1) << (frac - 1) : 0;  // rounding, folded in
-  for (std::size_t f = 0; f < n; ++f) {
-    r.mult[f] = std::llround(std::ldexp(m[f], frac));
-    r.offset[f] = std::llround(std::ldexp(b[f], frac)) + half;
+  if (max_m >= 0x1p61 || max_b >= 0x1p60) {
+    throw InputError("integer network: an output stage's scale or offset (" + std::to_string(std::max(max_m, max_b)) +
+                     " output steps) is beyond 64-bit fixed point (a diverged batch norm?)");
   }
+  const std::int64_t mlim = std::int64_t(1) << (kRequantMultBits - 1), olim = std::int64_t(1) << (kRequantOffsetBits - 1);
+  for (;; --frac) {
+    const std::int64_t half = L.relu && frac > 0 ? std::int64_t(1) << (frac - 1) : 0;  // rounding, folded in
+    r.mult.assign(n, 0);
+    r.offset.assign(n, 0);
+    bool fits = true;
+    for (std::size_t f = 0; f < n; ++f) {
+      r.mult[f] = std::llround(std::ldexp(m[f], frac));
+      r.offset[f] = std::llround(std::ldexp(b[f], frac)) + half;
+      fits = fits && r.mult[f] < mlim && r.mult[f] >= -mlim && r.offset[f] < olim && r.offset[f] >= -olim;
+    }
+    if (fits || frac == 0) break;
+  }
+  r.frac_bits = frac;
   return r;
 }
 

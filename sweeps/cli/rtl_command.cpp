@@ -182,7 +182,8 @@ int run_verify(const RtlOptions& o) {
                                        {"bram36", err_pct(m.bram36, s.bram36)}, {"dsp", err_pct(m.dsp, s.dsp)}}},
                         {"yosys_s", s.seconds}};
   }
-  if (!temp) out["folder"] = dir;
+  const bool kept = !temp || !ok;  // a temporary folder is kept when the outputs differ, to look into
+  if (kept) out["folder"] = dir;
   if (o.json) {
     std::cout << boost::json::serialize(out) << "\n";
   } else {
@@ -220,7 +221,8 @@ int run_verify(const RtlOptions& o) {
       }
     }
   }
-  if (temp && ok) fs::remove_all(dir);
+  if (kept && !o.json) std::cout << "files kept in " << dir << "\n";
+  if (!kept) fs::remove_all(dir);
   return ok ? 0 : 1;
 }
 

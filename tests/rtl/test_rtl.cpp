@@ -172,6 +172,12 @@ TEST(RtlEngine, RefusesWhatItDoesNotCoverWithTheReason) {
   d = design(2, 2);
   d.weights_on_chip = false;
   EXPECT_THROW(rtl::generate_engine(inf, d, {3, 4, 20}), InputError);
+  // An accumulator width other than the network's would wrap elsewhere than sim does.
+  EXPECT_THROW(rtl::generate_engine(inf, design(2, 2), {3, 4, 24}), InputError);
+  // 4-bit activations: the 8-bit input pixels would not fit the banks.
+  auto narrow = t.net;
+  narrow.a_bits = 4;
+  EXPECT_THROW(rtl::generate_engine(sim::IntInference(narrow), design(2, 2), {3, 4, 20}), InputError);
 }
 
 TEST(RtlEngine, VerilatorLintAllIsClean) {
