@@ -244,7 +244,10 @@ Synthesis synthesize(const std::string& dir, const Tools& t) {
 
 Validation validate(const sim::IntInference& net, const sim::FpgaEvaluation& eval, const EngineOptions& opt,
                     const std::vector<std::uint8_t>& images, long n, const std::string& dir, bool synth,
-                    const Tools& t) {
+                    const Tools& t, const std::function<void(const std::string&)>& progress) {
+  auto say = [&](const std::string& what) {
+    if (progress) progress(what);
+  };
   Validation v;
   if (n < 1) throw InputError("verify: no test images to stream through the engine");
   v.design = sim::describe(eval.design);
@@ -253,7 +256,9 @@ Validation validate(const sim::IntInference& net, const sim::FpgaEvaluation& eva
   FLIGHT_CHECK(layers.size() == eval.layers.size(), "engine layers match the cycle model's");
   write_engine(v.engine, dir);
   v.verilator = verilator_version(t.verilator);
+  say("linting " + dir + "/engine.v (verilator --lint-only -Wall)");
   v.lint = lint(dir, t);
+  say("building it with Verilator and streaming " + std::to_string(n) + " images through it");
   const int classes = layers.back().c_out;
   v.simulation = simulate(dir, images, n, classes, int(layers.size()), t);
   const std::size_t image_bytes = std::size_t(net.network().in_c) * net.network().in_h * net.network().in_w;
@@ -284,6 +289,7 @@ Validation validate(const sim::IntInference& net, const sim::FpgaEvaluation& eva
   v.model_resources = eval.used;
   v.model_breakdown = eval.breakdown;
   if (synth) {
+    say("synthesizing it with Yosys synth_xilinx (minutes for larger designs; --no-synth skips)");
     v.measured_resources = synthesize(dir, t);
     v.synthesized = true;
   }

@@ -138,7 +138,8 @@ int run_verify(const RtlOptions& o) {
   rtl::Tools tools;
   tools.verilator = o.verilator;
   tools.yosys = o.yosys;
-  const auto v = rtl::validate(inf, c.eval, engine_options(c), images, n, dir, !o.no_synth, tools);
+  const auto v = rtl::validate(inf, c.eval, engine_options(c), images, n, dir, !o.no_synth, tools,
+                               [](const std::string& what) { std::cerr << "flight verify: " << what << "\n"; });
   const bool ok = v.mismatches == 0;
 
   boost::json::array layers;

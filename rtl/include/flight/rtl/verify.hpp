@@ -5,6 +5,7 @@
 //
 // Contract: files are written only inside the folder passed in; nothing is printed.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -81,8 +82,9 @@ struct Validation {
   Synthesis measured_resources;
   Simulation simulation;
 };
+// `progress` (optional) hears each stage as it starts ("building with Verilator", …).
 Validation validate(const sim::IntInference& net, const sim::FpgaEvaluation& eval, const EngineOptions& opt,
                     const std::vector<std::uint8_t>& images, long n, const std::string& dir, bool synth,
-                    const Tools& t);
+                    const Tools& t, const std::function<void(const std::string&)>& progress = {});
 
 }  // namespace flight::rtl
