@@ -168,8 +168,7 @@ LayerTiming FpgaModel::layer_timing(const FpgaDesign& d, std::size_t i, double t
   // cycle); a pixel shorter than that waits for it (the RTL's schedule, docs/rtl.md).
   const double lanes = double(d.lanes + d.lanes_k2);
   const double drain = i + 1 == workload_.layers.size() ? lanes : ceil_div(lanes, d.p_in);
-  const double per_pixel = d.unroll_kernel ? ceil_div(double(l.fan_in()), d.p_in)
-                                           : ceil_div(l.c_in, d.p_in) * l.kernel * l.kernel;
+  const double per_pixel = double(l.pixel_cycles(d.p_in, d.unroll_kernel));
   t.compute_cycles = tiles * double(l.h_out) * l.w_out * std::max(per_pixel, drain);
   double bytes = d.weights_on_chip ? 0.0 : double(workload_.weight_bits_of(l)) / 8.0;
   const double in_bytes = double(l.in_activations()) * workload_.a_bits / 8.0;

@@ -51,8 +51,7 @@ LaneCost SlotKind::lane_cost(const Workload& w, const cm::FpgaCostTable& c, cons
   // layer, plus the extra bits the mapping asks for.
   long steps = 1;
   for (const auto& l : w.layers) {
-    const long per_output = s.unroll_kernel ? long(std::ceil(double(l.fan_in()) / s.p_in))
-                                            : long(std::ceil(double(l.c_in) / s.p_in)) * l.kernel * l.kernel;
+    const long per_output = long(l.pixel_cycles(s.p_in, s.unroll_kernel));
     steps = std::max(steps, per_output);
   }
   lc.acc_bits = width + ceil_log2(steps) + s.extra_acc_bits;

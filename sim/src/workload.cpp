@@ -55,6 +55,10 @@ void validate(const Workload& w) {
     if (l.c_in <= 0 || l.c_out <= 0 || l.kernel <= 0 || l.h_out <= 0 || l.w_out <= 0) {
       throw InputError(describe_input_problem(where, "layer shape", "positive sizes", "a zero size"));
     }
+    if (l.map_h <= 0 || l.map_w <= 0 || l.c_in % (l.map_h * l.map_w) != 0) {
+      throw InputError(describe_input_problem(where, "flattened map", "H·W dividing the fc's inputs",
+                                              std::to_string(l.map_h) + "×" + std::to_string(l.map_w)));
+    }
     if (w.format == WeightFormat::pow2) {
       const int sum = l.filters_by_k[0] + l.filters_by_k[1] + l.filters_by_k[2];
       if (sum != l.c_out || l.filters_by_k[0] < 0 || l.filters_by_k[1] < 0 || l.filters_by_k[2] < 0) {

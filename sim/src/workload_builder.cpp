@@ -29,6 +29,17 @@ Workload build_workload(const NetworkSpec& net, ImageShape input, std::size_t cl
     l.stride = l.is_fc ? 1 : static_cast<int>(spec.stride);
     l.h_in = l.is_fc ? 1 : static_cast<int>(s.in.height);
     l.w_in = l.is_fc ? 1 : static_cast<int>(s.in.width);
+    if (l.is_fc) {  // the map a flatten before it (with no compute layer between) turned into features
+      for (std::size_t j = i; j-- > 0;) {
+        const auto t = net.layers[j].type;
+        if (t == LayerType::conv || t == LayerType::fc) break;
+        if (t == LayerType::flatten) {
+          l.map_h = static_cast<int>(shapes[j].in.height);
+          l.map_w = static_cast<int>(shapes[j].in.width);
+          break;
+        }
+      }
+    }
     l.h_out = static_cast<int>(s.out.height);
     l.w_out = static_cast<int>(s.out.width);
     if (w.format == WeightFormat::pow2) {

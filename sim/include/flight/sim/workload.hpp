@@ -17,6 +17,14 @@ struct LayerWork {
   int c_in = 0, c_out = 0, kernel = 1, stride = 1;
   int h_in = 1, w_in = 1, h_out = 1, w_out = 1;  // fc: 1
   std::array<int, 3> filters_by_k{};             // pow2 only: filters with 0, 1, 2 terms; sums to c_out
+  // fc after flatten: the H×W of the map it reads (c_in = channels · map_h · map_w).  The engine runs such an fc as a
+  // map_h × map_w convolution over the map's ⌈channels/p_in⌉ channel groups (docs/rtl.md).
+  int map_h = 1, map_w = 1;
+  std::int64_t pixel_cycles(int p_in, bool unroll_kernel) const {  // cycles of work per output pixel and tile
+    if (unroll_kernel) return (fan_in() + p_in - 1) / p_in;
+    const std::int64_t hw = std::int64_t(map_h) * map_w, channels = c_in / hw;
+    return (channels + p_in - 1) / p_in * hw * kernel * kernel;
+  }
 
   std::int64_t fan_in() const { return std::int64_t(c_in) * kernel * kernel; }
   std::int64_t weights() const { return fan_in() * c_out; }
