@@ -43,9 +43,13 @@ SynthStats parse_yosys_stat(const std::string& text) {
   return s;
 }
 
-namespace {
+std::string shell_quote(const std::string& word) {
+  std::string q = "'";
+  for (char c : word) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
 
-std::string run_capture(const std::string& cmd, int& status) {
+std::string run_command(const std::string& cmd, int& status) {
   std::string out;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) {
@@ -59,6 +63,8 @@ std::string run_capture(const std::string& cmd, int& status) {
   return out;
 }
 
+namespace {
+
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);
   std::stringstream ss;
@@ -70,10 +76,7 @@ std::string slurp(const fs::path& p) {
 
 std::string yosys_version(const std::string& yosys) {
   int status = 0;
-  std::string quoted = "'";
-  for (char c : yosys) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  quoted += "'";
-  auto out = run_capture(quoted + " -V 2>&1", status);
+  auto out = run_command(shell_quote(yosys) + " -V 2>&1", status);
   if (status != 0 || out.find("Yosys") == std::string::npos) {
     throw RunError("cannot run '" + yosys + " -V' (install Debian's yosys: scripts/install-deps)");
   }

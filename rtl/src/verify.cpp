@@ -17,26 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string run_capture(const std::string& cmd, int& status) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) {
-    status = -1;
-    return out;
-  }
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  status = ::pclose(p);
-  return out;
-}
-
 void write_file(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary);
   out << text;
@@ -69,7 +49,7 @@ void write_engine(const GeneratedEngine& g, const std::string& dir) {
 
 std::string verilator_version(const std::string& verilator) {
   int st = 0;
-  const auto out = run_capture(quote(verilator) + " --version 2>&1", st);
+  const auto out = cost_models::run_command(cost_models::shell_quote(verilator) + " --version 2>&1", st);
   if (st != 0 || out.find("Verilator") == std::string::npos) {
     throw RunError("cannot run '" + verilator + " --version' (install Verilator: scripts/install-deps build)");
   }
@@ -79,7 +59,7 @@ std::string verilator_version(const std::string& verilator) {
 std::string lint(const std::string& dir, const Tools& t) {
   verilator_version(t.verilator);
   int st = 0;
-  const auto out = run_capture("cd -- " + quote(dir) + " && " + quote(t.verilator) +
+  const auto out = cost_models::run_command("cd -- " + cost_models::shell_quote(dir) + " && " + cost_models::shell_quote(t.verilator) +
                                    " --lint-only -Wall --top-module flight_engine engine.v 2>&1",
                                st);
   return st == 0 && out.find("%Warning") == std::string::npos ? std::string() : out.empty() ? "lint failed" : out;
@@ -91,7 +71,7 @@ Simulation simulate(const std::string& dir, const std::vector<std::uint8_t>& ima
   Simulation s;
   auto t0 = std::chrono::steady_clock::now();
   int st = 0;
-  const auto log = run_capture("cd -- " + quote(dir) + " && " + quote(t.verilator) +
+  const auto log = cost_models::run_command("cd -- " + cost_models::shell_quote(dir) + " && " + cost_models::shell_quote(t.verilator) +
                                    " --cc --exe --build -j " + std::to_string(std::max(1, t.jobs)) +
                                    " -O3 --x-assign fast --x-initial fast --noassert -Wno-fatal"
                                    " --top-module flight_engine engine.v tb.cpp -o Vflight_engine 2>&1",
@@ -100,7 +80,7 @@ Simulation simulate(const std::string& dir, const std::vector<std::uint8_t>& ima
   s.build_seconds = seconds_since(t0);
   write_file(fs::path(dir) / "images.bin", std::string(images.begin(), images.end()));
   t0 = std::chrono::steady_clock::now();
-  const auto out = run_capture("cd -- " + quote(dir) + " && obj_dir/Vflight_engine images.bin " + std::to_string(n) +
+  const auto out = cost_models::run_command("cd -- " + cost_models::shell_quote(dir) + " && obj_dir/Vflight_engine images.bin " + std::to_string(n) +
                                    " 2>&1",
                                st);
   s.run_seconds = seconds_since(t0);
@@ -162,12 +142,13 @@ Synthesis::Part own_cells(const std::string& section) {
     const std::string name = m[1];
     const double k = std::stod(m[2]);
     if (name.rfind("LUT", 0) == 0 || name == "INV") p.lut += k;
-    else if (lutram_luts(name) > 0) p.lut += lutram_luts(name) * k;
+    else if (lutram_luts(name) > 0) p.lutram += lutram_luts(name) * k;
     else if (name.rfind("FD", 0) == 0) p.ff += k;
     else if (name.rfind("DSP48", 0) == 0) p.dsp += k;
     else if (name == "RAMB36E1") p.bram36 += k;
     else if (name == "RAMB18E1") p.bram36 += 0.5 * k;
   }
+  p.lut += p.lutram;
   return p;
 }
 
@@ -200,6 +181,7 @@ std::vector<Synthesis::Part> module_parts(const std::string& modules, const std:
     p.module = heads[i].first;
     p.instances = total.count(p.module) ? total[p.module] : 1;
     p.lut *= double(p.instances), p.ff *= double(p.instances), p.dsp *= double(p.instances);
+    p.lutram *= double(p.instances);
     p.bram36 *= double(p.instances);
     parts.push_back(p);
   }
@@ -211,7 +193,8 @@ Synthesis synthesize(const std::string& dir, const Tools& t) {
   cost_models::yosys_version(t.yosys);
   const auto t0 = std::chrono::steady_clock::now();
   int st = 0;
-  const auto log = run_capture("cd -- " + quote(dir) + " && " + quote(t.yosys) + " -q -l yosys.log -s synth.ys 2>&1", st);
+  const auto log = cost_models::run_command(
+      "cd -- " + cost_models::shell_quote(dir) + " && " + cost_models::shell_quote(t.yosys) + " -q -l yosys.log -s synth.ys 2>&1", st);
   if (st != 0) throw RunError("yosys synthesis of " + dir + "/engine.v failed:\n" + tail(log));
   Synthesis s;
   s.seconds = seconds_since(t0);
@@ -223,22 +206,10 @@ Synthesis synthesize(const std::string& dir, const Tools& t) {
     text = all.substr(h);
     s.parts = module_parts(all.substr(0, h), text);
   }
-  const auto c = cost_models::parse_yosys_stat(text);
-  s.lut = c.lut, s.ff = c.ff, s.dsp = c.dsp;
-  // Block RAM and LUT-RAM cells (7-series primitives) of the same report.
-  static const std::regex cell(R"(^\s+(\w+)\s+(\d+)\s*$)");
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::smatch m;
-    if (!std::regex_match(line, m, cell)) continue;
-    const std::string name = m[1];
-    const double k = std::stod(m[2]);
-    if (name == "RAMB36E1") s.bram36 += k;
-    else if (name == "RAMB18E1") s.bram36 += 0.5 * k;
-    else s.lutram += lutram_luts(name) * k;  // LUT-RAM and shift registers in LUTs
-  }
-  s.lut += s.lutram;
+  // The totals, counted like the parts (cost_models::parse_yosys_stat's cell rules plus block RAM and LUT-RAM).
+  cost_models::parse_yosys_stat(text);  // a RunError when this is no stat report
+  const auto c = own_cells(text);
+  s.lut = c.lut, s.lutram = c.lutram, s.ff = c.ff, s.dsp = c.dsp, s.bram36 = c.bram36;
   return s;
 }
 

@@ -18,6 +18,11 @@ struct SynthStats {
 // Reads the cell counts of a Yosys `stat` report.  Throws RunError when the text is no stat report.
 SynthStats parse_yosys_stat(const std::string& text);
 
+// Running the external tools (Yosys here, Verilator in rtl/): a word quoted for /bin/sh, and a shell command's
+// standard output (status: pclose's, −1 when it could not start).
+std::string shell_quote(const std::string& word);
+std::string run_command(const std::string& cmd, int& status);
+
 struct SynthOptions {
   std::string yosys = "yosys";
   std::string family = "xc7";

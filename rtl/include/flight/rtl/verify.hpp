@@ -52,6 +52,7 @@ struct Synthesis {
     std::string module;
     long instances = 0;
     double lut = 0, ff = 0, dsp = 0, bram36 = 0;
+    double lutram = 0;  // of lut: LUT-RAM and shift-register LUTs
   };
   std::vector<Part> parts;
 };
