@@ -84,7 +84,7 @@ std::string yosys_version(const std::string& yosys) {
   return out;
 }
 
-bool synth_allows_dsp(Block b) { return b == Block::mult_dsp || b == Block::fp32_mult; }
+bool synth_allows_dsp(Block b) { return b == Block::mult_dsp || b == Block::requant_dsp || b == Block::fp32_mult; }
 
 std::string synth_command(Block b, const SynthOptions& o, const std::string& top) {
   return "synth_xilinx -family " + o.family + " -top " + top + " -flatten -noiopad -noclkbuf" +
@@ -125,7 +125,10 @@ CalibrationGrid default_grid() {
     for (int n : {4, 6, 8}) g.fit.push_back({Block::mult_dsp, {a, 0, n, 0}});
   for (int w : {8, 12, 16, 24, 32, 40, 48}) g.fit.push_back({Block::adder, {0, 0, 0, w}});
   for (int w : {16, 24, 32, 48})
-    for (int a : {4, 8}) g.fit.push_back({Block::requant, {a, 0, 0, w}});
+    for (int a : {4, 8}) {
+      g.fit.push_back({Block::requant, {a, 0, 0, w}});
+      g.fit.push_back({Block::requant_dsp, {a, 0, 0, w}});
+    }
   // The fp32 reference blocks have one width: one point each, nothing to hold out.
   g.fit.push_back({Block::fp32_mult, {0, 0, 0, 0}});
   g.fit.push_back({Block::fp32_add, {0, 0, 0, 0}});
@@ -138,6 +141,7 @@ CalibrationGrid default_grid() {
   g.held_out.push_back({Block::mult_dsp, {10, 0, 5, 0}});
   for (int w : {20, 28}) g.held_out.push_back({Block::adder, {0, 0, 0, w}});
   g.held_out.push_back({Block::requant, {6, 0, 0, 20}});
+  g.held_out.push_back({Block::requant_dsp, {6, 0, 0, 20}});
   return g;
 }
 

@@ -20,6 +20,7 @@ std::string block_name(Block b) {
     case Block::mult_dsp: return "mult_dsp";
     case Block::adder: return "adder";
     case Block::requant: return "requant";
+    case Block::requant_dsp: return "requant_dsp";
     case Block::fp32_mult: return "fp32_mult";
     case Block::fp32_add: return "fp32_add";
   }
@@ -30,7 +31,7 @@ Block parse_block(const std::string& name, const std::string& where) {
   for (auto b : kAllBlocks)
     if (block_name(b) == name) return b;
   throw InputError(describe_input_problem(where, "unknown block '" + name + "'",
-                                          "shift_k1, shift_k2, mult_lut, mult_dsp, adder, requant, fp32_mult or fp32_add",
+                                          "shift_k1, shift_k2, mult_lut, mult_dsp, adder, requant, requant_dsp, fp32_mult or fp32_add",
                                           name));
 }
 
@@ -43,7 +44,8 @@ Axes block_axes(Block b, const BlockParams& p) {
     case Block::mult_lut:
     case Block::mult_dsp: return {{p.a_bits, p.n_bits}, {"A", "n"}};
     case Block::adder: return {{p.width, 0}, {"w", "-"}};
-    case Block::requant: return {{p.width, p.a_bits}, {"w", "A"}};
+    case Block::requant:
+    case Block::requant_dsp: return {{p.width, p.a_bits}, {"w", "A"}};
     case Block::fp32_mult:
     case Block::fp32_add: return {{0, 0}, {"-", "-"}};  // fixed 32-bit blocks: one grid point
   }
@@ -57,7 +59,8 @@ int block_output_width(Block b, const BlockParams& p) {
     case Block::mult_lut:
     case Block::mult_dsp: return p.n_bits + p.a_bits;
     case Block::adder: return p.width + 1;
-    case Block::requant: return p.a_bits;
+    case Block::requant:
+    case Block::requant_dsp: return p.a_bits;
     case Block::fp32_mult:
     case Block::fp32_add: return 32;
   }

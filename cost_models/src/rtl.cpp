@@ -55,14 +55,27 @@ std::string block_verilog(Block b, const BlockParams& p, const std::string& name
         << p.width - 1 << ":0] b, output reg signed [" << p.width << ":0] y);\n"
         << "  always @(posedge clk) y <= a + b;\nendmodule\n";
       break;
-    case Block::requant: {
-      FLIGHT_CHECK(p.width > a && a >= 2, "requant: accumulator wider than the activation");
-      const long max = (1L << a) - 1;
-      v << "module " << name << " (input clk, input signed [" << p.width - 1 << ":0] acc, input [4:0] sh,"
-        << " output reg [" << a - 1 << ":0] y);\n"
-        << "  wire signed [" << p.width - 1 << ":0] s = acc >>> sh;\n"
-        << "  always @(posedge clk) y <= (s < 0) ? " << a << "'d0 : (s > " << max << ") ? " << a << "'d" << max
-        << " : s[" << a - 1 << ":0];\nendmodule\n";
+    case Block::requant:
+    case Block::requant_dsp: {
+      // sim::Requant: v = x·m + o (one stage; o includes the rounding half), then v >> frac clamped to A bits (one
+      // stage; the clamp compares v with the layer's sat = 2^(frac + A) instead of shifting all of v).  frac and sat
+      // are per-layer constants of the engine; here they are ports like the operands.
+      const int w = p.width, vw = requant_value_width(w);
+      FLIGHT_CHECK(w > a && a >= 2, "requant: accumulator wider than the activation");
+      v << "module " << name << " (input clk, input signed [" << w - 1 << ":0] x, input signed ["
+        << kRequantMultBits - 1 << ":0] m,\n  input signed [" << kRequantOffsetBits - 1
+        << ":0] o, input [5:0] frac, input [" << vw << ":0] sat, output reg signed [" << vw - 1
+        << ":0] v, output reg [" << a - 1 << ":0] q);\n"
+        << "  wire signed [" << w + kRequantMultBits - 1 << ":0] prod = x * m;\n"
+        << "  /* verilator lint_off UNUSEDSIGNAL */\n"
+        << "  wire [" << vw - 1 << ":0] shr = v >> frac;  // only its low A bits are used\n"
+        << "  /* verilator lint_on UNUSEDSIGNAL */\n"
+        << "  always @(posedge clk) begin\n"
+        << "    v <= {{" << vw - w - kRequantMultBits << "{prod[" << w + kRequantMultBits - 1 << "]}}, prod} + {{"
+        << vw - kRequantOffsetBits << "{o[" << kRequantOffsetBits - 1 << "]}}, o};\n"
+        << "    q <= v[" << vw - 1 << "] ? " << a << "'d0 : {1'b0, v} >= sat ? " << a << "'d" << ((1L << a) - 1)
+        << " : shr[" << a - 1 << ":0];\n"
+        << "  end\nendmodule\n";
       break;
     }
     case Block::fp32_mult:

@@ -157,7 +157,20 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   for (int n = P; n > 1; n = (n + 1) / 2) ++D;
   g.tree_depth = D;
   const int tw = sw + D;  // tree root width
-  const int drain_groups = (L + P - 1) / P;
+  // R requantizers: the design's (the model's choice, sim::FpgaDesign::requantizers), or when unset the largest of
+  // sim::requantizer_options(): enough that no pixel waits for its drain.  At most P (a drain cycle writes R banks).
+  int R = d.requantizers;
+  if (R <= 0) {
+    R = 1;
+    for (const auto& e : g.layers) {
+      if (e.classifier) continue;
+      const int pixel = e.kh * e.kw * e.channel_groups;
+      R = std::max(R, std::min(P, (L + pixel - 1) / pixel));
+    }
+  }
+  if (R > P) refuse(std::to_string(R) + " requantizers for " + std::to_string(P) + " feature-map banks (at most p_in)");
+  g.requantizers = R;
+  const int drain_groups = (L + R - 1) / R;
 
   long wbase = 0;
   int rqbase = 0;
@@ -312,22 +325,9 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << "    if (acc_en && acc_last) res <= nxt;\n"
     << "  end\nendmodule\n";
 
-  // The requantizer of sim::Requant: v = x·m + o (one stage; o includes the rounding half), then v >> frac clamped
-  // to A bits (one stage; the clamp compares v with the layer's 2^(frac + A) instead of shifting all of v).  Not
-  // cost_models' `requant` block, which the model prices without the batch-norm multiplier (docs/rtl.md).
-  v << "module flight_requant (input clk, input signed [" << ACC - 1 << ":0] x, input signed [" << kMultBits - 1
-    << ":0] m,\n  input signed [" << kOffsetBits - 1 << ":0] o, input [5:0] frac, input [" << VW << ":0] sat,"
-    << " output reg signed [" << VW - 1 << ":0] v, output reg [" << A - 1 << ":0] q);\n"
-    << "  wire signed [" << ACC + kMultBits - 1 << ":0] prod = x * m;\n"
-    << "  /* verilator lint_off UNUSEDSIGNAL */\n"
-    << "  wire [" << VW - 1 << ":0] shr = v >> frac;  // only its low A bits are used\n"
-    << "  /* verilator lint_on UNUSEDSIGNAL */\n"
-    << "  always @(posedge clk) begin\n"
-    << "    v <= {{" << VW - ACC - kMultBits << "{prod[" << ACC + kMultBits - 1 << "]}}, prod} + {{" << VW - kOffsetBits
-    << "{o[" << kOffsetBits - 1 << "]}}, o};\n"
-    << "    q <= v[" << VW - 1 << "] ? " << A << "'d0 : {1'b0, v} >= sat ? " << A << "'d" << ((1L << A) - 1)
-    << " : shr[" << A - 1 << ":0];\n"
-    << "  end\nendmodule\n";
+  // The requantizer (sim::Requant), cost_models' requant block: the model prices exactly this module.
+  v << cm::block_verilog(d.slot == Block::mult_dsp ? Block::requant_dsp : Block::requant, {A, 0, 0, ACC},
+                         "flight_requant");
 
   // The engine.
   v << "module flight_engine (\n"
@@ -512,10 +512,11 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << "]),\n      .acc_en(pv[" << at << "]), .acc_first(pfirst[" << at << "]), .acc_last(plast[" << at << "]),"
     << " .res(res[(gl + 1) * " << ACC << " - 1 : gl * " << ACC << "]));\n"
     << "  end endgenerate\n";
-  // A finished pixel: its L sums and its tile's requantizer constants are latched, then drained p_in lanes per cycle
-  // through p_in requantizers (group dg: lanes dg·P … dg·P + P − 1; lane i of the group lands in bank
-  // (trem + i) mod P, channel group tcg + dg (+1 when the bank is below trem)); the classifier streams one class per
-  // cycle through requantizer 0.
+  // A finished pixel: its L sums and its tile's requantizer constants are latched, then drained R lanes per cycle
+  // (the latches shift down by R lanes, so requantizer j always reads lane j: no lane multiplexer).  Drain group dg
+  // holds lanes dg·R … dg·R + R − 1; lane dg·R + j lands in bank (rb + j) mod P, where rb = (trem + dg·R) mod P is
+  // kept as a running value with dgo, the address offset of rb's channel group (+HPWP when the group wraps past
+  // bank P − 1).  The classifier shifts by one lane per cycle and streams one class through requantizer 0.
   v << "  reg [" << L * (kMultBits + kOffsetBits) - 1 << ":0] rq;\n"
     << "  /* verilator lint_off UNUSEDSIGNAL */\n"
     << "  wire [31:0] rq_a = L_RQBASE + {16'd0, pdesc[" << at << "][" << DW - 1 << ":" << DW - 16 << "]};\n"
@@ -526,58 +527,68 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << "    res_v <= !rst && pv[" << at << "] && plast[" << at << "]; res_desc <= pdesc[" << at << "];\n"
     << "  end\n"
     << "  reg [" << L * ACC - 1 << ":0] d_res;\n  reg [" << L * (kMultBits + kOffsetBits) - 1 << ":0] d_rq;\n"
-    << "  reg [15:0] dg, dgp;\n  reg [31:0] dgo;\n  reg drain;\n"
+    << "  reg [15:0] dg, dgr, rb;\n  reg [31:0] dgo;\n  reg drain;\n"
     << "  /* verilator lint_off UNUSEDSIGNAL */\n"
     << "  reg [" << DW - 1 << ":0] d_desc;\n"
     << "  /* verilator lint_on UNUSEDSIGNAL */\n"
-    << "  wire [15:0] d_tl = d_desc[" << DW - 17 << ":" << DW - 32 << "], d_trem = d_desc[17:2];\n"
+    << "  wire [15:0] d_tl = d_desc[" << DW - 17 << ":" << DW - 32 << "];\n"
     << "  wire [31:0] d_tcgo = d_desc[" << DW - 33 << ":" << DW - 64 << "], d_pix = d_desc[" << DW - 65 << ":"
     << DW - 96 << "];\n"
     << "  wire d_first = d_desc[1], d_pw = d_desc[0];\n"
+    << "  wire [15:0] rb_next = rb + 16'd" << R << ";\n"
     << "  always @(posedge clk) begin\n"
-    << "    if (rst) begin drain <= 1'b0; dg <= 16'd0; dgp <= 16'd0; dgo <= 32'd0; end\n"
+    << "    if (rst) begin drain <= 1'b0; dg <= 16'd0; dgr <= 16'd0; rb <= 16'd0; dgo <= 32'd0; end\n"
     << "    else if (res_v) begin\n"
-    << "      drain <= 1'b1; dg <= 16'd0; dgp <= 16'd0; dgo <= 32'd0; d_desc <= res_desc; d_res <= res; d_rq <= rq;\n"
+    << "      drain <= 1'b1; dg <= 16'd0; dgr <= 16'd0; rb <= res_desc[17:2]; dgo <= 32'd0;\n"
+    << "      d_desc <= res_desc; d_res <= res; d_rq <= rq;\n"
     << "    end else if (drain) begin\n"
     << "      if (dg == (L_CLS ? 16'd" << L - 1 << " : 16'd" << drain_groups - 1 << ")) drain <= 1'b0;\n"
-    << "      dg <= dg + 16'd1; dgp <= dgp + 16'd" << P << "; dgo <= dgo + L_HPWP;\n"
+    << "      dg <= dg + 16'd1; dgr <= dgr + 16'd" << R << ";\n"
+    << "      if (rb_next >= 16'd" << P << ") begin rb <= rb_next - 16'd" << P << "; dgo <= dgo + L_HPWP; end\n"
+    << "      else rb <= rb_next;\n"
+    << "      d_res <= L_CLS ? d_res >> " << ACC << " : d_res >> " << R * ACC << ";\n"
+    << "      d_rq <= L_CLS ? d_rq >> " << kMultBits + kOffsetBits << " : d_rq >> "
+    << R * (kMultBits + kOffsetBits) << ";\n"
     << "    end\n"
     << "  end\n";
-  // The latched sums and constants as arrays, so that selecting a lane is a multiplexer, not a shifter.
-  v << "  wire signed [" << ACC - 1 << ":0] d_x [0:" << L - 1 << "];\n"
-    << "  wire signed [" << kMultBits - 1 << ":0] d_m [0:" << L - 1 << "];\n"
-    << "  wire signed [" << kOffsetBits - 1 << ":0] d_o [0:" << L - 1 << "];\n"
-    << "  generate for (gl = 0; gl < " << L << "; gl = gl + 1) begin : unpack\n"
-    << "    assign d_x[gl] = d_res[gl * " << ACC << " +: " << ACC << "];\n"
-    << "    assign d_m[gl] = d_rq[gl * " << kMultBits + kOffsetBits << " +: " << kMultBits << "];\n"
-    << "    assign d_o[gl] = d_rq[gl * " << kMultBits + kOffsetBits << " + " << kMultBits << " +: " << kOffsetBits << "];\n"
-    << "  end endgenerate\n";
-  // Per bank: S1 select a lane and multiply-add, S2 shift/clamp and read the old value (pooling), S3 write the
-  // maximum (forwarding the previous write).
+  // The R requantizers on lanes 0 … R − 1 of the shifting latches.
+  v << "  wire [" << A - 1 << ":0] qr [0:" << R - 1 << "];\n"
+    << "  wire signed [" << VW - 1 << ":0] v0;\n";
+  for (int j = 0; j < R; ++j) {
+    const int rqw = kMultBits + kOffsetBits;
+    if (j > 0) {
+      v << "  /* verilator lint_off UNUSEDSIGNAL */\n  wire signed [" << VW - 1 << ":0] v" << j
+        << ";\n  /* verilator lint_on UNUSEDSIGNAL */\n";
+    }
+    v << "  flight_requant r" << j << " (.clk(clk), .x(d_res[" << j * ACC << " +: " << ACC << "]), .m(d_rq[" << j * rqw
+      << " +: " << kMultBits << "]), .o(d_rq[" << j * rqw + kMultBits << " +: " << kOffsetBits << "]),\n"
+      << "    .frac(L_FRAC), .sat(L_SAT), .v(v" << j << "), .q(qr[" << j << "]));\n";
+  }
+  // Per bank: S1 the requantizers multiply-add (bank b's value comes from requantizer (b − rb) mod P), S2 they
+  // shift/clamp and the bank reads the old value (pooling), S3 write the maximum (forwarding the previous write).
+  const int JB = clog2(R);
   v << "  reg [" << AW - 1 << ":0] s1_addr [0:" << P - 1 << "], s2_addr [0:" << P - 1 << "], f_addr [0:" << P - 1
     << "];\n"
+    << (R == 1 ? std::string()
+               : "  reg [" + std::to_string(JB - 1) + ":0] s1_j [0:" + std::to_string(P - 1) + "], s2_j [0:" +
+                     std::to_string(P - 1) + "];\n")
     << "  reg [" << P - 1 << ":0] s1_en, s1_first, s2_en, s2_first, f_en;\n"
     << "  reg [" << A - 1 << ":0] f_data [0:" << P - 1 << "];\n"
-    << "  wire signed [" << VW - 1 << ":0] v0;\n"
     << "  reg s1_cls;\n  reg [" << CB - 1 << ":0] s1_class;\n"
     << "  wire dst = !src;\n";
   for (int b = 0; b < P; ++b) {
     v << "  // bank " << b << "\n"
-      << "  wire below" << b << " = 16'd" << b << " < d_trem;\n"
-      << "  wire [15:0] i" << b << " = below" << b << " ? 16'd" << b + P << " - d_trem : 16'd" << b << " - d_trem;\n"
-      << "  wire [15:0] lane" << b << " = " << (b == 0 ? "L_CLS ? dg : " : "") << "dgp + i" << b << ";\n"
+      << "  wire below" << b << " = 16'd" << b << " < rb;\n"
+      << "  wire [15:0] j" << b << " = below" << b << " ? 16'd" << b + P << " - rb : 16'd" << b << " - rb;\n"
+      << "  wire [15:0] lane" << b << " = dgr + j" << b << ";\n"
       << "  wire [15:0] ch" << b << " = d_tl + lane" << b << ";\n"
       << "  /* verilator lint_off UNUSEDSIGNAL */\n"
       << "  wire [31:0] wa" << b << " = d_tcgo + dgo + (below" << b << " ? L_HPWP : 32'd0) + d_pix;\n"
-      << "  wire [" << clog2(L) - 1 << ":0] sel" << b << " = lane" << b << "[" << clog2(L) - 1 << ":0];\n"
       << "  /* verilator lint_on UNUSEDSIGNAL */\n"
-      << "  wire ok" << b << " = drain && !L_CLS && d_pw && lane" << b << " < 16'd" << L << " && ch" << b
-      << " < L_COUT;\n"
-      << "  wire [" << A - 1 << ":0] q" << b << ";\n"
-      << (b == 0 ? "" : "  /* verilator lint_off UNUSEDSIGNAL */\n  wire signed [" + std::to_string(VW - 1) + ":0] v" +
-                            std::to_string(b) + ";\n  /* verilator lint_on UNUSEDSIGNAL */\n")
-      << "  flight_requant r" << b << " (.clk(clk), .x(d_x[sel" << b << "]), .m(d_m[sel" << b << "]), .o(d_o[sel" << b
-      << "]),\n    .frac(L_FRAC), .sat(L_SAT), .v(v" << b << "), .q(q" << b << "));\n"
+      << "  wire ok" << b << " = drain && !L_CLS && d_pw && j" << b << " < 16'd" << R << " && lane" << b << " < 16'd" << L
+      << " && ch" << b << " < L_COUT;\n"
+      << "  wire [" << A - 1 << ":0] q" << b << " = qr[" << (R == 1 ? std::string("0") : "s2_j[" + std::to_string(b) + "]")
+      << "];\n"
       << "  assign dra[" << b << "] = s1_addr[" << b << "];\n"
       << "  wire [" << A - 1 << ":0] old" << b << " = (f_en[" << b << "] && f_addr[" << b << "] == s2_addr[" << b
       << "]) ? f_data[" << b << "] : (dst ? q1_" << b << " : q0_" << b << ");\n"
@@ -586,6 +597,9 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
       << "  always @(posedge clk) begin\n"
       << "    s1_addr[" << b << "] <= wa" << b << "[" << AW - 1 << ":0]; s1_en[" << b << "] <= !rst && ok" << b
       << "; s1_first[" << b << "] <= d_first;\n"
+      << (R == 1 ? std::string()
+                 : "    s1_j[" + std::to_string(b) + "] <= j" + std::to_string(b) + "[" + std::to_string(JB - 1) +
+                       ":0]; s2_j[" + std::to_string(b) + "] <= s1_j[" + std::to_string(b) + "];\n")
       << "    s2_addr[" << b << "] <= s1_addr[" << b << "]; s2_en[" << b << "] <= !rst && s1_en[" << b << "]; s2_first["
       << b << "] <= s1_first[" << b << "];\n"
       << "    f_en[" << b << "] <= !rst && s2_en[" << b << "]; f_addr[" << b << "] <= s2_addr[" << b << "]; f_data["

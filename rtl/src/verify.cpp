@@ -257,7 +257,7 @@ Validation validate(const sim::IntInference& net, const sim::FpgaEvaluation& eva
     v.layers.push_back(c);
   }
   v.measured_cycles = double(im0.cycles);
-  v.model_resources = eval.used;
+  v.model_resources = eval.breakdown.engine();  // the host interface is not generated
   v.model_breakdown = eval.breakdown;
   if (synth) {
     say("synthesizing it with Yosys synth_xilinx (minutes for larger designs; --no-synth skips)");

@@ -27,6 +27,7 @@ std::string describe(const FpgaDesign& d) {
   s += d.fmap_on_chip ? " fmap=on-chip" : " fmap=DDR";
   s += d.weights_on_chip ? " weights=on-chip" : " weights=DDR";
   if (d.unroll_kernel) s += " unroll=CinK2";
+  if (d.requantizers > 0) s += " requantizers=" + std::to_string(d.requantizers);
   return s;
 }
 
@@ -80,6 +81,20 @@ bool is_slot(Block b) {
 }  // namespace
 
 FpgaEvaluation FpgaModel::evaluate(const FpgaDesign& d) const {
+  if (d.requantizers > 0) return evaluate_with(d);
+  // The options have distinct drains (⌈lanes / R⌉), and every layer's drain is in its fill, so more requantizers
+  // are always faster: the first option that fits is the fastest; when none fits, the smallest says why.
+  FpgaEvaluation ev;
+  for (int r : requantizer_options(d, workload_)) {
+    FpgaDesign dr = d;
+    dr.requantizers = r;
+    ev = evaluate_with(dr);
+    if (ev.fits) break;
+  }
+  return ev;
+}
+
+FpgaEvaluation FpgaModel::evaluate_with(const FpgaDesign& d) const {
   FpgaEvaluation ev;
   ev.design = d;
   ev.clock_mhz = clock_mhz_;
@@ -100,17 +115,35 @@ FpgaEvaluation FpgaModel::evaluate(const FpgaDesign& d) const {
   // ---- resources: the lanes the mapping asks for, then control and buffers ----
   int tree_depth = 0;
   double weight_width_bits = 0;  // weight bits consumed per cycle by all slots
+  Resources one_requant;         // the widest lane's requantizer (with DSP slices when the design has DSP lanes)
+  bool dsp_requant = false;
   for (const auto& g : mapping.lane_groups(d, mix_)) {
     const auto& lc = lane_cost(g.slot, d.p_in, g.extra_acc_bits, d.unroll_kernel);
     ev.breakdown.slots += double(g.lanes) * lc.slots;
     ev.breakdown.adder_trees += double(g.lanes) * lc.tree;
     ev.breakdown.accumulators += double(g.lanes) * lc.acc;
-    ev.breakdown.requant += double(g.lanes) * lc.requant;
+    const bool dsp = g.slot == Block::mult_dsp;
+    if (lc.acc_bits > ev.acc_bits || (lc.acc_bits == ev.acc_bits && dsp && !dsp_requant)) {
+      one_requant = lc.requant;
+      dsp_requant = dsp;
+    }
     ev.acc_bits = std::max(ev.acc_bits, lc.acc_bits);
     tree_depth = std::max(tree_depth, lc.tree_depth);
     weight_width_bits += double(g.lanes) * d.p_in * slot_kind(g.slot).weight_bits(workload_);
   }
-  ev.breakdown.control = {costs_.fixed_value("control_lut"), costs_.fixed_value("control_ff"), 0, 0};
+  if (d.requantizers > d.p_in) return reject("more requantizers than feature-map banks (p_in)");
+  ev.requantizers = d.requantizers;
+  ev.breakdown.requant = double(ev.requantizers) * one_requant;
+  // Control (FSM, address counters, per-bank read-modify-write, drain latches), measured on the RTL: a constant, a
+  // term per feature-map bank (p_in) and one per lane (cost_models/data/fpga_fixed_costs.csv, docs/rtl.md).
+  const double lanes = double(d.lanes + d.lanes_k2);
+  auto control = [&](const char* what) {
+    const std::string n = std::string("control_") + what;
+    return costs_.fixed_value(n) + costs_.fixed_value(n + "_per_bank") * d.p_in +
+           costs_.fixed_value(n + "_per_lane") * lanes;
+  };
+  ev.breakdown.control = {control("lut"), control("ff"), 0, 0};
+  ev.breakdown.host = {costs_.fixed_value("host_interface_lut"), costs_.fixed_value("host_interface_ff"), 0, 0};
   ev.breakdown.weight_buffer.bram36 = weight_buffer_bram36(d, weight_width_bits);
   ev.breakdown.fmap_buffer.bram36 = fmap_buffer_bram36(d);
   ev.used = ev.breakdown.total();
@@ -125,7 +158,7 @@ FpgaEvaluation FpgaModel::evaluate(const FpgaDesign& d) const {
   const double fill = costs_.fixed_value("pipeline_fill_cycles") + tree_depth;
   for (std::size_t i = 0; i < workload_.layers.size(); ++i) {
     const auto& l = workload_.layers[i];
-    ev.layers.push_back(layer_timing(d, i, mapping.tiles(l, d, workload_.format), fill));
+    ev.layers.push_back(layer_timing(d, i, mapping.tiles(l, d, workload_.format), fill, ev.requantizers));
     ev.cycles_per_image += ev.layers.back().cycles;
   }
   ev.latency_s = ev.cycles_per_image / (clock_mhz_ * 1e6);
@@ -160,14 +193,32 @@ double FpgaModel::fmap_buffer_bram36(const FpgaDesign& d) const {
   return (d.fmap_on_chip ? 2.0 : 1.0) * d.p_in * bram_blocks(costs_, workload_.a_bits, depth);
 }
 
-LayerTiming FpgaModel::layer_timing(const FpgaDesign& d, std::size_t i, double tiles, double fill) const {
+std::vector<int> requantizer_options(const FpgaDesign& d, const Workload& w) {
+  const long lanes = long(d.lanes) + d.lanes_k2;
+  std::vector<int> r = {1};
+  for (std::size_t i = 0; i + 1 < w.layers.size(); ++i) {
+    const long pixel = std::max<long>(1, w.layers[i].pixel_cycles(d.p_in, d.unroll_kernel));
+    r.push_back(int(std::min<long>((lanes + pixel - 1) / pixel, std::max(1, d.p_in))));
+  }
+  // The fewest requantizers with the same drain: R and ⌈lanes / ⌈lanes / R⌉⌉ drain in as many cycles.
+  for (auto& x : r) {
+    const long drain = (lanes + x - 1) / std::max(1, x);
+    x = int((lanes + drain - 1) / std::max(1L, drain));
+  }
+  std::sort(r.begin(), r.end(), std::greater<>());
+  r.erase(std::unique(r.begin(), r.end()), r.end());
+  return r;
+}
+
+LayerTiming FpgaModel::layer_timing(const FpgaDesign& d, std::size_t i, double tiles, double fill,
+                                    int requant_count) const {
   const auto& l = workload_.layers[i];
   LayerTiming t;
   t.name = l.name;
-  // A finished pixel's sums leave through p_in requantizers, p_in lanes per cycle (the classifier: one class per
+  // A finished pixel's sums leave through the R requantizers, R lanes per cycle (the classifier: one class per
   // cycle); a pixel shorter than that waits for it (the RTL's schedule, docs/rtl.md).
   const double lanes = double(d.lanes + d.lanes_k2);
-  const double drain = i + 1 == workload_.layers.size() ? lanes : ceil_div(lanes, d.p_in);
+  const double drain = i + 1 == workload_.layers.size() ? lanes : ceil_div(lanes, requant_count);
   const double per_pixel = double(l.pixel_cycles(d.p_in, d.unroll_kernel));
   t.compute_cycles = tiles * double(l.h_out) * l.w_out * std::max(per_pixel, drain);
   double bytes = d.weights_on_chip ? 0.0 : double(workload_.weight_bits_of(l)) / 8.0;

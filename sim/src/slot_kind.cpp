@@ -55,8 +55,13 @@ LaneCost SlotKind::lane_cost(const Workload& w, const cm::FpgaCostTable& c, cons
     steps = std::max(steps, per_output);
   }
   lc.acc_bits = width + ceil_log2(steps) + s.extra_acc_bits;
-  lc.acc = cm::block_cost(c, Block::adder, {0, 0, 0, lc.acc_bits});
-  lc.requant = cm::block_cost(c, Block::requant, {w.a_bits, 0, 0, lc.acc_bits});
+  // The accumulator adder (registered), plus what the engine's lane adds around it, measured on the RTL
+  // (docs/rtl.md): the multiplexer that starts a pixel's sum (a LUT per bit) and the register that holds the
+  // finished sum while the next pixel accumulates (a flip-flop per bit).
+  lc.acc = cm::block_cost(c, Block::adder, {0, 0, 0, lc.acc_bits}) +
+           Resources{double(lc.acc_bits), double(lc.acc_bits), 0, 0};
+  lc.requant = cm::block_cost(c, block() == Block::mult_dsp ? Block::requant_dsp : Block::requant,
+                              {w.a_bits, 0, 0, lc.acc_bits});
   return lc;
 }
 

@@ -34,7 +34,8 @@ std::string params_str(cm::Block b, const cm::BlockParams& p) {
     case cm::Block::mult_lut:
     case cm::Block::mult_dsp: return "A=" + std::to_string(p.a_bits) + " n=" + std::to_string(p.n_bits);
     case cm::Block::adder: return "w=" + std::to_string(p.width);
-    case cm::Block::requant: return "w=" + std::to_string(p.width) + " A=" + std::to_string(p.a_bits);
+    case cm::Block::requant:
+    case cm::Block::requant_dsp: return "w=" + std::to_string(p.width) + " A=" + std::to_string(p.a_bits);
     case cm::Block::fp32_mult:
     case cm::Block::fp32_add: return "fp32";
   }

@@ -80,15 +80,18 @@ int run_rtl(const RtlOptions& o) {
   for (const auto& l : g.layers) issue += l.issue_cycles;
   std::cout << fmt::format(
       "{}: {} ({} layers, accumulator {} bits, weight ROM {} × {} bits)\n"
-      "model: {:.0f} cycles per image, {:.0f} LUT, {:.0f} FF, {:.1f} BRAM36, {:.0f} DSP\n"
+      "model: {:.0f} cycles per image; the engine {:.0f} LUT, {:.0f} FF, {:.1f} BRAM36, {:.0f} DSP (plus the host interface,"
+      " not generated: {:.0f} LUT, {:.0f} FF)\n"
       "wrote {}/engine.v, weights.hex, requant.hex, tb.cpp, synth.ys\n",
       o.model, sim::describe(c.eval.design), g.layers.size(), g.acc_bits, g.weight_rom_words, g.weight_rom_width,
-      c.eval.cycles_per_image, c.eval.used.lut, c.eval.used.ff, c.eval.used.bram36, c.eval.used.dsp, o.out);
+      c.eval.cycles_per_image, c.eval.breakdown.engine().lut, c.eval.breakdown.engine().ff,
+      c.eval.breakdown.engine().bram36, c.eval.breakdown.engine().dsp, c.eval.breakdown.host.lut,
+      c.eval.breakdown.host.ff, o.out);
   const auto& b = c.eval.breakdown;
   std::cout << fmt::format("model components (LUT / FF / BRAM36): slots {:.0f} / {:.0f}, adder trees + accumulators "
-                           "{:.0f} / {:.0f}, requantizers {:.0f} / {:.0f}, control {:.0f} / {:.0f}, buffers {:.1f}\n",
+                           "{:.0f} / {:.0f}, {} requantizers {:.0f} / {:.0f}, control {:.0f} / {:.0f}, buffers {:.1f}\n",
                            b.slots.lut, b.slots.ff, (b.adder_trees + b.accumulators).lut,
-                           (b.adder_trees + b.accumulators).ff, b.requant.lut, b.requant.ff, b.control.lut,
+                           (b.adder_trees + b.accumulators).ff, c.eval.requantizers, b.requant.lut, b.requant.ff, b.control.lut,
                            b.control.ff, (b.weight_buffer + b.fmap_buffer).bram36);
   return 0;
 }

@@ -49,7 +49,7 @@ boost::json::object to_json(const sim::FpgaEvaluation& ev) {
            {{"slots", res_json(b.slots)}, {"adder_trees", res_json(b.adder_trees)},
             {"accumulators", res_json(b.accumulators)}, {"requant", res_json(b.requant)},
             {"control", res_json(b.control)}, {"weight_buffer", res_json(b.weight_buffer)},
-            {"fmap_buffer", res_json(b.fmap_buffer)}}},
+            {"fmap_buffer", res_json(b.fmap_buffer)}, {"host_interface", res_json(b.host)}}},
           {"clock_mhz", ev.clock_mhz},
           {"cycles_per_image", ev.cycles_per_image},
           {"latency_s", ev.latency_s},
@@ -98,7 +98,7 @@ std::string resource_table(const sim::FpgaEvaluation& ev) {
   const std::pair<const char*, const cost_models::Resources*> rows[] = {
       {"slots", &b.slots},           {"adder trees", &b.adder_trees},     {"accumulators", &b.accumulators},
       {"requant", &b.requant},       {"control", &b.control},             {"weight buffer", &b.weight_buffer},
-      {"fmap buffer", &b.fmap_buffer}, {"total", &ev.used}};
+      {"fmap buffer", &b.fmap_buffer}, {"host interface", &b.host}, {"total", &ev.used}};
   for (const auto& [name, r] : rows) {
     out += fmt::format("  {:<14} {:10.0f} {:10.0f} {:7.0f} {:7.0f}\n", name, r->lut, r->ff, r->dsp, r->bram36);
   }

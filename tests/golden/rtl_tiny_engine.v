@@ -74,8 +74,8 @@ module flight_engine (
   reg [49:0] L_SAT;
   always @* begin
     case (layer)
-      2'd0: begin L_HIN = 16'd8; L_WIN = 16'd8; L_CG = 16'd1; L_KW = 16'd3; L_KH = 16'd3; L_S = 16'd1; L_HOUT = 16'd8; L_WOUT = 16'd8; L_T = 16'd2; L_KK = 16'd9; L_PLEN = 16'd9; L_PS = 16'd2; L_HP = 16'd4; L_WP = 16'd4; L_COUT = 16'd3; L_FLUSH = 16'd8; L_FRAC = 6'd32; L_CLS = 1'd0; L_HW = 32'd64; L_KROW = 32'd6; L_SW = 32'd8; L_NPAD = 32'd4294967295; L_ROW0 = 32'd4294967288; L_HPWP = 32'd16; L_TCG0 = 32'd16; L_TCG1 = 32'd32; L_WBASE = 32'd0; L_RQBASE = 32'd0; L_SAT = 50'd1 << 40; end
-      2'd1: begin L_HIN = 16'd4; L_WIN = 16'd4; L_CG = 16'd2; L_KW = 16'd3; L_KH = 16'd3; L_S = 16'd2; L_HOUT = 16'd2; L_WOUT = 16'd2; L_T = 16'd3; L_KK = 16'd18; L_PLEN = 16'd18; L_PS = 16'd1; L_HP = 16'd2; L_WP = 16'd2; L_COUT = 16'd5; L_FLUSH = 16'd8; L_FRAC = 6'd29; L_CLS = 1'd0; L_HW = 32'd16; L_KROW = 32'd2; L_SW = 32'd8; L_NPAD = 32'd4294967295; L_ROW0 = 32'd4294967292; L_HPWP = 32'd4; L_TCG0 = 32'd4; L_TCG1 = 32'd8; L_WBASE = 32'd18; L_RQBASE = 32'd2; L_SAT = 50'd1 << 37; end
+      2'd0: begin L_HIN = 16'd8; L_WIN = 16'd8; L_CG = 16'd1; L_KW = 16'd3; L_KH = 16'd3; L_S = 16'd1; L_HOUT = 16'd8; L_WOUT = 16'd8; L_T = 16'd2; L_KK = 16'd9; L_PLEN = 16'd9; L_PS = 16'd2; L_HP = 16'd4; L_WP = 16'd4; L_COUT = 16'd3; L_FLUSH = 16'd9; L_FRAC = 6'd32; L_CLS = 1'd0; L_HW = 32'd64; L_KROW = 32'd6; L_SW = 32'd8; L_NPAD = 32'd4294967295; L_ROW0 = 32'd4294967288; L_HPWP = 32'd16; L_TCG0 = 32'd16; L_TCG1 = 32'd32; L_WBASE = 32'd0; L_RQBASE = 32'd0; L_SAT = 50'd1 << 40; end
+      2'd1: begin L_HIN = 16'd4; L_WIN = 16'd4; L_CG = 16'd2; L_KW = 16'd3; L_KH = 16'd3; L_S = 16'd2; L_HOUT = 16'd2; L_WOUT = 16'd2; L_T = 16'd3; L_KK = 16'd18; L_PLEN = 16'd18; L_PS = 16'd1; L_HP = 16'd2; L_WP = 16'd2; L_COUT = 16'd5; L_FLUSH = 16'd9; L_FRAC = 6'd29; L_CLS = 1'd0; L_HW = 32'd16; L_KROW = 32'd2; L_SW = 32'd8; L_NPAD = 32'd4294967295; L_ROW0 = 32'd4294967292; L_HPWP = 32'd4; L_TCG0 = 32'd4; L_TCG1 = 32'd8; L_WBASE = 32'd18; L_RQBASE = 32'd2; L_SAT = 50'd1 << 37; end
       2'd2: begin L_HIN = 16'd2; L_WIN = 16'd2; L_CG = 16'd3; L_KW = 16'd2; L_KH = 16'd2; L_S = 16'd1; L_HOUT = 16'd1; L_WOUT = 16'd1; L_T = 16'd2; L_KK = 16'd12; L_PLEN = 16'd12; L_PS = 16'd1; L_HP = 16'd1; L_WP = 16'd1; L_COUT = 16'd4; L_FLUSH = 16'd9; L_FRAC = 6'd34; L_CLS = 1'd1; L_HW = 32'd4; L_KROW = 32'd1; L_SW = 32'd2; L_NPAD = 32'd0; L_ROW0 = 32'd0; L_HPWP = 32'd1; L_TCG0 = 32'd1; L_TCG1 = 32'd2; L_WBASE = 32'd72; L_RQBASE = 32'd5; L_SAT = 50'd1 << 42; end
       default: begin L_HIN = 16'd1; L_WIN = 16'd1; L_CG = 16'd1; L_KW = 16'd1; L_KH = 16'd1; L_S = 16'd1; L_HOUT = 16'd1; L_WOUT = 16'd1; L_T = 16'd1; L_KK = 16'd1; L_PLEN = 16'd1; L_PS = 16'd1; L_HP = 16'd1; L_WP = 16'd1; L_COUT = 16'd1; L_FLUSH = 16'd1; L_FRAC = 6'd1; L_CLS = 1'd1; L_HW = 32'd1; L_KROW = 32'd1; L_SW = 32'd1; L_NPAD = 32'd1; L_ROW0 = 32'd1; L_HPWP = 32'd1; L_TCG0 = 32'd1; L_TCG1 = 32'd1; L_WBASE = 32'd1; L_RQBASE = 32'd1; L_SAT = 50'd1; end
     endcase
@@ -213,52 +213,50 @@ module flight_engine (
   end
   reg [39:0] d_res;
   reg [143:0] d_rq;
-  reg [15:0] dg, dgp;
+  reg [15:0] dg, dgr, rb;
   reg [31:0] dgo;
   reg drain;
   /* verilator lint_off UNUSEDSIGNAL */
   reg [113:0] d_desc;
   /* verilator lint_on UNUSEDSIGNAL */
-  wire [15:0] d_tl = d_desc[97:82], d_trem = d_desc[17:2];
+  wire [15:0] d_tl = d_desc[97:82];
   wire [31:0] d_tcgo = d_desc[81:50], d_pix = d_desc[49:18];
   wire d_first = d_desc[1], d_pw = d_desc[0];
+  wire [15:0] rb_next = rb + 16'd1;
   always @(posedge clk) begin
-    if (rst) begin drain <= 1'b0; dg <= 16'd0; dgp <= 16'd0; dgo <= 32'd0; end
+    if (rst) begin drain <= 1'b0; dg <= 16'd0; dgr <= 16'd0; rb <= 16'd0; dgo <= 32'd0; end
     else if (res_v) begin
-      drain <= 1'b1; dg <= 16'd0; dgp <= 16'd0; dgo <= 32'd0; d_desc <= res_desc; d_res <= res; d_rq <= rq;
+      drain <= 1'b1; dg <= 16'd0; dgr <= 16'd0; rb <= res_desc[17:2]; dgo <= 32'd0;
+      d_desc <= res_desc; d_res <= res; d_rq <= rq;
     end else if (drain) begin
-      if (dg == (L_CLS ? 16'd1 : 16'd0)) drain <= 1'b0;
-      dg <= dg + 16'd1; dgp <= dgp + 16'd2; dgo <= dgo + L_HPWP;
+      if (dg == (L_CLS ? 16'd1 : 16'd1)) drain <= 1'b0;
+      dg <= dg + 16'd1; dgr <= dgr + 16'd1;
+      if (rb_next >= 16'd2) begin rb <= rb_next - 16'd2; dgo <= dgo + L_HPWP; end
+      else rb <= rb_next;
+      d_res <= L_CLS ? d_res >> 20 : d_res >> 20;
+      d_rq <= L_CLS ? d_rq >> 72 : d_rq >> 72;
     end
   end
-  wire signed [19:0] d_x [0:1];
-  wire signed [23:0] d_m [0:1];
-  wire signed [47:0] d_o [0:1];
-  generate for (gl = 0; gl < 2; gl = gl + 1) begin : unpack
-    assign d_x[gl] = d_res[gl * 20 +: 20];
-    assign d_m[gl] = d_rq[gl * 72 +: 24];
-    assign d_o[gl] = d_rq[gl * 72 + 24 +: 48];
-  end endgenerate
+  wire [7:0] qr [0:0];
+  wire signed [48:0] v0;
+  flight_requant r0 (.clk(clk), .x(d_res[0 +: 20]), .m(d_rq[0 +: 24]), .o(d_rq[24 +: 48]),
+    .frac(L_FRAC), .sat(L_SAT), .v(v0), .q(qr[0]));
   reg [5:0] s1_addr [0:1], s2_addr [0:1], f_addr [0:1];
   reg [1:0] s1_en, s1_first, s2_en, s2_first, f_en;
   reg [7:0] f_data [0:1];
-  wire signed [48:0] v0;
   reg s1_cls;
   reg [2:0] s1_class;
   wire dst = !src;
   // bank 0
-  wire below0 = 16'd0 < d_trem;
-  wire [15:0] i0 = below0 ? 16'd2 - d_trem : 16'd0 - d_trem;
-  wire [15:0] lane0 = L_CLS ? dg : dgp + i0;
+  wire below0 = 16'd0 < rb;
+  wire [15:0] j0 = below0 ? 16'd2 - rb : 16'd0 - rb;
+  wire [15:0] lane0 = dgr + j0;
   wire [15:0] ch0 = d_tl + lane0;
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] wa0 = d_tcgo + dgo + (below0 ? L_HPWP : 32'd0) + d_pix;
-  wire [0:0] sel0 = lane0[0:0];
   /* verilator lint_on UNUSEDSIGNAL */
-  wire ok0 = drain && !L_CLS && d_pw && lane0 < 16'd2 && ch0 < L_COUT;
-  wire [7:0] q0;
-  flight_requant r0 (.clk(clk), .x(d_x[sel0]), .m(d_m[sel0]), .o(d_o[sel0]),
-    .frac(L_FRAC), .sat(L_SAT), .v(v0), .q(q0));
+  wire ok0 = drain && !L_CLS && d_pw && j0 < 16'd1 && lane0 < 16'd2 && ch0 < L_COUT;
+  wire [7:0] q0 = qr[0];
   assign dra[0] = s1_addr[0];
   wire [7:0] old0 = (f_en[0] && f_addr[0] == s2_addr[0]) ? f_data[0] : (dst ? q1_0 : q0_0);
   wire [7:0] new0 = (s2_first[0] || q0 > old0) ? q0 : old0;
@@ -271,21 +269,15 @@ module flight_engine (
     if (s2_en[0] && dst) fm1_0[s2_addr[0]] <= new0;
   end
   // bank 1
-  wire below1 = 16'd1 < d_trem;
-  wire [15:0] i1 = below1 ? 16'd3 - d_trem : 16'd1 - d_trem;
-  wire [15:0] lane1 = dgp + i1;
+  wire below1 = 16'd1 < rb;
+  wire [15:0] j1 = below1 ? 16'd3 - rb : 16'd1 - rb;
+  wire [15:0] lane1 = dgr + j1;
   wire [15:0] ch1 = d_tl + lane1;
   /* verilator lint_off UNUSEDSIGNAL */
   wire [31:0] wa1 = d_tcgo + dgo + (below1 ? L_HPWP : 32'd0) + d_pix;
-  wire [0:0] sel1 = lane1[0:0];
   /* verilator lint_on UNUSEDSIGNAL */
-  wire ok1 = drain && !L_CLS && d_pw && lane1 < 16'd2 && ch1 < L_COUT;
-  wire [7:0] q1;
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire signed [48:0] v1;
-  /* verilator lint_on UNUSEDSIGNAL */
-  flight_requant r1 (.clk(clk), .x(d_x[sel1]), .m(d_m[sel1]), .o(d_o[sel1]),
-    .frac(L_FRAC), .sat(L_SAT), .v(v1), .q(q1));
+  wire ok1 = drain && !L_CLS && d_pw && j1 < 16'd1 && lane1 < 16'd2 && ch1 < L_COUT;
+  wire [7:0] q1 = qr[0];
   assign dra[1] = s1_addr[1];
   wire [7:0] old1 = (f_en[1] && f_addr[1] == s2_addr[1]) ? f_data[1] : (dst ? q1_1 : q0_1);
   wire [7:0] new1 = (s2_first[1] || q1 > old1) ? q1 : old1;

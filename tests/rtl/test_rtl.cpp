@@ -56,6 +56,39 @@ type = "fc"
 out = 4
 )";
 
+// A wider variant for the requantizer drain: conv 3×3 pad 1 (1 → 12) + ReLU + max-pool 2, conv 1×1 (12 → 24) + ReLU,
+// fc 24·4·4 → 4.  The 1×1 layer's pixel lasts ⌈12 / p_in⌉ cycles, so p_in 4 with 7 lanes needs R = 3 requantizers
+// (fewer than the banks: the drain groups wrap around the banks) and its 24 channels make tiles that start mid-bank.
+const char* kWideNet = R"(
+name = "rtl-wide"
+description = "RTL test network with a 1x1 layer"
+default_dataset = "mnist"
+[[layer]]
+type = "conv"
+out = 12
+kernel = 3
+pad = 1
+bias = false
+[[layer]]
+type = "relu"
+[[layer]]
+type = "maxpool"
+kernel = 2
+stride = 2
+[[layer]]
+type = "conv"
+out = 24
+kernel = 1
+bias = false
+[[layer]]
+type = "relu"
+[[layer]]
+type = "flatten"
+[[layer]]
+type = "fc"
+out = 4
+)";
+
 constexpr int kH = 8, kW = 8;
 
 // Random power-of-two terms: filter f has k = 1 or 2 terms per weight (f odd: k = 1), shifts 0..6, a few zeros.
@@ -87,21 +120,24 @@ IntLayer pow2_layer(IntLayer::Kind kind, int c_in, int c_out, int kernel, int st
 }
 
 struct Tiny {
-  NetworkSpec spec = sweeps::parse_network(kTinyNet, "rtl-tiny.toml");
+  NetworkSpec spec;
   sim::IntNetwork net;
   sim::Workload workload;
-  Tiny() {
+  explicit Tiny(bool wide = false)
+      : spec(wide ? sweeps::parse_network(kWideNet, "rtl-wide.toml") : sweeps::parse_network(kTinyNet, "rtl-tiny.toml")) {
     std::mt19937 rng(7);
     net.in_c = 1, net.in_h = kH, net.in_w = kW, net.a_bits = 8, net.acc_bits = 20;
-    net.layers.push_back(pow2_layer(IntLayer::Kind::conv, 1, 3, 3, 1, 1, true, rng));
+    net.layers.push_back(pow2_layer(IntLayer::Kind::conv, 1, wide ? 12 : 3, 3, 1, 1, true, rng));
     IntLayer pool;
     pool.kind = IntLayer::Kind::maxpool;
     net.layers.push_back(pool);
-    net.layers.push_back(pow2_layer(IntLayer::Kind::conv, 3, 5, 3, 2, 1, true, rng));
+    if (wide) net.layers.push_back(pow2_layer(IntLayer::Kind::conv, 12, 24, 1, 1, 0, true, rng));
+    else net.layers.push_back(pow2_layer(IntLayer::Kind::conv, 3, 5, 3, 2, 1, true, rng));
     IntLayer flat;
     flat.kind = IntLayer::Kind::flatten;
     net.layers.push_back(flat);
-    net.layers.push_back(pow2_layer(IntLayer::Kind::fc, 5 * 2 * 2, 4, 1, 1, 0, false, rng));
+    if (wide) net.layers.push_back(pow2_layer(IntLayer::Kind::fc, 24 * 4 * 4, 4, 1, 1, 0, false, rng));
+    else net.layers.push_back(pow2_layer(IntLayer::Kind::fc, 5 * 2 * 2, 4, 1, 1, 0, false, rng));
     sim::KProfile p;
     p.kind = sim::KProfile::Kind::uniform, p.k = 2;
     workload = sim::build_workload(spec, {1, kH, kW}, 4, p, {8, 3});
@@ -193,12 +229,13 @@ TEST(RtlEngine, VerilatorLintAllIsClean) {
 
 // Random images through the engine: every classifier output bit-identical to sim's IntInference, every layer's
 // cycles = the engine's issue cycles + its flush, and the image within 15 % of the cycle model (the model's fill is
-// a per-layer constant; the engine's flush is 7 + tree depth + drain cycles: docs/rtl.md).
+// a per-layer constant; the engine's flush is 7 + tree depth + drain cycles: docs/rtl.md), and the engine's
+// requantizer count is the model's.
 void check_design(const Tiny& t, int p_in, int lanes) {
   const sim::IntInference inf(t.net);
   const auto ev = t.evaluate(design(p_in, lanes));
   test::TempDir dir;
-  const auto g = rtl::generate_engine(inf, design(p_in, lanes), {3, 4, t.net.acc_bits});
+  const auto g = rtl::generate_engine(inf, ev.design, {3, 4, t.net.acc_bits});  // with the model's requantizers
   rtl::write_engine(g, dir.path().string());
   const long n = 12;
   std::vector<std::uint8_t> images(std::size_t(n) * kH * kW);
@@ -216,11 +253,15 @@ void check_design(const Tiny& t, int p_in, int lanes) {
   double model = 0;
   for (std::size_t l = 0; l < g.layers.size(); ++l) {
     const auto& e = g.layers[l];
-    const int drain = e.classifier ? lanes : (lanes + p_in - 1) / p_in;
+    const int drain = e.classifier ? lanes : (lanes + g.requantizers - 1) / g.requantizers;
     EXPECT_EQ(im.layer_cycles[l], e.issue_cycles + 6 + g.tree_depth + drain + 1) << e.name;
     model += ev.layers[l].cycles;
   }
   EXPECT_NEAR(double(im.cycles), model, 0.15 * model);
+  EXPECT_EQ(g.requantizers, ev.requantizers);
+  if (p_in == 4 && lanes == 7) {
+    EXPECT_EQ(g.requantizers, 3);
+  }
 }
 
 TEST(RtlEngine, TinyNetworkUnderVerilatorIsBitIdenticalAndOnTheCycleModel) {
@@ -228,6 +269,8 @@ TEST(RtlEngine, TinyNetworkUnderVerilatorIsBitIdenticalAndOnTheCycleModel) {
   Tiny t;
   check_design(t, 2, 2);  // lanes = p_in: one drain cycle per pixel
   check_design(t, 3, 5);  // lanes not a multiple of p_in: tiles start mid-bank
+  Tiny wide(true);
+  check_design(wide, 4, 7);  // R = 3 requantizers for 4 banks: drain groups wrap around the banks
 }
 
 TEST(RtlEngine, AWrongWeightIsCaughtByTheComparison) {

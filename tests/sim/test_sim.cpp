@@ -89,11 +89,55 @@ TEST(FpgaResources, SumOfBlockCostsByHand) {
   const double tree = cm::block_cost(t, Block::adder, {0, 0, 0, 15}).lut;  // one 15-bit adder per lane
   // accumulator: tree output 16 bits + ⌈log2(⌈4/2⌉·9)⌉ = 5 → 21 bits
   EXPECT_EQ(ev.acc_bits, 21);
-  const double acc = cm::block_cost(t, Block::adder, {0, 0, 0, 21}).lut;
+  // + the start-of-pixel multiplexer and the finished-sum register of the engine's lane: a LUT per accumulator bit
+  const double acc = cm::block_cost(t, Block::adder, {0, 0, 0, 21}).lut + 21;
   const double rq = cm::block_cost(t, Block::requant, {8, 0, 0, 21}).lut;
-  EXPECT_NEAR(ev.used.lut, 4 * (2 * slot + tree + acc + rq) + t.fixed_value("control_lut"), 1e-9);
+  // One layer (the classifier) drains one class per cycle: one requantizer.  Control: constant + per bank (p_in 2) +
+  // per lane (4); the host interface on top.
+  EXPECT_EQ(ev.requantizers, 1);
+  const double control = t.fixed_value("control_lut") + 2 * t.fixed_value("control_lut_per_bank") +
+                         4 * t.fixed_value("control_lut_per_lane");
+  EXPECT_NEAR(ev.used.lut, 4 * (2 * slot + tree + acc) + rq + control + t.fixed_value("host_interface_lut"), 1e-9);
+  EXPECT_NEAR(ev.breakdown.engine().lut, ev.used.lut - t.fixed_value("host_interface_lut"), 1e-9);
   EXPECT_DOUBLE_EQ(ev.used.dsp, 0);
   EXPECT_NEAR(ev.lut_pct, 100 * ev.used.lut / 218600, 1e-12);
+}
+
+TEST(FpgaResources, RequantizersCoverTheShortestPixelByHand) {
+  // conv1 3×3 (C_in 4), then a 1×1 layer (C_in 6 → 6), then the classifier.  At p_in 4 conv1's pixel lasts 9 cycles
+  // and the 1×1 layer's ⌈6/4⌉ = 2, so 5 lanes need ⌈5/2⌉ = 3 requantizers not to wait; at p_in 2 the cap is 2 (one per
+  // bank).  The model takes the fastest option that fits.
+  Workload w = one_conv({0, 6, 0});
+  LayerWork pw = w.layers[0];
+  pw.name = "pw";
+  pw.c_in = 6, pw.kernel = 1, pw.h_in = pw.w_in = 5;
+  w.layers.push_back(pw);
+  LayerWork cls = pw;
+  cls.name = "fc";
+  cls.c_out = 10, cls.h_in = cls.w_in = cls.h_out = cls.w_out = 1;
+  cls.c_in = 6;
+  cls.filters_by_k = {0, 10, 0};
+  w.layers.push_back(cls);
+  const auto& t = cm::builtin_fpga_costs();
+  FpgaModel m(w, z7045(), t, {});
+  const auto ev = m.evaluate(design(Mapping::uniform, Block::shift_k1, 4, 5));
+  EXPECT_EQ(ev.requantizers, 3);
+  EXPECT_EQ(ev.design.requantizers, 3);
+  EXPECT_EQ(requantizer_options(design(Mapping::uniform, Block::shift_k1, 4, 5), w), (std::vector<int>{3, 1}));
+  EXPECT_EQ(requantizer_options(design(Mapping::uniform, Block::shift_k1, 2, 5), w), (std::vector<int>{2, 1}));
+  EXPECT_EQ(requantizer_options(design(Mapping::uniform, Block::shift_k1, 4, 1), w), (std::vector<int>{1}));
+  // One requantizer fewer makes the 1×1 layer wait for its drain (⌈5/1⌉ = 5 cycles a pixel instead of 2).
+  auto one = design(Mapping::uniform, Block::shift_k1, 4, 5);
+  one.requantizers = 1;
+  const auto ev1 = m.evaluate(one);
+  EXPECT_NEAR(ev1.layers[1].compute_cycles, 2.0 * 25 * 5, 1e-9);
+  EXPECT_LT(ev1.images_per_s, ev.images_per_s);
+  EXPECT_NEAR(ev.breakdown.requant.lut - ev1.breakdown.requant.lut, 2 * cm::block_cost(t, Block::requant, {8, 0, 0, ev.acc_bits}).lut, 1e-9);
+  const double rq = cm::block_cost(t, Block::requant, {8, 0, 0, ev.acc_bits}).lut;
+  EXPECT_NEAR(ev.breakdown.requant.lut, 3 * rq, 1e-9);
+  // The drain of ⌈5/3⌉ = 2 cycles fits the shortest pixel; the classifier drains one class per cycle.
+  EXPECT_NEAR(ev.layers[1].compute_cycles, 2.0 * 25 * 2, 1e-9);  // ⌈6/5⌉ tiles · 25 pixels · 2 cycles
+  EXPECT_NEAR(ev.layers[2].fill_cycles - ev.layers[1].fill_cycles, 5 - 2, 1e-9);
 }
 
 TEST(FpgaResources, TooManyLanesDoesNotFitAndSaysWhy) {
@@ -116,17 +160,24 @@ TEST(FpgaProperties, MoreSlotsNeverSlowALayerDown) {
     FpgaModel m(network_workload("vgg-s", profile), z7045(), cm::builtin_fpga_costs(), {});
     const Block slot = std::string(profile) == "fixed:4" ? Block::mult_lut : Block::shift_k1;
     const Mapping map = std::string(profile) == "mix:0.4" ? Mapping::time_multiplexed : Mapping::uniform;
+    // Each design with the requantizers that keep every pixel from waiting where p_in allows (the largest option):
+    // the model may otherwise trade requantizers for LUTs, and a layer's speed with them.
+    auto nowait = [&](int p_in, int lanes) {
+      auto d = design(map, slot, p_in, lanes);
+      d.requantizers = requantizer_options(d, m.workload()).front();
+      return d;
+    };
     for (int p_in = 1; p_in <= 64; p_in *= 2) {
       std::vector<double> prev;
       for (int lanes = 1; lanes <= 80; ++lanes) {
-        const auto ev = m.evaluate(design(map, slot, p_in, lanes));
+        const auto ev = m.evaluate(nowait(p_in, lanes));
         for (std::size_t l = 0; l < ev.layers.size(); ++l) {
           // A lane more adds at most one drain cycle to the fill; it may slow a layer only where the drain of a
-          // pixel's sums (⌈lanes/p_in⌉ cycles, the classifier one per lane) outlasts the pixel's work — the engine's
+          // pixel's sums (⌈lanes/R⌉ cycles, the classifier one per lane) outlasts the pixel's work — the engine's
           // measured schedule (docs/rtl.md).
           const auto& wl = m.workload().layers[l];
           const bool last = l + 1 == ev.layers.size();
-          const int drain = last ? lanes : (lanes + p_in - 1) / p_in;
+          const int drain = last ? lanes : (lanes + ev.requantizers - 1) / ev.requantizers;
           const int per_pixel = (int(wl.c_in) + p_in - 1) / p_in * int(wl.kernel * wl.kernel);
           if (!prev.empty() && drain <= per_pixel) {
             ASSERT_LE(ev.layers[l].cycles, prev[l] + 1) << profile << " p_in " << p_in << " lanes " << lanes;
@@ -135,11 +186,11 @@ TEST(FpgaProperties, MoreSlotsNeverSlowALayerDown) {
         prev.clear();
         for (const auto& t : ev.layers) prev.push_back(t.cycles);
         if (p_in > 1) {  // doubling p_in never slows a layer beyond the adder tree's one extra fill cycle
-          const auto half = m.evaluate(design(map, slot, p_in / 2, lanes));
+          const auto half = m.evaluate(nowait(p_in / 2, lanes));
           for (std::size_t l = 0; l < ev.layers.size(); ++l) {
             const auto& wl = m.workload().layers[l];
             const int per_pixel = (int(wl.c_in) + p_in - 1) / p_in * int(wl.kernel * wl.kernel);
-            if (l + 1 < ev.layers.size() && (lanes + p_in / 2 - 1) / (p_in / 2) <= per_pixel) {
+            if (l + 1 < ev.layers.size() && (lanes + half.requantizers - 1) / half.requantizers <= per_pixel) {
               ASSERT_LE(ev.layers[l].compute_cycles, half.layers[l].compute_cycles);
               ASSERT_LE(ev.layers[l].cycles, half.layers[l].cycles + 1);
             }
@@ -166,15 +217,17 @@ TEST(FpgaProperties, ADesignReportedAsFittingNeverExceedsTheDevice) {
   }
 }
 
-// On vgg-l.  Smaller networks do not reach 1.8x everywhere: their throughput is set by how ⌈C_out / lanes⌉ and
-// ⌈C_in·K² / p_in⌉ round, not by the slot count (vgg-s: 1.49x on the Virtex-7; see flight dse).
-TEST(FpgaProperties, LightNN1AtLeast18xLightNN2OnEveryDevice) {
+// On vgg-l.  Smaller networks do not reach 1.6x everywhere: their throughput is set by how ⌈C_out / lanes⌉ and
+// ⌈C_in·K² / p_in⌉ round, not by the slot count (see flight dse).  The bound was 1.8x before the control and
+// requantizer terms were measured on the RTL (docs/rtl.md): that overhead is the same for both, so on the smallest
+// device it dilutes the slots' saving (zynq-7020 1.65x, virtex7-690t 1.73x, zynq-7045 2.92x, zu9eg 2.35x when measured).
+TEST(FpgaProperties, LightNN1AtLeast16xLightNN2OnEveryDevice) {
   for (const auto& dev : cm::builtin_devices()) {
     for (const char* net : {"vgg-l"}) {
       FpgaModel k1(network_workload(net, "uniform:1"), dev, cm::builtin_fpga_costs(), {});
       FpgaModel k2(network_workload(net, "uniform:2"), dev, cm::builtin_fpga_costs(), {});
       const double ratio = k1.search().best.images_per_s / k2.search().best.images_per_s;
-      EXPECT_GE(ratio, 1.8) << dev.name << " " << net;
+      EXPECT_GE(ratio, 1.6) << dev.name << " " << net;
     }
   }
 }
@@ -223,7 +276,10 @@ TEST(FpgaFp32, ReferenceLanesUseFp32BlocksAndFit) {
   const auto ev = m.evaluate(design(Mapping::uniform, Block::fp32_mult, 2, 4));
   ASSERT_TRUE(ev.fits) << ev.reason;
   // 4 lanes × (2 multipliers + 1 tree adder + 1 accumulator)
-  EXPECT_NEAR(ev.used.lut, 4 * (2 * mult.lut + 2 * add.lut) + t.fixed_value("control_lut"), 1e-9);
+  EXPECT_NEAR(ev.used.lut, 4 * (2 * mult.lut + 2 * add.lut) + t.fixed_value("control_lut") +
+                              2 * t.fixed_value("control_lut_per_bank") + 4 * t.fixed_value("control_lut_per_lane") +
+                              t.fixed_value("host_interface_lut"),
+              1e-9);
   EXPECT_DOUBLE_EQ(ev.used.dsp, 4 * 2 * mult.dsp);
   EXPECT_TRUE(m.search().found);
   EXPECT_FALSE(m.evaluate(design(Mapping::uniform, Block::mult_lut, 2, 4)).fits);  // wrong slot for fp32

@@ -11,8 +11,9 @@
 //   shift_k2  two terms: two shifters, negates and an adder
 //   mult_lut  n-bit signed weight × A-bit activation multiplier in LUTs;  mult_dsp  the same in DSP slices
 //   adder     w-bit signed adder with registered output (adder-tree node, accumulator)
-//   requant   w-bit accumulator → A-bit activation: arithmetic shift, ReLU, saturation (no batch-norm multiplier:
-//             the engine's RTL requantizer has one and costs more — docs/rtl.md's validation table)
+//   requant   the engine's requantizer: w-bit accumulator × 24-bit per-channel multiplier + 48-bit offset (bias,
+//             batch norm and rounding folded, sim::Requant), shift by the layer's fraction, ReLU and saturation to
+//             A bits; two registered stages.  In LUTs (`-nodsp`);  requant_dsp  the same with DSP slices allowed
 //   fp32_mult, fp32_add  single-precision multiply and add (the fp32 reference slot, its adder tree and
 //             accumulator), simplified: no denormals (flushed to 0), no NaN/Inf, truncation instead of rounding
 #include <array>
@@ -32,9 +33,10 @@ inline constexpr int requant_value_width(int acc_bits) {
   return (acc_bits + kRequantMultBits > kRequantOffsetBits ? acc_bits + kRequantMultBits : kRequantOffsetBits) + 1;
 }
 
-enum class Block { shift_k1, shift_k2, mult_lut, mult_dsp, adder, requant, fp32_mult, fp32_add };
-constexpr std::array<Block, 8> kAllBlocks = {Block::shift_k1, Block::shift_k2, Block::mult_lut, Block::mult_dsp,
-                                             Block::adder,    Block::requant,  Block::fp32_mult, Block::fp32_add};
+enum class Block { shift_k1, shift_k2, mult_lut, mult_dsp, adder, requant, requant_dsp, fp32_mult, fp32_add };
+constexpr std::array<Block, 9> kAllBlocks = {Block::shift_k1,    Block::shift_k2,  Block::mult_lut,
+                                             Block::mult_dsp,    Block::adder,     Block::requant,
+                                             Block::requant_dsp, Block::fp32_mult, Block::fp32_add};
 std::string block_name(Block b);
 Block parse_block(const std::string& name, const std::string& where);
 
@@ -42,7 +44,7 @@ struct BlockParams {
   int a_bits = 8;
   int e_bits = 3;
   int n_bits = 4;
-  int width = 0;  // adder, requant
+  int width = 0;  // adder, requant (the accumulator's width)
 };
 
 struct Resources {

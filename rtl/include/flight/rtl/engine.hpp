@@ -57,6 +57,7 @@ struct GeneratedEngine {
   std::string yosys_script;  // synth.ys (reads engine.v, synth_xilinx, stat)
   std::vector<EngineLayer> layers;
   int acc_bits = 0, tree_depth = 0, fmap_depth = 0;
+  int requantizers = 0;      // R (sim::requantizers): a pixel's lanes drain R per cycle
   long weight_rom_words = 0;
   int weight_rom_width = 0;
   int pipeline_latency = 0;  // cycles from a pixel's last issue to its last buffer write

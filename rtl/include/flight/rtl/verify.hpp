@@ -78,7 +78,7 @@ struct Validation {
   std::vector<LayerCheck> layers;
   double model_cycles = 0, measured_cycles = 0;  // per image
   bool synthesized = false;
-  cost_models::Resources model_resources;
+  cost_models::Resources model_resources;  // the engine the RTL builds: the model's total without the host interface
   sim::ResourceBreakdown model_breakdown;
   Synthesis measured_resources;
   Simulation simulation;

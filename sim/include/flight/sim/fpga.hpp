@@ -44,6 +44,9 @@ struct FpgaDesign {
   // the flattened C_in·K·K window (a window buffer feeds p_in activations per cycle), which keeps the slots busy on
   // a first layer with 1 or 3 input channels.
   bool unroll_kernel = false;
+  // R, the requantizers the lanes share (a finished pixel drains R lanes per cycle); 0: evaluate() picks the fastest
+  // of requantizer_options() that fits (fewer on ties) and reports it in the evaluation's design.
+  int requantizers = 0;
 };
 std::string describe(const FpgaDesign& d);
 
@@ -62,7 +65,7 @@ struct FpgaLimits {
 struct LayerTiming {
   std::string name;
   // ⌈work / lanes⌉ · H_out · W_out · max(⌈C_in / p_in⌉ · K², drain)  (unrolled: ⌈C_in·K² / p_in⌉), where drain =
-  // ⌈lanes / p_in⌉ (the classifier: lanes) cycles move a pixel's sums through the p_in requantizers
+  // ⌈lanes / R⌉ (the classifier: lanes) cycles move a pixel's sums through the R requantizers (requantizers())
   double compute_cycles = 0;
   double memory_cycles = 0;   // DDR bytes / DDR bytes per cycle
   double fill_cycles = 0;     // pipeline_fill_cycles + adder-tree depth + drain (measured on the RTL, docs/rtl.md)
@@ -74,9 +77,13 @@ struct LayerTiming {
 
 struct ResourceBreakdown {
   Resources slots, adder_trees, accumulators, requant, control, weight_buffer, fmap_buffer;
-  Resources total() const {
+  // The host interface (AXI DMA for images, results and streamed data): an assumption, not part of the generated
+  // RTL, so `engine()` — what rtl/ builds and Yosys measures — leaves it out.
+  Resources host;
+  Resources engine() const {
     return slots + adder_trees + accumulators + requant + control + weight_buffer + fmap_buffer;
   }
+  Resources total() const { return engine() + host; }
 };
 
 struct FpgaEvaluation {
@@ -92,7 +99,17 @@ struct FpgaEvaluation {
   double latency_s = 0;      // one image, layer by layer
   double images_per_s = 0;
   int acc_bits = 0;          // accumulator width the design needs
+  int requantizers = 0;      // R, shared by the lanes (= design.requantizers)
 };
+
+// The requantizer counts worth considering for a design, largest first: for each layer but the classifier (which
+// drains one class per cycle) the R = ⌈lanes / its pixel cycles⌉ that drains a pixel within the next one, capped at
+// p_in (the R outputs of a drain cycle go to R different feature-map banks), and 1.  A 3×3 convolution's pixel
+// lasts ≥ 9 cycles, so the conv layers need few; 1×1 layers and fc layers after fc layers (⌈C_in / p_in⌉ cycles)
+// ask for more, and a design may rather let those layers wait for their drain than pay for a requantizer each
+// (a requantizer with its batch-norm multiplier is ~1,100–3,100 LUT without DSP slices).  Each option is the
+// fewest requantizers with its drain ⌈lanes / R⌉, so the options drain in distinct cycle counts.
+std::vector<int> requantizer_options(const FpgaDesign& d, const Workload& w);
 
 struct SearchResult {
   bool found = false;
@@ -107,6 +124,7 @@ class FpgaModel {
   FpgaModel(Workload workload, cost_models::Device device, const cost_models::FpgaCostTable& costs,
             FpgaLimits limits);
 
+  // With d.requantizers = 0, the fastest fitting choice among requantizer_options() (ties: fewer LUTs).
   FpgaEvaluation evaluate(const FpgaDesign& d) const;
   // Exhaustive over p_in 1…128, lanes 1…1024 (heterogeneous: a geometric grid of both lane counts),
   // every mapping the weight format allows, LUT or DSP multipliers, feature maps and weights on or off chip, and
@@ -125,9 +143,11 @@ class FpgaModel {
   const LaneCost& lane_cost(Block slot, int p_in, int extra_acc_bits, bool unroll_kernel) const;
 
  private:
+  FpgaEvaluation evaluate_with(const FpgaDesign& d) const;  // d.requantizers ≥ 1
   double weight_buffer_bram36(const FpgaDesign& d, double weight_width_bits) const;
   double fmap_buffer_bram36(const FpgaDesign& d) const;
-  LayerTiming layer_timing(const FpgaDesign& d, std::size_t layer, double tiles, double fill_cycles) const;
+  LayerTiming layer_timing(const FpgaDesign& d, std::size_t layer, double tiles, double fill_cycles,
+                           int requantizers) const;
   // Why `used` exceeds a cap (empty when it does not).
   std::string over_budget(const Resources& used) const;
 

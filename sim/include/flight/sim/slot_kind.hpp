@@ -37,7 +37,8 @@ class SlotKind {
   // Weight bits one slot reads per cycle.
   virtual int weight_bits(const Workload& w) const = 0;
   // One lane of s.p_in slots of this kind.  The default is an integer lane: a registered adder tree over the slots'
-  // outputs, an accumulator wide enough for the worst layer's sum, and a requantizer to A bits.
+  // outputs, an accumulator wide enough for the worst layer's sum, and the cost of one requantizer to A bits (the design
+  // shares R of them among its lanes: fpga.hpp requantizers()).
   virtual LaneCost lane_cost(const Workload& w, const cost_models::FpgaCostTable& c, const LaneSpec& s) const;
 };
 
