@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <tuple>
 
 #include "flight/core/error.hpp"
 #include "flight/cost_models/devices.hpp"
@@ -225,6 +226,18 @@ TEST(RtlEngine, VerilatorLintAllIsClean) {
     rtl::write_engine(rtl::generate_engine(inf, design(p, l), {3, 4, 20}), dir.path().string());
     EXPECT_EQ(rtl::lint(dir.path().string(), {}), "") << "p_in " << p << " lanes " << l;
   }
+  // Several requantizers: R = 3 of 4 banks, and R = lanes (the drain latches shift by their whole width).
+  Tiny wide(true);
+  const sim::IntInference winf(wide.net);
+  for (auto [p, l, r] : {std::tuple{4, 7, 3}, {12, 4, 4}}) {
+    auto d = design(p, l);
+    d.requantizers = r;
+    rtl::write_engine(rtl::generate_engine(winf, d, {3, 4, 20}), dir.path().string());
+    EXPECT_EQ(rtl::lint(dir.path().string(), {}), "") << "p_in " << p << " lanes " << l << " requantizers " << r;
+  }
+  auto too_many = design(2, 7);
+  too_many.requantizers = 3;  // more requantizers than banks
+  EXPECT_THROW(rtl::generate_engine(winf, too_many, {3, 4, 20}), InputError);
 }
 
 // Random images through the engine: every classifier output bit-identical to sim's IntInference, every layer's
@@ -270,7 +283,8 @@ TEST(RtlEngine, TinyNetworkUnderVerilatorIsBitIdenticalAndOnTheCycleModel) {
   check_design(t, 2, 2);  // lanes = p_in: one drain cycle per pixel
   check_design(t, 3, 5);  // lanes not a multiple of p_in: tiles start mid-bank
   Tiny wide(true);
-  check_design(wide, 4, 7);  // R = 3 requantizers for 4 banks: drain groups wrap around the banks
+  check_design(wide, 4, 7);   // R = 3 requantizers for 4 banks: drain groups wrap around the banks
+  check_design(wide, 12, 4);  // R = lanes = 4: one drain cycle per pixel of the 1-cycle 1×1 layer
 }
 
 TEST(RtlEngine, AWrongWeightIsCaughtByTheComparison) {
