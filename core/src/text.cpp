@@ -1,7 +1,13 @@
 #include "flight/core/shape.hpp"
 #include "flight/core/text.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "flight/core/error.hpp"
 
 namespace flight {
 
@@ -49,6 +55,14 @@ std::string with_commas(std::uint64_t n) {
     ++count;
   }
   return {out.rbegin(), out.rend()};
+}
+
+std::string read_text_file(const std::string& file, const std::string& what) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw InputError(describe_input_problem(file, "cannot open " + what, "a readable file", std::strerror(errno)));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 }  // namespace flight

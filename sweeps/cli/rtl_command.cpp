@@ -10,9 +10,11 @@
 
 #include "commands.hpp"
 #include "flight/core/error.hpp"
+#include "flight/core/text.hpp"
 #include "flight/cost_models/devices.hpp"
 #include "flight/rtl/engine.hpp"
 #include "flight/rtl/verify.hpp"
+#include "flight/sweeps/hw_report.hpp"
 #include "flight/sweeps/model_convert.hpp"
 #include "flight/sweeps/model_file.hpp"
 #include "flight/trainer/data/dataset.hpp"
@@ -23,7 +25,7 @@ namespace tr = flight::trainer;
 namespace fs = std::filesystem;
 
 struct RtlOptions {
-  std::string model, device = cost_models::kDefaultDevice, out;
+  std::string model, device = cost_models::kDefaultDevice, out, design;
   int max_slots = 0;
   double lut_cap = sim::FpgaLimits{}.lut_cap;
   long images = 10;
@@ -38,7 +40,8 @@ struct Chosen {
   sim::FpgaEvaluation eval;
 };
 
-// The fastest design on the device that the generator covers, with at most max_slots slots.
+// The design of --design FILE, or the fastest design on the device that the generator covers with at most max_slots
+// slots.
 Chosen choose(const RtlOptions& o) {
   Chosen c{sweeps::load_model(o.model), {}, {}};
   const auto& meta = c.lm.meta;
@@ -49,6 +52,18 @@ Chosen choose(const RtlOptions& o) {
   sim::FpgaLimits lim;
   lim.lut_cap = o.lut_cap;
   const sim::FpgaModel fm(workload, cost_models::find_device(o.device), cost_models::builtin_fpga_costs(), lim);
+  if (!o.design.empty()) {
+    if (o.max_slots > 0) throw InputError(o.design + ": --design and --max-slots " + std::to_string(o.max_slots) + ": give one (the file is the design)");
+    const auto d = sweeps::design_from_json(read_text_file(o.design, "design file"), o.design);
+    if (auto why = rtl::not_covered(d); !why.empty()) throw InputError(o.design + ": " + why);
+    c.eval = fm.evaluate(d);
+    if (!c.eval.fits) {
+      throw InputError(o.design + ": the design does not fit " + o.device + " (" + c.eval.reason + ")");
+    }
+    c.net = sweeps::to_int_network(*c.lm.model, meta);
+    c.net.acc_bits = c.eval.acc_bits;
+    return c;
+  }
   const auto r = fm.search(sim::Mapping::uniform, [&](const sim::FpgaDesign& d) {
     if (o.max_slots > 0 && d.p_in * (d.lanes + d.lanes_k2) > o.max_slots) return false;
     return rtl::not_covered(d).empty();
@@ -236,6 +251,9 @@ void common_options(CLI::App* s, RtlOptions& o) {
   s->add_option("--max-slots", o.max_slots,
                 "Largest design considered: p_in × lanes slots (0: any; small designs simulate fast)")
       ->check(CLI::NonNegativeNumber);
+  s->add_option("--design", o.design,
+                "Design file instead of the search: the \"design\" object of flight sim/dse --json (mapping, slot, "
+                "p_in, lanes, ...; docs/rtl.md)");
   s->add_option("--lut-cap", o.lut_cap, "Fraction of the device's LUTs a design may use")
       ->check(CLI::Range(0.01, 1.0))
       ->capture_default_str();

@@ -17,6 +17,7 @@
 #include "flight/core/checksum.hpp"
 #include "flight/core/error.hpp"
 #include "flight/core/network.hpp"
+#include "flight/core/text.hpp"
 #include "flight/sweeps/config_table.hpp"
 #include "flight/sweeps/network_file.hpp"
 #include "flight/sweeps/train_run.hpp"
@@ -385,25 +386,15 @@ Grid parse_grid(const std::string& text, const std::string& file, const std::str
   return g;
 }
 
-namespace {
-std::string read_grid_text(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(file + ": cannot open grid file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-}  // namespace
-
 Grid load_grid(const std::string& file, const std::string& profile,
                const std::map<std::string, std::string>& substitutions) {
-  return parse_grid(read_grid_text(file), file, profile, substitutions);
+  return parse_grid(read_text_file(file, "grid file"), file, profile, substitutions);
 }
 
 Grid pareto_grid(const std::string& file, const std::string& profile, const ParetoRequest& r,
                  const std::map<std::string, std::string>& substitutions) {
   if (r.targets.empty()) throw InputError("--targets: expected one or more throughput targets (images/s)");
-  auto doc = parse_toml(read_grid_text(file), file);
+  auto doc = parse_toml(read_text_file(file, "grid file"), file);
   // The grid's own λ values for this data set, so that the fixed-λ FLightNNs are the grid's.
   toml::array lambdas;
   if (const auto* confs = doc["configuration"].as_array()) {

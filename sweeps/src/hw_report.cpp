@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include "flight/core/error.hpp"
+
 namespace flight::sweeps {
 namespace {
 boost::json::object res_json(const cost_models::Resources& r) {
@@ -13,6 +15,71 @@ boost::json::object res_json(const cost_models::Resources& r) {
 boost::json::object device_json(const cost_models::Device& d) {
   return {{"name", d.name}, {"lut", d.lut}, {"ff", d.ff}, {"dsp", d.dsp}, {"bram36", d.bram36},
           {"clock_mhz", d.clock_mhz}, {"ddr_gbytes_per_s", d.ddr_bytes_per_s / 1e9}, {"source", d.source}};
+}
+
+sim::FpgaDesign design_from_json(const std::string& text, const std::string& file) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec) throw InputError(describe_input_problem(file, "not JSON", "a design object", ec.message()));
+  if (!v.is_object()) throw InputError(describe_input_problem(file, "not a design", "a JSON object", boost::json::serialize(v).substr(0, 40)));
+  const boost::json::object* o = &v.as_object();
+  if (auto* inner = o->if_contains("design"); inner && inner->is_object()) o = &inner->as_object();
+  sim::FpgaDesign d;
+  auto bad = [&](const std::string& key, const std::string& expected, const boost::json::value& found) {
+    return InputError(describe_input_problem(file, "field '" + key + "'", expected, boost::json::serialize(found)));
+  };
+  auto integer = [&](const std::string& key, const boost::json::value& x, int lo) {
+    if (!x.is_int64() || x.as_int64() < lo || x.as_int64() > 1 << 20) {
+      throw bad(key, "an integer ≥ " + std::to_string(lo), x);
+    }
+    return int(x.as_int64());
+  };
+  auto boolean = [&](const std::string& key, const boost::json::value& x) {
+    if (!x.is_bool()) throw bad(key, "true or false", x);
+    return x.as_bool();
+  };
+  bool have_mapping = false, have_slot = false, have_p_in = false, have_lanes = false;
+  for (const auto& [k, x] : *o) {
+    const std::string key(k);
+    if (key == "mapping") {
+      const std::string m = x.is_string() ? std::string(x.as_string()) : "";
+      if (m == "uniform") d.mapping = sim::Mapping::uniform;
+      else if (m == "time-multiplexed") d.mapping = sim::Mapping::time_multiplexed;
+      else if (m == "heterogeneous") d.mapping = sim::Mapping::heterogeneous;
+      else throw bad(key, "uniform, time-multiplexed or heterogeneous", x);
+      have_mapping = true;
+    } else if (key == "slot") {
+      if (!x.is_string()) throw bad(key, "a slot kind (shift_k1, shift_k2, mult_lut, mult_dsp, fp32_mult)", x);
+      d.slot = cost_models::parse_block(std::string(x.as_string()), file + ": field 'slot'");
+      have_slot = true;
+    } else if (key == "p_in") {
+      d.p_in = integer(key, x, 1), have_p_in = true;
+    } else if (key == "lanes") {
+      d.lanes = integer(key, x, 1), have_lanes = true;
+    } else if (key == "lanes_k2") {
+      d.lanes_k2 = integer(key, x, 0);
+    } else if (key == "dsp_lanes") {
+      d.dsp_lanes = integer(key, x, 0);
+    } else if (key == "requantizers") {
+      d.requantizers = integer(key, x, 0);
+    } else if (key == "fmap_on_chip") {
+      d.fmap_on_chip = boolean(key, x);
+    } else if (key == "weights_on_chip") {
+      d.weights_on_chip = boolean(key, x);
+    } else if (key == "unroll_kernel") {
+      d.unroll_kernel = boolean(key, x);
+    } else if (key != "acc_bits" && key != "summary") {
+      throw InputError(describe_input_problem(file, "unknown field '" + key + "'",
+                                              "mapping, slot, p_in, lanes, lanes_k2, dsp_lanes, fmap_on_chip, "
+                                              "weights_on_chip, unroll_kernel, requantizers",
+                                              key));
+    }
+  }
+  for (auto [have, key] : {std::pair{have_mapping, "mapping"}, {have_slot, "slot"}, {have_p_in, "p_in"},
+                           {have_lanes, "lanes"}}) {
+    if (!have) throw InputError(describe_input_problem(file, std::string("missing field '") + key + "'", key, "nothing"));
+  }
+  return d;
 }
 
 boost::json::object to_json(const sim::FpgaEvaluation& ev) {
@@ -26,6 +93,7 @@ boost::json::object to_json(const sim::FpgaEvaluation& ev) {
                              {"fmap_on_chip", d.fmap_on_chip},
                              {"weights_on_chip", d.weights_on_chip},
                              {"unroll_kernel", d.unroll_kernel},
+                             {"requantizers", d.requantizers},
                              {"acc_bits", ev.acc_bits},
                              {"summary", sim::describe(d)}};
   boost::json::array layers;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "flight/core/error.hpp"
+#include "flight/core/text.hpp"
 #include "flight/sweeps/train_run.hpp"
 
 namespace flight::sweeps {
@@ -449,13 +450,9 @@ void save_model(const std::filesystem::path& file, Model& model, const ModelMeta
 
 LoadedModel load_model(const std::filesystem::path& file) {
   Reader r{file.string()};
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError(describe_input_problem(file.string(), "cannot open model file", "a readable file",
-                                                   std::strerror(errno)));
-  std::stringstream ss;
-  ss << in.rdbuf();
+  const std::string text = read_text_file(file.string(), "model file");
   boost::system::error_code ec;
-  const auto doc_value = json::parse(ss.str(), ec);
+  const auto doc_value = json::parse(text, ec);
   if (ec) throw InputError(describe_input_problem(file.string(), "not a JSON model file", "JSON", ec.message()));
   if (!doc_value.is_object()) r.fail("", "a JSON object", "other JSON");
   const auto& doc = doc_value.as_object();

@@ -7,6 +7,7 @@
 
 #include "flight/core/embedded.hpp"
 #include "flight/core/error.hpp"
+#include "flight/core/text.hpp"
 #include "flight/sweeps/config_table.hpp"
 
 namespace flight::sweeps {
@@ -71,26 +72,17 @@ NetworkSpec parse_network(const std::string& text, const std::string& file) {
   return net;
 }
 
-namespace {
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw InputError(p.string() + ": cannot open network file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-}  // namespace
 
 NetworkSource find_network(const std::string& name_or_path) {
   const bool is_path = name_or_path.find('/') != std::string::npos ||
                        (name_or_path.size() > 5 && name_or_path.ends_with(".toml"));
-  if (is_path) return {parse_network(read_text(name_or_path), name_or_path), name_or_path};
+  if (is_path) return {parse_network(read_text_file(name_or_path, "network file"), name_or_path), name_or_path};
   std::vector<fs::path> dirs;
   if (const char* env = std::getenv("FLIGHT_NETWORKS"); env && *env) dirs.emplace_back(env);
   dirs.emplace_back("networks");
   for (const auto& d : dirs) {
     const auto p = d / (name_or_path + ".toml");
-    if (fs::is_regular_file(p)) return {parse_network(read_text(p), p.string()), p.string()};
+    if (fs::is_regular_file(p)) return {parse_network(read_text_file(p.string(), "network file"), p.string()), p.string()};
   }
   for (const auto& f : embedded_networks()) {
     if (f.name == name_or_path + ".toml") {

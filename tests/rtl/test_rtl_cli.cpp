@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <cstdlib>
+#include <fstream>
 
 #include "cli/cli_runner.hpp"
 #include "trainer/fixture_writers.hpp"
@@ -56,6 +57,41 @@ TEST_F(CliRtl, VerifyRunsTheEngineBitIdenticalToSim) {
     EXPECT_GT(l.at("measured_cycles").as_int64(), 0);
     EXPECT_LT(std::abs(l.at("error_pct").as_double()), 25.0) << l;
   }
+}
+
+TEST_F(CliRtl, DesignFileChoosesTheDesign) {
+  // The `design` object of flight sim/dse --json, here written by hand (requantizers absent: the model picks).
+  const auto file = tmp.path() / "design.json";
+  std::ofstream(file) << R"({"mapping": "uniform", "slot": "shift_k2", "p_in": 3, "lanes": 5,
+                             "fmap_on_chip": true, "weights_on_chip": true, "acc_bits": 99, "summary": "ignored"})";
+  const auto out = tmp.path() / "engine";
+  const auto r = run("rtl --model " + model.string() + " --design " + file.string() + " --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("uniform shift_k2 p_in=3 lanes=5"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(out / "engine.v"));
+  // Each bad design is one line naming the file and what is wrong, exit 2, and nothing written.
+  auto bad = [&](const std::string& json, const std::string& expect, const std::string& extra = "") {
+    std::ofstream(file) << json;
+    const auto dir = tmp.path() / "bad";
+    const auto b = run("rtl --model " + model.string() + " --design " + file.string() + extra + " --out " + dir.string());
+    EXPECT_EQ(b.exit_code, 2) << json << "\n" << b.err;
+    EXPECT_NE(b.err.find(expect), std::string::npos) << json << "\n" << b.err;
+    EXPECT_NE(b.err.find(file.string()), std::string::npos) << b.err;
+    EXPECT_FALSE(fs::exists(dir / "engine.v")) << json;
+  };
+  bad(R"({"mapping": "uniform", "slot": "shift_k2", "p_in": 2, "lanes": 4, "pin": 3})", "unknown field 'pin'");
+  bad(R"({"mapping": "uniform", "slot": "shift_k2", "p_in": 2})", "missing field 'lanes'");
+  bad(R"({"mapping": "uniform", "slot": "shift_k2", "p_in": 0, "lanes": 4})", "field 'p_in'");
+  bad(R"({"mapping": "diagonal", "slot": "shift_k2", "p_in": 2, "lanes": 4})", "field 'mapping'");
+  bad(R"({"mapping": "uniform", "slot": "shift_k3", "p_in": 2, "lanes": 4})", "shift_k3");
+  bad(R"({"mapping": "uniform", "slot": "shift_k2", "p_in": 2, "lanes": 4, "fmap_on_chip": "yes"})", "fmap_on_chip");
+  bad(R"({"mapping": "time-multiplexed", "slot": "shift_k1", "p_in": 2, "lanes": 4})", "not generated yet");
+  bad(R"({"mapping": "uniform", "slot": "shift_k2", "p_in": 128, "lanes": 1000, "weights_on_chip": true})",
+      "does not fit");
+  // Absent on-chip flags take FpgaDesign's defaults: weights in DDR, which the generator does not cover.
+  bad(R"({"mapping": "uniform", "slot": "shift_k2", "p_in": 2, "lanes": 4})", "DDR streaming");
+  bad(R"({"mapping": "uniform", "slot": "shift_k2", "p_in": 2, "lanes": 4})", "give one", " --max-slots 8");
+  bad("{\"mapping\": ", "not JSON");
 }
 
 TEST_F(CliRtl, BadRequestsAreExitTwoWithOneLine) {

@@ -15,6 +15,7 @@
 #include "flight/db/repository.hpp"
 #include "flight/sweeps/grid.hpp"
 #include "flight/sweeps/dse.hpp"
+#include "flight/sweeps/hw_report.hpp"
 #include "flight/sweeps/report.hpp"
 #include "flight/sweeps/shards.hpp"
 #include "trainer/fixture_writers.hpp"
@@ -282,6 +283,25 @@ TEST(Dse, SpeedupMatrixIsTheRatioOfTheSearchesAndDefaultsAreResolved) {
   req.profiles = {"uniform:1"};
   req.device = "no-such-fpga";
   EXPECT_THROW(run_dse(req), InputError);
+}
+
+TEST(Dse, TheSearchesDesignObjectReadsBackAsTheSameDesign) {
+  // `flight rtl --design FILE` takes the design object that flight sim/dse --json print: a round trip.
+  DseRequest req;
+  req.net = "lenet-s";
+  req.profiles = {"uniform:2", "mix:0.5", "fixed:4"};
+  const auto r = run_dse(req);
+  for (const auto& p : r.profiles) {
+    const auto& want = p.search.best.design;
+    const auto text = boost::json::serialize(to_json(p.search.best));  // {"fits":…,"design":{…},…}
+    const auto got = design_from_json(text, "best.json");
+    EXPECT_EQ(sim::describe(got), sim::describe(want)) << p.profile.text;
+    EXPECT_EQ(got.requantizers, want.requantizers);
+    EXPECT_GT(got.requantizers, 0);
+  }
+  EXPECT_THROW(design_from_json("[1, 2]", "x.json"), InputError);
+  EXPECT_THROW(design_from_json(R"({"mapping": "uniform", "slot": "shift_k1", "p_in": 1, "lanes": -1})", "x.json"),
+               InputError);
 }
 
 TEST(Slurm, ScriptsRunEveryShardThenMergeAndRefuseBadInput) {

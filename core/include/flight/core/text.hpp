@@ -16,4 +16,7 @@ std::string format_seconds(double seconds);
 // "47,040,000" — thousands separators for byte and record counts in messages.
 std::string with_commas(std::uint64_t n);
 
+// The whole file; an InputError "FILE: cannot open WHAT (expected a readable file, found <errno text>)" otherwise.
+std::string read_text_file(const std::string& file, const std::string& what);
+
 }  // namespace flight
