@@ -57,6 +57,12 @@ FpgaModel::FpgaModel(Workload workload, cm::Device device, const cm::FpgaCostTab
     : workload_(std::move(workload)), device_(std::move(device)), costs_(costs), limits_(limits) {
   validate(workload_);
   clock_mhz_ = limits_.clock_mhz.value_or(device_.clock_mhz);
+  for (int i = 0; i < 3; ++i) {
+    const char* suffix[] = {"", "_per_bank", "_per_lane"};
+    control_lut_[std::size_t(i)] = costs_.fixed_value(std::string("control_lut") + suffix[i]);
+    control_ff_[std::size_t(i)] = costs_.fixed_value(std::string("control_ff") + suffix[i]);
+  }
+  host_ = {costs_.fixed_value("host_interface_lut"), costs_.fixed_value("host_interface_ff"), 0, 0};
   for (const auto& l : workload_.layers) {
     max_fan_in_ = std::max<int>(max_fan_in_, static_cast<int>(l.fan_in()));
     if (workload_.format == WeightFormat::pow2) {
@@ -83,13 +89,20 @@ bool is_slot(Block b) {
 FpgaEvaluation FpgaModel::evaluate(const FpgaDesign& d) const {
   if (d.requantizers > 0) return evaluate_with(d);
   // The options have distinct drains (⌈lanes / R⌉), and every layer's drain is in its fill, so more requantizers
-  // are always faster: the first option that fits is the fastest; when none fits, the smallest says why.
-  FpgaEvaluation ev;
-  for (int r : requantizer_options(d, workload_)) {
-    FpgaDesign dr = d;
-    dr.requantizers = r;
-    ev = evaluate_with(dr);
-    if (ev.fits) break;
+  // are always faster: the first option that fits is the fastest; when none fits, the smallest says why.  Options
+  // differ in resources only by their requantizers, so the ones that cannot fit are skipped without evaluating them.
+  auto& options = options_;
+  requantizer_options(d, workload_, options);
+  FpgaDesign dr = d;
+  dr.requantizers = options.front();
+  auto ev = evaluate_with(dr);
+  if (ev.fits || options.size() == 1 || (!ev.reason.empty() && ev.used.lut == 0)) return ev;  // rejected before costing
+  const Resources one = (1.0 / options.front()) * ev.breakdown.requant;
+  for (std::size_t i = 1; i < options.size(); ++i) {
+    const Resources used = ev.used + double(options[i] - options.front()) * one;
+    if (i + 1 < options.size() && !within_budget(used)) continue;
+    dr.requantizers = options[i];
+    return evaluate_with(dr);
   }
   return ev;
 }
@@ -137,13 +150,9 @@ FpgaEvaluation FpgaModel::evaluate_with(const FpgaDesign& d) const {
   // Control (FSM, address counters, per-bank read-modify-write, drain latches), measured on the RTL: a constant, a
   // term per feature-map bank (p_in) and one per lane (cost_models/data/fpga_fixed_costs.csv, docs/rtl.md).
   const double lanes = double(d.lanes + d.lanes_k2);
-  auto control = [&](const char* what) {
-    const std::string n = std::string("control_") + what;
-    return costs_.fixed_value(n) + costs_.fixed_value(n + "_per_bank") * d.p_in +
-           costs_.fixed_value(n + "_per_lane") * lanes;
-  };
-  ev.breakdown.control = {control("lut"), control("ff"), 0, 0};
-  ev.breakdown.host = {costs_.fixed_value("host_interface_lut"), costs_.fixed_value("host_interface_ff"), 0, 0};
+  auto control = [&](const std::array<double, 3>& c) { return c[0] + c[1] * d.p_in + c[2] * lanes; };
+  ev.breakdown.control = {control(control_lut_), control(control_ff_), 0, 0};
+  ev.breakdown.host = host_;
   ev.breakdown.weight_buffer.bram36 = weight_buffer_bram36(d, weight_width_bits);
   ev.breakdown.fmap_buffer.bram36 = fmap_buffer_bram36(d);
   ev.used = ev.breakdown.total();
@@ -194,8 +203,14 @@ double FpgaModel::fmap_buffer_bram36(const FpgaDesign& d) const {
 }
 
 std::vector<int> requantizer_options(const FpgaDesign& d, const Workload& w) {
+  std::vector<int> r;
+  requantizer_options(d, w, r);
+  return r;
+}
+
+void requantizer_options(const FpgaDesign& d, const Workload& w, std::vector<int>& r) {
   const long lanes = long(d.lanes) + d.lanes_k2;
-  std::vector<int> r = {1};
+  r.assign(1, 1);
   for (std::size_t i = 0; i + 1 < w.layers.size(); ++i) {
     const long pixel = std::max<long>(1, w.layers[i].pixel_cycles(d.p_in, d.unroll_kernel));
     r.push_back(int(std::min<long>((lanes + pixel - 1) / pixel, std::max(1, d.p_in))));
@@ -207,7 +222,6 @@ std::vector<int> requantizer_options(const FpgaDesign& d, const Workload& w) {
   }
   std::sort(r.begin(), r.end(), std::greater<>());
   r.erase(std::unique(r.begin(), r.end()), r.end());
-  return r;
 }
 
 LayerTiming FpgaModel::layer_timing(const FpgaDesign& d, std::size_t i, double tiles, double fill,
@@ -239,6 +253,11 @@ LayerTiming FpgaModel::layer_timing(const FpgaDesign& d, std::size_t i, double t
   const double slots = double(d.p_in) * (d.lanes + d.lanes_k2);
   t.utilization = t.cycles > 0 ? double(l.macs()) / (slots * t.cycles) : 0;
   return t;
+}
+
+bool FpgaModel::within_budget(const Resources& used) const {
+  return used.lut <= limits_.lut_cap * device_.lut && used.ff <= limits_.ff_cap * device_.ff &&
+         used.dsp <= limits_.dsp_cap * device_.dsp && used.bram36 <= limits_.bram_cap * device_.bram36;
 }
 
 std::string FpgaModel::over_budget(const Resources& used) const {

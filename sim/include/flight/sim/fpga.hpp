@@ -7,6 +7,7 @@
 // search() are const but share a lane-cost cache, so one FpgaModel must not be used from two threads at once.
 // A design that does not fit is a value (fits = false, reason), never an exception; an unknown cost (a block outside
 // its calibrated grid) is an InputError.
+#include <array>
 #include <functional>
 #include <map>
 #include <optional>
@@ -110,6 +111,7 @@ struct FpgaEvaluation {
 // (a requantizer with its batch-norm multiplier is ~1,100–3,100 LUT without DSP slices).  Each option is the
 // fewest requantizers with its drain ⌈lanes / R⌉, so the options drain in distinct cycle counts.
 std::vector<int> requantizer_options(const FpgaDesign& d, const Workload& w);
+void requantizer_options(const FpgaDesign& d, const Workload& w, std::vector<int>& out);  // into `out`
 
 struct SearchResult {
   bool found = false;
@@ -148,8 +150,9 @@ class FpgaModel {
   double fmap_buffer_bram36(const FpgaDesign& d) const;
   LayerTiming layer_timing(const FpgaDesign& d, std::size_t layer, double tiles, double fill_cycles,
                            int requantizers) const;
-  // Why `used` exceeds a cap (empty when it does not).
+  // Why `used` exceeds a cap (empty when it does not), and the same test without the message.
   std::string over_budget(const Resources& used) const;
+  bool within_budget(const Resources& used) const;
 
   Workload workload_;
   cost_models::Device device_;
@@ -158,6 +161,10 @@ class FpgaModel {
   double clock_mhz_ = 0;
   int max_fan_in_ = 0;
   FilterMix mix_;
+  // The fixed costs every evaluation uses, read once: control = c[0] + c[1]·p_in + c[2]·lanes; the host interface.
+  std::array<double, 3> control_lut_{}, control_ff_{};
+  Resources host_;
+  mutable std::vector<int> options_;  // scratch for evaluate()'s requantizer options
   mutable std::map<std::tuple<int, int, int, bool>, LaneCost> lane_cache_;
 };
 
