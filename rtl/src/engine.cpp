@@ -72,6 +72,11 @@ std::string not_covered(const sim::FpgaDesign& d) {
     return "slot kind " + cm::block_name(d.slot) + " has no engine RTL (covered: shift_k1, shift_k2, mult_lut, mult_dsp)";
   }
   if (d.dsp_lanes != 0 && d.dsp_lanes != d.lanes) return "mixed LUT and DSP multiplier lanes are not generated yet";
+  if ((d.slot == Block::mult_dsp) != (d.dsp_lanes > 0)) {
+    return "slot " + cm::block_name(d.slot) + " with dsp_lanes = " + std::to_string(d.dsp_lanes) +
+           " (DSP multipliers: slot mult_dsp and dsp_lanes = lanes; LUT multipliers: mult_lut and 0)";
+  }
+  if (d.lanes_k2 != 0) return "k2 lanes belong to the heterogeneous mapping";
   return {};
 }
 
@@ -158,7 +163,8 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   g.tree_depth = D;
   const int tw = sw + D;  // tree root width
   // R requantizers: the design's (the model's choice, sim::FpgaDesign::requantizers), or when unset the largest of
-  // sim::requantizer_options(): enough that no pixel waits for its drain.  At most P (a drain cycle writes R banks).
+  // sim::requantizer_options(): the fewest that keep every pixel from waiting for its drain.  At most P (a drain cycle
+  // writes R banks) and at most L.
   int R = d.requantizers;
   if (R <= 0) {
     R = 1;
@@ -167,8 +173,11 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
       const int pixel = e.kh * e.kw * e.channel_groups;
       R = std::max(R, std::min(P, (L + pixel - 1) / pixel));
     }
+    const int drain = (L + R - 1) / R;
+    R = (L + drain - 1) / drain;
   }
   if (R > P) refuse(std::to_string(R) + " requantizers for " + std::to_string(P) + " feature-map banks (at most p_in)");
+  if (R > L) refuse(std::to_string(R) + " requantizers for " + std::to_string(L) + " lanes");
   g.requantizers = R;
   const int drain_groups = (L + R - 1) / R;
 

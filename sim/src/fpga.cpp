@@ -88,6 +88,11 @@ bool is_slot(Block b) {
 
 FpgaEvaluation FpgaModel::evaluate(const FpgaDesign& d) const {
   if (d.requantizers > 0) return evaluate_with(d);
+  if (d.slot == Block::fp32_mult) {  // no requantizer (fp32 activations): outputs leave one per bank and cycle
+    FpgaDesign df = d;
+    df.requantizers = std::max(1, std::min(d.p_in, d.lanes + d.lanes_k2));
+    return evaluate_with(df);
+  }
   // The options have distinct drains (⌈lanes / R⌉), and every layer's drain is in its fill, so more requantizers
   // are always faster: the first option that fits is the fastest; when none fits, the smallest says why.  Options
   // differ in resources only by their requantizers, so the ones that cannot fit are skipped without evaluating them.
@@ -124,27 +129,32 @@ FpgaEvaluation FpgaModel::evaluate_with(const FpgaDesign& d) const {
   if (auto why = mapping.reject(d, mix_); !why.empty()) return reject(why);
   if (d.lanes + d.lanes_k2 == 0) return reject("no lanes");
   if (d.dsp_lanes > d.lanes) return reject("more DSP lanes than lanes");
+  if (d.lanes_k2 != 0 && d.mapping != Mapping::heterogeneous) return reject("k2 lanes are for the heterogeneous mapping");
 
   // ---- resources: the lanes the mapping asks for, then control and buffers ----
   int tree_depth = 0;
   double weight_width_bits = 0;  // weight bits consumed per cycle by all slots
-  Resources one_requant;         // the widest lane's requantizer (with DSP slices when the design has DSP lanes)
-  bool dsp_requant = false;
+  // The requantizer of the widest lane; with DSP slices only when every lane's multipliers are DSPs (a LUT/DSP hybrid
+  // spends its DSP budget on slots, so its requantizers stay in LUTs).
+  Resources one_requant;
+  bool all_dsp = true;
   for (const auto& g : mapping.lane_groups(d, mix_)) {
     const auto& lc = lane_cost(g.slot, d.p_in, g.extra_acc_bits, d.unroll_kernel);
     ev.breakdown.slots += double(g.lanes) * lc.slots;
     ev.breakdown.adder_trees += double(g.lanes) * lc.tree;
     ev.breakdown.accumulators += double(g.lanes) * lc.acc;
-    const bool dsp = g.slot == Block::mult_dsp;
-    if (lc.acc_bits > ev.acc_bits || (lc.acc_bits == ev.acc_bits && dsp && !dsp_requant)) {
-      one_requant = lc.requant;
-      dsp_requant = dsp;
-    }
+    if (g.lanes == 0) continue;  // e.g. the LUT-multiplier group of an all-DSP design
+    all_dsp = all_dsp && g.slot == Block::mult_dsp;
+    if (lc.acc_bits >= ev.acc_bits) one_requant = lc.requant;
     ev.acc_bits = std::max(ev.acc_bits, lc.acc_bits);
     tree_depth = std::max(tree_depth, lc.tree_depth);
     weight_width_bits += double(g.lanes) * d.p_in * slot_kind(g.slot).weight_bits(workload_);
   }
+  if (!all_dsp && one_requant.dsp > 0) {
+    one_requant = cm::block_cost(costs_, Block::requant, {workload_.a_bits, 0, 0, ev.acc_bits});
+  }
   if (d.requantizers > d.p_in) return reject("more requantizers than feature-map banks (p_in)");
+  if (d.requantizers > d.lanes + d.lanes_k2) return reject("more requantizers than lanes");
   ev.requantizers = d.requantizers;
   ev.breakdown.requant = double(ev.requantizers) * one_requant;
   // Control (FSM, address counters, per-bank read-modify-write, drain latches), measured on the RTL: a constant, a
@@ -211,6 +221,7 @@ std::vector<int> requantizer_options(const FpgaDesign& d, const Workload& w) {
 void requantizer_options(const FpgaDesign& d, const Workload& w, std::vector<int>& r) {
   const long lanes = long(d.lanes) + d.lanes_k2;
   r.assign(1, 1);
+  if (lanes < 1) return;
   for (std::size_t i = 0; i + 1 < w.layers.size(); ++i) {
     const long pixel = std::max<long>(1, w.layers[i].pixel_cycles(d.p_in, d.unroll_kernel));
     r.push_back(int(std::min<long>((lanes + pixel - 1) / pixel, std::max(1, d.p_in))));

@@ -17,13 +17,22 @@ boost::json::object device_json(const cost_models::Device& d) {
           {"clock_mhz", d.clock_mhz}, {"ddr_gbytes_per_s", d.ddr_bytes_per_s / 1e9}, {"source", d.source}};
 }
 
+namespace {
+InputError bad_design_field(const std::string& file, const boost::json::value& found) {
+  return InputError(describe_input_problem(file, "field 'design'", "a design object", boost::json::serialize(found)));
+}
+}  // namespace
+
 sim::FpgaDesign design_from_json(const std::string& text, const std::string& file) {
   boost::system::error_code ec;
   auto v = boost::json::parse(text, ec);
   if (ec) throw InputError(describe_input_problem(file, "not JSON", "a design object", ec.message()));
   if (!v.is_object()) throw InputError(describe_input_problem(file, "not a design", "a JSON object", boost::json::serialize(v).substr(0, 40)));
   const boost::json::object* o = &v.as_object();
-  if (auto* inner = o->if_contains("design"); inner && inner->is_object()) o = &inner->as_object();
+  if (auto* inner = o->if_contains("design")) {
+    if (!inner->is_object()) throw bad_design_field(file, *inner);
+    o = &inner->as_object();
+  }
   sim::FpgaDesign d;
   auto bad = [&](const std::string& key, const std::string& expected, const boost::json::value& found) {
     return InputError(describe_input_problem(file, "field '" + key + "'", expected, boost::json::serialize(found)));
@@ -78,6 +87,12 @@ sim::FpgaDesign design_from_json(const std::string& text, const std::string& fil
   for (auto [have, key] : {std::pair{have_mapping, "mapping"}, {have_slot, "slot"}, {have_p_in, "p_in"},
                            {have_lanes, "lanes"}}) {
     if (!have) throw InputError(describe_input_problem(file, std::string("missing field '") + key + "'", key, "nothing"));
+  }
+  // DSP multipliers are slot mult_dsp on every lane: an absent dsp_lanes means all of them.
+  if (d.slot == cost_models::Block::mult_dsp && !o->contains("dsp_lanes")) d.dsp_lanes = d.lanes;
+  if (d.dsp_lanes > d.lanes) throw bad("dsp_lanes", "at most lanes (" + std::to_string(d.lanes) + ")", o->at("dsp_lanes"));
+  if (d.lanes_k2 != 0 && d.mapping != sim::Mapping::heterogeneous) {
+    throw bad("lanes_k2", "0 (k2 lanes are for the heterogeneous mapping)", o->at("lanes_k2"));
   }
   return d;
 }

@@ -133,6 +133,12 @@ TEST(FpgaResources, RequantizersCoverTheShortestPixelByHand) {
   EXPECT_NEAR(ev1.layers[1].compute_cycles, 2.0 * 25 * 5, 1e-9);
   EXPECT_LT(ev1.images_per_s, ev.images_per_s);
   EXPECT_NEAR(ev.breakdown.requant.lut - ev1.breakdown.requant.lut, 2 * cm::block_cost(t, Block::requant, {8, 0, 0, ev.acc_bits}).lut, 1e-9);
+  // More requantizers than lanes or banks, and k2 lanes outside the heterogeneous mapping, are not designs.
+  auto six = design(Mapping::uniform, Block::shift_k1, 8, 5);
+  six.requantizers = 6;
+  EXPECT_FALSE(m.evaluate(six).fits);
+  auto k2 = design(Mapping::uniform, Block::shift_k2, 4, 5, 3);
+  EXPECT_FALSE(m.evaluate(k2).fits);
   const double rq = cm::block_cost(t, Block::requant, {8, 0, 0, ev.acc_bits}).lut;
   EXPECT_NEAR(ev.breakdown.requant.lut, 3 * rq, 1e-9);
   // The drain of ⌈5/3⌉ = 2 cycles fits the shortest pixel; the classifier drains one class per cycle.
@@ -153,6 +159,21 @@ Workload network_workload(const std::string& net, const std::string& profile) {
   const bool mnist = spec.default_dataset == "mnist";
   return sim::build_workload(spec, mnist ? ImageShape{1, 28, 28} : ImageShape{3, 32, 32}, 10,
                                 sweeps::parse_k_profile(profile), {});
+}
+
+TEST(FpgaResources, RequantizersUseDspSlicesOnlyInAllDspDesigns) {
+  // vgg-s in Fixed-4 on the Zynq-7045: all-DSP lanes put the requantizers' multipliers in DSP slices too; a LUT/DSP
+  // hybrid spends its DSP budget on slots, so its requantizers stay in LUTs.
+  FpgaModel m(network_workload("vgg-s", "fixed:4"), z7045(), cm::builtin_fpga_costs(), {});
+  auto all = design(Mapping::uniform, Block::mult_dsp, 4, 8);
+  all.dsp_lanes = 8;
+  auto hybrid = design(Mapping::uniform, Block::mult_lut, 4, 8);
+  hybrid.dsp_lanes = 3;
+  const auto ea = m.evaluate(all), eh = m.evaluate(hybrid);
+  ASSERT_TRUE(ea.fits && eh.fits) << ea.reason << eh.reason;
+  EXPECT_GT(ea.breakdown.requant.dsp, 0);
+  EXPECT_EQ(eh.breakdown.requant.dsp, 0);
+  EXPECT_EQ(eh.used.dsp, eh.breakdown.slots.dsp);
 }
 
 TEST(FpgaProperties, MoreSlotsNeverSlowALayerDown) {

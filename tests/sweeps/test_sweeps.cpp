@@ -300,6 +300,12 @@ TEST(Dse, TheSearchesDesignObjectReadsBackAsTheSameDesign) {
     EXPECT_GT(got.requantizers, 0);
   }
   EXPECT_THROW(design_from_json("[1, 2]", "x.json"), InputError);
+  EXPECT_THROW(design_from_json(R"({"design": 3})", "x.json"), InputError);
+  // DSP multipliers are on every lane unless dsp_lanes says otherwise; k2 lanes only for the heterogeneous mapping.
+  EXPECT_EQ(design_from_json(R"({"mapping": "uniform", "slot": "mult_dsp", "p_in": 2, "lanes": 5})", "x.json").dsp_lanes, 5);
+  EXPECT_THROW(design_from_json(R"({"mapping": "uniform", "slot": "shift_k2", "p_in": 2, "lanes": 5, "lanes_k2": 2})",
+                                "x.json"),
+               InputError);
   EXPECT_THROW(design_from_json(R"({"mapping": "uniform", "slot": "shift_k1", "p_in": 1, "lanes": -1})", "x.json"),
                InputError);
 }
