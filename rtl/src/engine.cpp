@@ -61,8 +61,11 @@ std::string fmt_node(int level, int index) {
 }  // namespace
 
 std::string not_covered(const sim::FpgaDesign& d) {
-  if (d.mapping != sim::Mapping::uniform) {
-    return "the " + sim::mapping_name(d.mapping) + " mapping is not generated yet (covered: uniform; docs/rtl.md)";
+  if (d.mapping == sim::Mapping::heterogeneous) {
+    return "the heterogeneous mapping is not generated yet (covered: uniform, time-multiplexed; docs/rtl.md)";
+  }
+  if (d.mapping == sim::Mapping::time_multiplexed && d.slot != Block::shift_k1) {
+    return "the time-multiplexed mapping runs on shift_k1 slots, not " + cm::block_name(d.slot);
   }
   if (d.unroll_kernel) return "the unrolled C_in·K² window (unroll=CinK2) is not generated yet";
   if (!d.weights_on_chip || !d.fmap_on_chip) {
@@ -88,6 +91,8 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   if (d.p_in < 1 || d.lanes < 1) refuse("the design needs p_in ≥ 1 and lanes ≥ 1");
   const int P = d.p_in, L = d.lanes, A = net.a_bits, E = opt.e_bits;
   const int terms = d.slot == Block::shift_k2 ? 2 : 1;
+  // Time-multiplexed: a k = 2 filter's lane runs each pixel twice (its first terms, then its second).
+  const bool tm = d.mapping == sim::Mapping::time_multiplexed;
   const int wbits = mult ? opt.n_bits : terms * (1 + E);
 
   GeneratedEngine g;
@@ -145,6 +150,17 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     e.h_store = e.h_out, e.w_store = e.w_out;
     e.channel_groups = (e.c_in + P - 1) / P;
     e.tiles = (e.c_out + L - 1) / L;
+    e.order.resize(std::size_t(e.c_out));
+    for (int f = 0; f < e.c_out; ++f) e.order[std::size_t(f)] = f;
+    if (tm && l.pow2) {
+      // k = 2 filters first: they fill the first ⌈n2 / L⌉ tiles, which run two passes (sim's time-multiplexed
+      // mapping counts the same tiles); the lanes they leave take k = 1 filters, idle in the second pass.
+      std::stable_sort(e.order.begin(), e.order.end(), [&](int a, int b) {
+        return l.filter_k[std::size_t(a)] > l.filter_k[std::size_t(b)];
+      });
+      const int n2 = int(std::count(l.filter_k.begin(), l.filter_k.end(), 2));
+      e.two_pass_tiles = (n2 + L - 1) / L;
+    }
     g.layers.push_back(e);
     c = e.c_out, h = e.h_out, w = e.w_out;
     flat = false;
@@ -186,9 +202,11 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   for (auto& e : g.layers) {
     const int drain = e.classifier ? L : drain_groups;
     e.pixel_cycles = std::max(e.kh * e.kw * e.channel_groups, drain);
-    e.issue_cycles = long(e.tiles) * e.h_out * e.w_out * e.pixel_cycles;
+    e.pixel_cycles_two_pass = std::max(2 * e.kh * e.kw * e.channel_groups, drain);
+    e.issue_cycles = long(e.h_out) * e.w_out *
+                     (long(e.tiles - e.two_pass_tiles) * e.pixel_cycles + long(e.two_pass_tiles) * e.pixel_cycles_two_pass);
     e.weight_base = wbase;
-    e.weight_words = long(e.tiles) * e.kh * e.kw * e.channel_groups;
+    e.weight_words = long(e.tiles + e.two_pass_tiles) * e.kh * e.kw * e.channel_groups;
     wbase += e.weight_words;
     e.requant_base = rqbase;
     rqbase += e.tiles;
@@ -200,22 +218,25 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   g.pipeline_latency = 6 + D;
 
   // ---- memory images ----
+  // Physical channel c of a layer's output holds filter order[c]; the next layer reads its input channel c as the
+  // network's channel order[c] (the first layer reads the image in order).
   {
     std::ostringstream hx;
+    const std::vector<int>* in_order = nullptr;
     for (const auto& e : g.layers) {
       const auto& l = net.layers[std::size_t(e.net_index)];
-      const auto& comb = inf.combined_weights(std::size_t(e.net_index));
-      (void)comb;
       const int fan_in = e.c_in * e.kh * e.kw;
       for (int t = 0; t < e.tiles; ++t)
+        for (int pass = 0; pass < (t < e.two_pass_tiles ? 2 : 1); ++pass)
         for (int ky = 0; ky < e.kh; ++ky)
           for (int kx = 0; kx < e.kw; ++kx)
             for (int cg = 0; cg < e.channel_groups; ++cg) {
               Word word(g.weight_rom_width);
               for (int ln = 0; ln < L; ++ln)
                 for (int i = 0; i < P; ++i) {
-                  const int f = t * L + ln, ch = cg * P + i;
-                  if (f >= e.c_out || ch >= e.c_in) continue;
+                  const int pf = t * L + ln, pch = cg * P + i;
+                  if (pf >= e.c_out || pch >= e.c_in) continue;
+                  const int f = e.order[std::size_t(pf)], ch = in_order ? (*in_order)[std::size_t(pch)] : pch;
                   const int j = (ch * e.kh + ky) * e.kw + kx;
                   const int lsb = (ln * P + i) * wbits;
                   if (mult) {
@@ -228,20 +249,26 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
                     continue;
                   }
                   const int kf = l.filter_k[std::size_t(f)];
-                  if (kf > terms) refuse(e.name + ": filter " + std::to_string(f) + " has k = 2 but the slots are shift_k1");
-                  for (int tt = 0; tt < kf; ++tt) {
+                  if (kf > terms && !tm) {
+                    refuse(e.name + ": filter " + std::to_string(f) + " has k = 2 but the slots are shift_k1");
+                  }
+                  // Uniform: the slot's terms; time-multiplexed: pass p's term (a k = 1 filter's second pass is zero).
+                  for (int slot_t = 0; slot_t < (tm ? 1 : kf); ++slot_t) {
+                    const int tt = tm ? pass : slot_t;
+                    if (tt >= kf) continue;
                     const int sh = l.term_shift[std::size_t(f)][std::size_t(j * kf + tt)];
                     if (sh < 0) continue;
                     if (sh > (1 << E) - 2) {
                       refuse(e.name + ": term shift " + std::to_string(sh) + " needs more than E = " + std::to_string(E) + " code bits");
                     }
-                    const int tb = lsb + tt * (1 + E);
+                    const int tb = lsb + slot_t * (1 + E);
                     word.put(tb, E, sh + 1);
                     word.put(tb + E, 1, l.term_sign[std::size_t(f)][std::size_t(j * kf + tt)] ? 1 : 0);
                   }
                 }
               hx << word.hex() << "\n";
             }
+      in_order = &e.order;
     }
     g.weights_hex = hx.str();
   }
@@ -252,8 +279,8 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
       for (int t = 0; t < e.tiles; ++t) {
         Word word(L * (kMultBits + kOffsetBits));
         for (int ln = 0; ln < L; ++ln) {
-          const int f = t * L + ln;
-          if (f >= e.c_out) continue;
+          if (t * L + ln >= e.c_out) continue;
+          const int f = e.order[std::size_t(t * L + ln)];
           const auto m = rq.mult[std::size_t(f)], o = rq.offset[std::size_t(f)];
           if (m >= (1LL << (kMultBits - 1)) || m < -(1LL << (kMultBits - 1)) || o >= (1LL << (kOffsetBits - 1)) ||
               o < -(1LL << (kOffsetBits - 1))) {
@@ -351,12 +378,14 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     const char* name;
     int bits;
   };
-  const std::vector<K> consts = {{"HIN", 16},  {"WIN", 16},   {"CG", 16},    {"KW", 16},    {"KH", 16},
+  std::vector<K> consts = {{"HIN", 16},  {"WIN", 16},   {"CG", 16},    {"KW", 16},    {"KH", 16},
                                  {"S", 16},    {"HOUT", 16},  {"WOUT", 16},  {"T", 16},     {"KK", 16},
                                  {"PLEN", 16}, {"PS", 16},    {"HP", 16},    {"WP", 16},    {"COUT", 16},
                                  {"FLUSH", 16}, {"FRAC", 6},  {"CLS", 1},    {"HW", 32},    {"KROW", 32},
                                  {"SW", 32},   {"NPAD", 32},  {"ROW0", 32},  {"HPWP", 32},  {"TCG0", 32},
                                  {"TCG1", 32}, {"WBASE", 32}, {"RQBASE", 32}, {"SAT", VW + 1}};
+  // Time-multiplexed: the two-pass tiles' count, kernel steps and pixel cycles.
+  if (tm) consts.insert(consts.end() - 1, {{"T2", 16}, {"KK2", 16}, {"PLEN2", 16}});
   for (const auto& k : consts) v << "  reg [" << k.bits - 1 << ":0] L_" << k.name << ";\n";
   auto u32 = [](long x) { return std::uint32_t(std::int32_t(x)); };
   v << "  always @* begin\n    case (layer)\n";
@@ -367,11 +396,14 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     const int frac = inf.requant(std::size_t(e.net_index)).frac_bits;
     if (frac > 63) refuse(e.name + ": requantizer fraction " + std::to_string(frac) + " bits");
     const long hpwp = long(e.h_store) * e.w_store;
-    const long vals[] = {e.h_in, e.w_in, e.channel_groups, e.kw, e.kh, e.stride, e.h_out, e.w_out, e.tiles,
-                         long(e.kh) * e.kw * e.channel_groups, e.pixel_cycles, e.pool, e.h_store, e.w_store, e.c_out,
-                         flush, frac, e.classifier ? 1 : 0, long(e.h_in) * e.w_in, u32(e.w_in - (e.kw - 1)),
-                         long(e.stride) * e.w_in, u32(-e.pad), u32(-long(e.pad) * e.w_in), hpwp,
-                         (L / P) * hpwp, (L / P + 1) * hpwp, e.weight_base, e.requant_base, 0};
+    std::vector<long> vals = {e.h_in, e.w_in, e.channel_groups, e.kw, e.kh, e.stride, e.h_out, e.w_out, e.tiles,
+                              long(e.kh) * e.kw * e.channel_groups, e.pixel_cycles, e.pool, e.h_store, e.w_store,
+                              e.c_out, flush, frac, e.classifier ? 1 : 0, long(e.h_in) * e.w_in,
+                              u32(e.w_in - (e.kw - 1)), long(e.stride) * e.w_in, u32(-e.pad),
+                              u32(-long(e.pad) * e.w_in), hpwp, (L / P) * hpwp, (L / P + 1) * hpwp, e.weight_base,
+                              e.requant_base};
+    if (tm) vals.insert(vals.end(), {e.two_pass_tiles, 2L * e.kh * e.kw * e.channel_groups, e.pixel_cycles_two_pass});
+    vals.push_back(0);  // SAT, below
     v << "      " << LB << "'d" << i << ": begin";
     for (std::size_t k = 0; k + 1 < consts.size(); ++k) {
       if (consts[k].bits < 32 && vals[k] >= (1L << consts[k].bits)) {
@@ -404,11 +436,20 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   v << "  localparam IDLE = 2'd0, RUN = 2'd1, FLUSH = 2'd2, INIT = 2'd3;\n"
     << "  reg [1:0] state;\n"
     << "  reg [15:0] t, oy, ox, pc, ky, kx, cg, py, pyr, px, pxr, trem, tl, fcnt;\n"
-    << "  reg [31:0] cgo, rowb, colb, kb, iy0, wtb, prow, tcgo;\n"
-    << "  wire issue = state == RUN && pc < L_KK;\n"
+    << "  reg [31:0] cgo, rowb, colb, kb, iy0, wtb, prow, tcgo;\n";
+  // Time-multiplexed: tiles t < T2 run every pixel twice (pass 0: the filters' first terms, pass 1: their second);
+  // the kernel loop restarts for pass 1 and the accumulator finishes at the end of the tile's last pass.
+  const std::string KKX = tm ? "kk" : "L_KK", PLENX = tm ? "plen" : "L_PLEN";
+  if (tm) {
+    v << "  reg pass;\n"
+      << "  wire two = t < L_T2;\n"
+      << "  wire [15:0] kk = two ? L_KK2 : L_KK, plen = two ? L_PLEN2 : L_PLEN;\n";
+  }
+  v << "  wire issue = state == RUN && pc < " << KKX << ";\n"
     << "  wire cg_last = cg == L_CG - 16'd1, kx_last = kx == L_KW - 16'd1, ky_last = ky == L_KH - 16'd1;\n"
     << "  wire klast = ky_last && kx_last && cg_last;\n"
-    << "  wire pend = pc == L_PLEN - 16'd1;\n"
+    << (tm ? "  wire alast = klast && pass == two;  // the accumulator's last step\n" : "")
+    << "  wire pend = pc == " << PLENX << " - 16'd1;\n"
     << "  wire [31:0] iy = iy0 + {16'd0, ky}, ix = colb + {16'd0, kx};\n"
     << "  wire inb = iy < {16'd0, L_HIN} && ix < {16'd0, L_WIN};\n"
     << "  /* verilator lint_off UNUSEDSIGNAL */  // addresses are summed in 32 bits and used in their low bits\n"
@@ -421,7 +462,7 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << "    begin\n"
     << "      t <= 16'd0; oy <= 16'd0; ox <= 16'd0; pc <= 16'd0; ky <= 16'd0; kx <= 16'd0; cg <= 16'd0;\n"
     << "      py <= 16'd0; pyr <= 16'd0; px <= 16'd0; pxr <= 16'd0; trem <= 16'd0; tl <= 16'd0;\n"
-    << "      cgo <= 32'd0; kb <= 32'd0; prow <= 32'd0; tcgo <= 32'd0;\n"
+    << "      cgo <= 32'd0; kb <= 32'd0; prow <= 32'd0; tcgo <= 32'd0;" << (tm ? " pass <= 1'b0;" : "") << "\n"
     << "    end\n"
     << "  endtask\n";
   v << "  always @(posedge clk) begin\n"
@@ -443,9 +484,14 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << "              else begin kx <= 16'd0; ky <= ky + 16'd1; kb <= kb + L_KROW; end\n"
     << "            end\n"
     << "          end\n"
+    << (tm ? "          if (issue && klast && two && !pass) begin  // pass 1 restarts the kernel loop\n"
+             "            pass <= 1'b1; ky <= 16'd0; kx <= 16'd0; cg <= 16'd0; cgo <= 32'd0; kb <= 32'd0;\n"
+             "          end\n"
+           : "")
     << "          if (!pend) pc <= pc + 16'd1;\n"
     << "          else begin\n"
-    << "            pc <= 16'd0; ky <= 16'd0; kx <= 16'd0; cg <= 16'd0; cgo <= 32'd0; kb <= 32'd0;\n"
+    << "            pc <= 16'd0; ky <= 16'd0; kx <= 16'd0; cg <= 16'd0; cgo <= 32'd0; kb <= 32'd0;"
+    << (tm ? " pass <= 1'b0;" : "") << "\n"
     << "            if (ox != L_WOUT - 16'd1) begin\n"
     << "              ox <= ox + 16'd1; colb <= colb + {16'd0, L_S};\n"
     << "              if (pxr != L_PS - 16'd1) pxr <= pxr + 16'd1; else begin pxr <= 16'd0; px <= px + 16'd1; end\n"
@@ -458,7 +504,7 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << "              end else begin\n"
     << "                oy <= 16'd0; pyr <= 16'd0; py <= 16'd0; prow <= 32'd0; rowb <= L_ROW0; iy0 <= L_NPAD;\n"
     << "                if (t != L_T - 16'd1) begin\n"
-    << "                  t <= t + 16'd1; tl <= tl + 16'd" << L << "; wtb <= wtb + {16'd0, L_KK};\n"
+    << "                  t <= t + 16'd1; tl <= tl + 16'd" << L << "; wtb <= wtb + {16'd0, " << KKX << "};\n"
     << "                  if (trem_n >= 16'd" << P << ") begin trem <= trem_n - 16'd" << P
     << "; tcgo <= tcgo + L_TCG1; end\n"
     << "                  else begin trem <= trem_n; tcgo <= tcgo + L_TCG0; end\n"
@@ -495,7 +541,7 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   v << "  reg [" << at << ":0] pv, pfirst, plast;\n"
     << "  reg p1_inb, p1_src;\n"
     << "  reg [" << DW - 1 << ":0] pdesc [0:" << at << "];\n"
-    << "  wire first = ky == 16'd0 && kx == 16'd0 && cg == 16'd0;\n"
+    << "  wire first = ky == 16'd0 && kx == 16'd0 && cg == 16'd0" << (tm ? " && !pass" : "") << ";\n"
     << "  wire pw = py < L_HP && px < L_WP;\n"
     << "  wire [31:0] pix = prow + {16'd0, px};\n"
     << "  wire [" << DW - 1 << ":0] desc = {t, tl, tcgo, pix, trem, pyr == 16'd0 && pxr == 16'd0, pw};\n"
@@ -504,7 +550,7 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << "    if (rst) begin pv <= 0; pfirst <= 0; plast <= 0; end\n"
     << "    else begin\n"
     << "      pv <= {pv[" << at - 1 << ":0], issue}; pfirst <= {pfirst[" << at - 1 << ":0], first};"
-    << " plast <= {plast[" << at - 1 << ":0], issue && klast};\n"
+    << " plast <= {plast[" << at - 1 << ":0], issue && " << (tm ? "alast" : "klast") << "};\n"
     << "    end\n"
     << "    p1_inb <= inb; p1_src <= src;\n"
     << "    pdesc[0] <= desc;\n"
@@ -618,12 +664,22 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
       << "    if (s2_en[" << b << "] && dst) fm1_" << b << "[s2_addr[" << b << "]] <= new" << b << ";\n"
       << "  end\n";
   }
-  // Classifier output: requantizer 0's v, one class per cycle.
-  v << "  wire [15:0] oc = d_tl + dg;\n"
-    << "  always @(posedge clk) begin\n"
+  // Classifier output: requantizer 0's v, one class per cycle; a reordered classifier (time-multiplexed) names the
+  // network's class of each physical channel.
+  const auto& cls_order = g.layers.back().order;
+  const bool reordered = !std::is_sorted(cls_order.begin(), cls_order.end());
+  v << "  wire [15:0] oc = d_tl + dg;\n";
+  if (reordered) {
+    v << "  reg [" << CB - 1 << ":0] net_class;\n  always @* begin\n    case (s1_class)\n";
+    for (std::size_t pc = 0; pc < cls_order.size(); ++pc) {
+      v << "      " << CB << "'d" << pc << ": net_class = " << CB << "'d" << cls_order[pc] << ";\n";
+    }
+    v << "      default: net_class = s1_class;\n    endcase\n  end\n";
+  }
+  v << "  always @(posedge clk) begin\n"
     << "    s1_cls <= !rst && drain && L_CLS && oc < L_COUT; s1_class <= oc[" << CB - 1 << ":0];\n"
     << "    out_valid <= !rst && s1_cls;\n"
-    << "    out_class <= s1_class;\n"
+    << "    out_class <= " << (reordered ? "net_class" : "s1_class") << ";\n"
     << "    out_data <= " << (VW == 64 ? std::string("v0") : "{{" + std::to_string(64 - VW) + "{v0[" + std::to_string(VW - 1) + "]}}, v0}") << ";\n"
     << "  end\n";
   v << "endmodule\n";

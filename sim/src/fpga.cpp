@@ -235,7 +235,7 @@ void requantizer_options(const FpgaDesign& d, const Workload& w, std::vector<int
   r.erase(std::unique(r.begin(), r.end()), r.end());
 }
 
-LayerTiming FpgaModel::layer_timing(const FpgaDesign& d, std::size_t i, double tiles, double fill,
+LayerTiming FpgaModel::layer_timing(const FpgaDesign& d, std::size_t i, TileCount tiles, double fill,
                                     int requant_count) const {
   const auto& l = workload_.layers[i];
   LayerTiming t;
@@ -245,7 +245,9 @@ LayerTiming FpgaModel::layer_timing(const FpgaDesign& d, std::size_t i, double t
   const double lanes = double(d.lanes + d.lanes_k2);
   const double drain = i + 1 == workload_.layers.size() ? lanes : ceil_div(lanes, requant_count);
   const double per_pixel = double(l.pixel_cycles(d.p_in, d.unroll_kernel));
-  t.compute_cycles = tiles * double(l.h_out) * l.w_out * std::max(per_pixel, drain);
+  t.compute_cycles = double(l.h_out) * l.w_out *
+                     ((tiles.count - tiles.two_pass) * std::max(per_pixel, drain) +
+                      tiles.two_pass * std::max(2 * per_pixel, drain));
   double bytes = d.weights_on_chip ? 0.0 : double(workload_.weight_bits_of(l)) / 8.0;
   const double in_bytes = double(l.in_activations()) * workload_.a_bits / 8.0;
   const double out_bytes = double(l.out_activations()) * workload_.a_bits / 8.0;
@@ -253,7 +255,7 @@ LayerTiming FpgaModel::layer_timing(const FpgaDesign& d, std::size_t i, double t
     if (i == 0) bytes += in_bytes;
     if (i + 1 == workload_.layers.size()) bytes += out_bytes;
   } else {
-    bytes += in_bytes * std::max(1.0, tiles) + out_bytes;  // the input is re-read for every tile of filters
+    bytes += in_bytes * std::max(1.0, tiles.passes()) + out_bytes;  // the input is re-read for every pass of filters
   }
   const double ddr_bytes_per_cycle = device_.ddr_bytes_per_s / (clock_mhz_ * 1e6);
   t.ddr_bytes = bytes;

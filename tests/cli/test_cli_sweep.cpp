@@ -424,14 +424,16 @@ TEST_F(CliSweep, HardwareSettingsAreCheckedWhenTheGridIsRead) {
 // Issue 17: `flight pareto` on tiny data — the grid's baselines and λ runs beside FLightNN at two throughput targets
 // from one FP32 parent, stored like any sweep; every target run reports whether it met its target, and a rerun
 // resumes (nothing trains again).  Targets where lenet-l's mixes land on the Zynq-7045 (between LightNN-2's 72,860 and
-// LightNN-1's 109,830 images/s: 30 % of the filters at k = 2 give 88,067, 10–20 % about 96,000; CliTrain's comment).
+// LightNN-1's 109,830 images/s).  With any of conv1's 20 filters at k = 2 the fastest design is time-multiplexed at
+// about 82,000 images/s (conv1's one-cycle pixels run twice); with conv1 at k = 1 the mixes reach 95,000-100,000:
+// one target on each side of that step (a target inside it cannot be met within 5 %, and says so).
 TEST_F(CliSweep, ParetoTrainsToEachTargetBesideTheBaselines) {
   const std::string args = "pareto --grid " + grid().string() + " --profile smoke --dataset mnist --net lenet-l"
-                           " --targets 88000,96000 --device zynq-7045 --threads 1 --data-dir " + root().string() +
+                           " --targets 80000,96000 --device zynq-7045 --threads 1 --data-dir " + root().string() +
                            " --db " + db("p.sqlite");
   const auto r = run(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("lenet-l/flightnn-t88000/s1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("lenet-l/flightnn-t80000/s1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("lenet-l/flightnn-t96000/s1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("lenet-l/lightnn1/s1"), std::string::npos) << r.out;
   int targets = 0;
@@ -454,7 +456,7 @@ TEST_F(CliSweep, ParetoTrainsToEachTargetBesideTheBaselines) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(started_lines(again.err), 0) << again.err;
   const auto md = run("report --db " + db("p.sqlite"));
-  EXPECT_NE(md.out.find("FLightNN → 88000/s"), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("FLightNN → 80000/s"), std::string::npos) << md.out;
 }
 
 }  // namespace

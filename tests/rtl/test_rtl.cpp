@@ -191,18 +191,22 @@ TEST(RtlEngine, RefusesWhatItDoesNotCoverWithTheReason) {
   Tiny t;
   const sim::IntInference inf(t.net);
   auto d = design(2, 2);
-  d.mapping = sim::Mapping::time_multiplexed;
+  d.mapping = sim::Mapping::heterogeneous;
   d.slot = Block::shift_k1;
+  d.lanes_k2 = 1;
   EXPECT_THROW(
       {
         try {
           rtl::generate_engine(inf, d, {3, 4, 20});
         } catch (const InputError& e) {
-          EXPECT_NE(std::string(e.what()).find("time-multiplexed"), std::string::npos) << e.what();
+          EXPECT_NE(std::string(e.what()).find("heterogeneous"), std::string::npos) << e.what();
           throw;
         }
       },
       InputError);
+  d = design(2, 2);
+  d.mapping = sim::Mapping::time_multiplexed;  // on shift_k2 slots
+  EXPECT_THROW(rtl::generate_engine(inf, d, {3, 4, 20}), InputError);
   d = design(2, 2);
   d.slot = Block::shift_k1;  // the network has k = 2 filters
   EXPECT_THROW(rtl::generate_engine(inf, d, {3, 4, 20}), InputError);
@@ -235,6 +239,14 @@ TEST(RtlEngine, VerilatorLintAllIsClean) {
     rtl::write_engine(rtl::generate_engine(winf, d, {3, 4, 20}), dir.path().string());
     EXPECT_EQ(rtl::lint(dir.path().string(), {}), "") << "p_in " << p << " lanes " << l << " requantizers " << r;
   }
+  // Time-multiplexed (two-pass tiles, reordered filters and classes).
+  for (auto [p, l] : {std::pair{2, 2}, {3, 5}}) {
+    auto d = design(p, l);
+    d.mapping = sim::Mapping::time_multiplexed;
+    d.slot = Block::shift_k1;
+    rtl::write_engine(rtl::generate_engine(inf, d, {3, 4, 20}), dir.path().string());
+    EXPECT_EQ(rtl::lint(dir.path().string(), {}), "") << "time-multiplexed p_in " << p << " lanes " << l;
+  }
   auto too_many = design(2, 7);
   too_many.requantizers = 3;  // more requantizers than banks
   EXPECT_THROW(rtl::generate_engine(winf, too_many, {3, 4, 20}), InputError);
@@ -244,9 +256,10 @@ TEST(RtlEngine, VerilatorLintAllIsClean) {
 // cycles = the engine's issue cycles + its flush, and the image within 15 % of the cycle model (the model's fill is
 // a per-layer constant; the engine's flush is 7 + tree depth + drain cycles: docs/rtl.md), and the engine's
 // requantizer count is the model's.
-void check_design(const Tiny& t, int p_in, int lanes) {
+void check_design(const Tiny& t, const sim::FpgaDesign& d) {
+  const int p_in = d.p_in, lanes = d.lanes;
   const sim::IntInference inf(t.net);
-  const auto ev = t.evaluate(design(p_in, lanes));
+  const auto ev = t.evaluate(d);
   test::TempDir dir;
   const auto g = rtl::generate_engine(inf, ev.design, {3, 4, t.net.acc_bits});  // with the model's requantizers
   rtl::write_engine(g, dir.path().string());
@@ -268,6 +281,7 @@ void check_design(const Tiny& t, int p_in, int lanes) {
     const auto& e = g.layers[l];
     const int drain = e.classifier ? lanes : (lanes + g.requantizers - 1) / g.requantizers;
     EXPECT_EQ(im.layer_cycles[l], e.issue_cycles + 6 + g.tree_depth + drain + 1) << e.name;
+    EXPECT_EQ(double(im.layer_cycles[l]), ev.layers[l].cycles) << e.name << ": the cycle model's layer";
     model += ev.layers[l].cycles;
   }
   EXPECT_NEAR(double(im.cycles), model, 0.15 * model);
@@ -280,11 +294,39 @@ void check_design(const Tiny& t, int p_in, int lanes) {
 TEST(RtlEngine, TinyNetworkUnderVerilatorIsBitIdenticalAndOnTheCycleModel) {
   FLIGHT_NEED_VERILATOR();
   Tiny t;
-  check_design(t, 2, 2);  // lanes = p_in: one drain cycle per pixel
-  check_design(t, 3, 5);  // lanes not a multiple of p_in: tiles start mid-bank
+  check_design(t, design(2, 2));  // lanes = p_in: one drain cycle per pixel
+  check_design(t, design(3, 5));  // lanes not a multiple of p_in: tiles start mid-bank
   Tiny wide(true);
-  check_design(wide, 4, 7);   // R = 3 requantizers for 4 banks: drain groups wrap around the banks
-  check_design(wide, 12, 4);  // R = lanes = 4: one drain cycle per pixel of the 1-cycle 1×1 layer
+  check_design(wide, design(4, 7));   // R = 3 requantizers for 4 banks: drain groups wrap around the banks
+  check_design(wide, design(12, 4));  // R = lanes = 4: one drain cycle per pixel of the 1-cycle 1×1 layer
+}
+
+sim::FpgaDesign time_multiplexed(int p_in, int lanes) {
+  auto d = design(p_in, lanes);
+  d.mapping = sim::Mapping::time_multiplexed;
+  d.slot = Block::shift_k1;
+  return d;
+}
+
+// Time-multiplexed: shift_k1 slots, k = 2 filters (every even filter of the test networks) run two passes per
+// pixel.  The filters are reordered k = 2 first, so the classifier's physical channels name other classes and the
+// next layer reads its input channels permuted; the outputs must still equal sim's, and each layer's cycles the
+// model's (two-pass tiles, then one-pass ones).
+TEST(RtlEngine, TimeMultiplexedMappingIsBitIdenticalAndOnTheCycleModel) {
+  FLIGHT_NEED_VERILATOR();
+  Tiny t;
+  check_design(t, time_multiplexed(2, 2));  // conv1's 3 filters: [k2 k2] [k1], two-pass tile then one-pass
+  check_design(t, time_multiplexed(3, 5));  // one tile of mixed k: the k = 1 lanes idle in the second pass
+  check_design(t, time_multiplexed(1, 1));
+  Tiny wide(true);
+  check_design(wide, time_multiplexed(4, 7));  // 12 filters: 6 k = 2 in one two-pass tile with a k = 1 lane
+  const sim::IntInference inf(t.net);
+  const auto g = rtl::generate_engine(inf, time_multiplexed(2, 2), {3, 4, t.net.acc_bits});
+  ASSERT_EQ(g.layers.size(), 3U);
+  EXPECT_EQ(g.layers[0].order, (std::vector<int>{0, 2, 1}));
+  EXPECT_EQ(g.layers[0].two_pass_tiles, 1);
+  EXPECT_EQ(g.layers[0].tiles, 2);
+  EXPECT_EQ(g.layers[2].order, (std::vector<int>{0, 2, 1, 3}));
 }
 
 TEST(RtlEngine, AWrongWeightIsCaughtByTheComparison) {

@@ -49,19 +49,23 @@ TEST(KCosts, CyclesPerFilterAreThoseOfTheTimeMultiplexedDesignByHand) {
   EXPECT_EQ(k.design.mapping, sim::Mapping::time_multiplexed);
   ASSERT_EQ(k.layers.size(), 2u);
   const auto& d = k.design;
-  // DESIGN.md §5: a layer's compute cycles are tiles · inner, tiles = ⌈passes / lanes⌉ with passes = k1 + 2·k2
-  // filters; inner = ⌈C_in / p_in⌉ · H_out · W_out · K² (or ⌈C_in·K² / p_in⌉ · H_out · W_out unrolled).  One
-  // filter's share of the k = 2 → k = 1 difference of a compute-bound layer, by hand:
+  // DESIGN.md §5: a time-multiplexed layer of all-k = 2 filters runs ⌈C_out / lanes⌉ tiles of two passes per pixel,
+  // all-k = 1 as many tiles of one pass; a pixel lasts max(passes · inner, drain) with inner = ⌈C_in / p_in⌉ · K²
+  // (unrolled ⌈C_in·K² / p_in⌉) and drain = ⌈lanes / R⌉ (the classifier: lanes).  One filter's share of the
+  // k = 2 → k = 1 difference of a compute-bound layer, by hand:
+  const auto ev = sim::FpgaModel(w, dev, cm::builtin_fpga_costs(), {}).evaluate(d);
   for (std::size_t i = 0; i < 2; ++i) {
     const auto& l = w.layers[i];
-    const double inner = d.unroll_kernel ? std::ceil(double(l.fan_in()) / d.p_in) * l.h_out * l.w_out
-                                         : std::ceil(double(l.c_in) / d.p_in) * l.h_out * l.w_out * l.kernel * l.kernel;
-    const double tiles2 = std::ceil(2.0 * l.c_out / d.lanes), tiles1 = std::ceil(double(l.c_out) / d.lanes);
-    const auto ev = sim::FpgaModel(w, dev, cm::builtin_fpga_costs(), {}).evaluate(d);
+    const double inner = d.unroll_kernel ? std::ceil(double(l.fan_in()) / d.p_in)
+                                         : std::ceil(double(l.c_in) / d.p_in) * l.kernel * l.kernel;
+    const double drain = i == 1 ? d.lanes : std::ceil(double(d.lanes) / ev.requantizers);
+    const double tiles = std::ceil(double(l.c_out) / d.lanes), pixels = double(l.h_out) * l.w_out;
+    const double k2 = tiles * pixels * std::max(2 * inner, drain), k1 = tiles * pixels * std::max(inner, drain);
     ASSERT_FALSE(ev.layers[i].memory_bound) << l.name;
-    EXPECT_DOUBLE_EQ(k.layers[i].cycles_per_filter, (tiles2 - tiles1) * inner / l.c_out) << l.name;
+    EXPECT_DOUBLE_EQ(k.layers[i].cycles_per_filter, (k2 - k1) / l.c_out) << l.name;
     EXPECT_DOUBLE_EQ(k.layers[i].bits_per_filter, double(l.fan_in()) * 4) << l.name;  // 1 + E = 4 bits
   }
+  EXPECT_GT(k.layers[0].cycles_per_filter, 0.0);  // the conv layer is compute-bound: its k = 2 costs
   // Everything fits on a Zynq-7045: no storage term.
   EXPECT_EQ(k.bits_over, 0.0);
   EXPECT_EQ(k.layers[0].storage_cycles_per_filter, 0.0);

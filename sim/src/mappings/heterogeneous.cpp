@@ -23,11 +23,11 @@ class Heterogeneous final : public MappingStrategy {
     return {{Block::shift_k1, d.lanes, 0}, {Block::shift_k2, d.lanes_k2, 0}};
   }
 
-  double tiles(const LayerWork& l, const FpgaDesign& d, WeightFormat f) const override {
-    if (f != WeightFormat::pow2) return std::ceil(double(l.c_out) / d.lanes);
+  TileCount tiles(const LayerWork& l, const FpgaDesign& d, WeightFormat f) const override {
+    if (f != WeightFormat::pow2) return {std::ceil(double(l.c_out) / d.lanes), 0};
     const double t1 = l.filters_by_k[1] ? std::ceil(double(l.filters_by_k[1]) / d.lanes) : 0;
     const double t2 = l.filters_by_k[2] ? std::ceil(double(l.filters_by_k[2]) / d.lanes_k2) : 0;
-    return std::max(t1, t2);
+    return {std::max(t1, t2), 0};
   }
 
   void candidates(FpgaDesign d, const FpgaModel& model, const FilterMix& mix,

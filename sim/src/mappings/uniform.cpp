@@ -26,9 +26,9 @@ class Uniform final : public MappingStrategy {
     return {{d.slot, d.lanes, 0}};
   }
 
-  double tiles(const LayerWork& l, const FpgaDesign& d, WeightFormat f) const override {
-    const double passes = f == WeightFormat::pow2 ? l.filters_by_k[1] + l.filters_by_k[2] : l.c_out;
-    return std::ceil(passes / d.lanes);
+  TileCount tiles(const LayerWork& l, const FpgaDesign& d, WeightFormat f) const override {
+    const double filters = f == WeightFormat::pow2 ? l.filters_by_k[1] + l.filters_by_k[2] : l.c_out;
+    return {std::ceil(filters / d.lanes), 0};
   }
 
   void candidates(FpgaDesign d, const FpgaModel& model, const FilterMix& mix,

@@ -11,9 +11,11 @@
 //     covers its whole input map.
 //   - memory images for $readmemh (weights.hex, requant.hex), a Verilator C++ testbench (tb.cpp) that streams
 //     images through the engine and prints outputs and cycle stamps, and a Yosys script (synth.ys).
-// Covered: on-chip weights and feature maps, the uniform mapping (shift-k1, shift-k2, mult-lut / mult-dsp slots),
-// kernel positions in sequence (unroll_kernel = false).  Not covered yet (generate() refuses them with the reason):
-// time-multiplexed and heterogeneous mappings, the unrolled C_in·K² window, DDR streaming.
+// Covered: on-chip weights and feature maps, the uniform mapping (shift-k1, shift-k2, mult-lut / mult-dsp slots) and
+// the time-multiplexed one (shift-k1 slots; a k = 2 filter's lane runs the pixel twice, its first terms then its
+// second, into one accumulator; each layer's filters are reordered k = 2 first and the next layer reads them in
+// that order), kernel positions in sequence (unroll_kernel = false).  Not covered yet (generate() refuses them with
+// the reason): the heterogeneous mapping, the unrolled C_in·K² window, DDR streaming.
 //
 // Contract: plain structs in, text out; no files are written here, nothing is printed.
 #include <cstdint>
@@ -41,9 +43,13 @@ struct EngineLayer {
   int pool = 1;                   // fused max-pool kernel = stride (1: none)
   int h_store = 0, w_store = 0;   // stored output map (after pooling)
   int channel_groups = 0;         // ⌈c_in / p_in⌉
-  int tiles = 0;                  // ⌈c_out / lanes⌉
+  int tiles = 0;                  // ⌈c_out / lanes⌉ (time-multiplexed: two_pass_tiles + ⌈k = 1 filters left / lanes⌉)
+  int two_pass_tiles = 0;         // time-multiplexed: the first ⌈n2 / lanes⌉ tiles, whose pixels take two passes
   int pixel_cycles = 0;           // cycles per output pixel: max(kh·kw·groups, drain cycles)
-  long issue_cycles = 0;          // tiles · h_out · w_out · pixel_cycles
+  int pixel_cycles_two_pass = 0;  // ... of a two-pass tile: max(2·kh·kw·groups, drain cycles)
+  long issue_cycles = 0;          // h_out · w_out · (one-pass tiles · pixel_cycles + two-pass tiles · the other)
+  std::vector<int> order;         // the filter (output channel) each physical channel holds: k = 2 first under the
+                                  // time-multiplexed mapping, else in order
   long weight_base = 0, weight_words = 0;
   int requant_base = 0;
   bool classifier = false;

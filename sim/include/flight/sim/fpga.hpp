@@ -63,10 +63,20 @@ struct FpgaLimits {
   std::optional<double> clock_mhz;  // unset: the device's clock
 };
 
+// The tiles of filters a layer takes under a mapping (mapping.hpp): `count` tiles, each a pass of the pixel loop
+// with every lane on one filter, of which the first `two_pass` run two passes per pixel (the time-multiplexed
+// mapping's tiles of k = 2 filters: each lane's first term, then its second, into one accumulator).
+struct TileCount {
+  double count = 0;
+  double two_pass = 0;
+  double passes() const { return count + two_pass; }
+};
+
 struct LayerTiming {
   std::string name;
-  // ⌈work / lanes⌉ · H_out · W_out · max(⌈C_in / p_in⌉ · K², drain)  (unrolled: ⌈C_in·K² / p_in⌉), where drain =
-  // ⌈lanes / R⌉ (the classifier: lanes) cycles move a pixel's sums through the R requantizers (requantizers())
+  // H_out · W_out · (one-pass tiles · max(P, drain) + two-pass tiles · max(2P, drain)), where P = ⌈C_in / p_in⌉ · K²
+  // (unrolled: ⌈C_in·K² / p_in⌉) and drain = ⌈lanes / R⌉ (the classifier: lanes) cycles move a pixel's sums
+  // through the R requantizers (requantizers())
   double compute_cycles = 0;
   double memory_cycles = 0;   // DDR bytes / DDR bytes per cycle
   double fill_cycles = 0;     // pipeline_fill_cycles + adder-tree depth + drain (measured on the RTL, docs/rtl.md)
@@ -148,7 +158,7 @@ class FpgaModel {
   FpgaEvaluation evaluate_with(const FpgaDesign& d) const;  // d.requantizers ≥ 1
   double weight_buffer_bram36(const FpgaDesign& d, double weight_width_bits) const;
   double fmap_buffer_bram36(const FpgaDesign& d) const;
-  LayerTiming layer_timing(const FpgaDesign& d, std::size_t layer, double tiles, double fill_cycles,
+  LayerTiming layer_timing(const FpgaDesign& d, std::size_t layer, TileCount tiles, double fill_cycles,
                            int requantizers) const;
   // Why `used` exceeds a cap (empty when it does not), and the same test without the message.
   std::string over_budget(const Resources& used) const;

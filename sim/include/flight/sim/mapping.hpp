@@ -29,8 +29,9 @@ class MappingStrategy {
   virtual std::string reject(const FpgaDesign& d, const FilterMix& mix) const = 0;
   // The lanes design d instantiates, in a fixed order (resources are summed in this order).
   virtual std::vector<LaneGroup> lane_groups(const FpgaDesign& d, const FilterMix& mix) const = 0;
-  // Tiles of filters layer l takes: each tile is one pass of the inner loop with every lane busy on one filter.
-  virtual double tiles(const LayerWork& l, const FpgaDesign& d, WeightFormat f) const = 0;
+  // Tiles of filters layer l takes: each tile is one pass of the inner loop with every lane busy on one filter (the
+  // time-multiplexed mapping's k = 2 tiles: two passes).
+  virtual TileCount tiles(const LayerWork& l, const FpgaDesign& d, WeightFormat f) const = 0;
   // The designs the search tries under this mapping for a base design whose p_in, memory and unrolling choices are
   // set, in order.  `consider` evaluates one design and returns whether it fits; resources grow with the lane count,
   // so a lane sweep ends at the first design that does not fit.
