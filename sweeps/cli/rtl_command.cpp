@@ -64,13 +64,13 @@ Chosen choose(const RtlOptions& o) {
     c.net.acc_bits = c.eval.acc_bits;
     return c;
   }
-  const auto r = fm.search(sim::Mapping::uniform, [&](const sim::FpgaDesign& d) {
+  const auto r = fm.search(std::nullopt, [&](const sim::FpgaDesign& d) {
     if (o.max_slots > 0 && d.p_in * (d.lanes + d.lanes_k2) > o.max_slots) return false;
     return rtl::not_covered(d).empty();
   });
   if (!r.found) {
     throw InputError("--max-slots " + std::to_string(o.max_slots) + " on " + o.device +
-                     ": no uniform on-chip design fits (" + (r.reason.empty() ? "none covered" : r.reason) + ")");
+                     ": no on-chip design the generator covers fits (" + (r.reason.empty() ? "none covered" : r.reason) + ")");
   }
   c.eval = r.best;
   c.net = sweeps::to_int_network(*c.lm.model, meta);
