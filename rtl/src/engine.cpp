@@ -67,7 +67,6 @@ std::string not_covered(const sim::FpgaDesign& d) {
   if (d.mapping == sim::Mapping::time_multiplexed && d.slot != Block::shift_k1) {
     return "the time-multiplexed mapping runs on shift_k1 slots, not " + cm::block_name(d.slot);
   }
-  if (d.unroll_kernel) return "the unrolled C_in·K² window (unroll=CinK2) is not generated yet";
   if (!d.weights_on_chip || !d.fmap_on_chip) {
     return "DDR streaming is not generated yet: weights and feature maps must stay on chip";
   }
@@ -93,6 +92,20 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   const int terms = d.slot == Block::shift_k2 ? 2 : 1;
   // Time-multiplexed: a k = 2 filter's lane runs each pixel twice (its first terms, then its second).
   const bool tm = d.mapping == sim::Mapping::time_multiplexed;
+  // Unrolled window (unroll=CinK2): pixel-major maps (value i of a map in bank i mod P), each kernel row's K·C_in
+  // values P per cycle through a rotator; kernel rows in sequence.
+  const bool unr = d.unroll_kernel;
+  // Row groups (unrolled): every map in G copies of BK = P / G banks; a pixel reads G kernel rows at once, one per
+  // copy.  G = 1: one copy in P banks, the rows in sequence (the input layer may still be read by groups, below).
+  if (d.row_groups < 1 || (d.row_groups > 1 && (!unr || P % d.row_groups != 0))) {
+    refuse("row_groups = " + std::to_string(d.row_groups) + " needs the unrolled window and p_in a multiple of it");
+  }
+  const int RGn = d.row_groups;
+  const bool allg = RGn > 1;
+  const int BK = P / RGn;
+  // Kernel-row groups being read: GG groups of GB banks (all layers with row groups; else the input layer when
+  // sim::LayerWork::input_row_group_banks says so, set below; 0: rows in sequence).
+  int GB = allg ? BK : 0, GG = allg ? RGn : 0;
   const int wbits = mult ? opt.n_bits : terms * (1 + E);
 
   GeneratedEngine g;
@@ -149,6 +162,22 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     e.classifier = !l.relu;
     e.h_store = e.h_out, e.w_store = e.w_out;
     e.channel_groups = (e.c_in + P - 1) / P;
+    // Cycles of one kernel row (unrolled: its kw·c_in values P at a time) and of one pass over the kernel.
+    e.row_steps = unr ? (e.kw * e.c_in + BK - 1) / BK : e.kw * e.channel_groups;
+    e.kernel_steps = (allg ? (e.kh + RGn - 1) / RGn : e.kh) * e.row_steps;
+    if (unr && !allg && g.layers.empty() && l.kind == IntLayer::Kind::conv) {
+      // The input layer may read its kh kernel rows at once from kh copies of the image, one per group of
+      // ⌊P / kh⌋ banks, when that is faster (sim::LayerWork::input_row_group_banks: the model's rule).
+      sim::LayerWork lw;
+      lw.c_in = e.c_in, lw.kernel = e.kh;
+      g.group_banks = GB = lw.input_row_group_banks(P);
+      GG = GB > 0 ? e.kh : 0;
+      if (g.group_banks > 0) {
+        e.row_steps = (e.kw * e.c_in + g.group_banks - 1) / g.group_banks;
+        e.kernel_steps = e.row_steps;
+      }
+    }
+    if (unr && long(e.kw) * e.c_in + P >= 65536) refuse(e.name + ": a kernel row of " + std::to_string(e.kw * e.c_in) + " values is too long for the unrolled engine's 16-bit counters");
     e.tiles = (e.c_out + L - 1) / L;
     e.order.resize(std::size_t(e.c_out));
     for (int f = 0; f < e.c_out; ++f) e.order[std::size_t(f)] = f;
@@ -186,13 +215,16 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     R = 1;
     for (const auto& e : g.layers) {
       if (e.classifier) continue;
-      const int pixel = e.kh * e.kw * e.channel_groups;
-      R = std::max(R, std::min(P, (L + pixel - 1) / pixel));
+      const int pixel = e.kernel_steps;
+      R = std::max(R, std::min(BK, (L + pixel - 1) / pixel));
     }
     const int drain = (L + R - 1) / R;
     R = (L + drain - 1) / drain;
   }
-  if (R > P) refuse(std::to_string(R) + " requantizers for " + std::to_string(P) + " feature-map banks (at most p_in)");
+  if (R > BK) {
+    refuse(std::to_string(R) + " requantizers for " + std::to_string(BK) + " feature-map banks" +
+           (allg ? " per row group (at most p_in / row_groups)" : " (at most p_in)"));
+  }
   if (R > L) refuse(std::to_string(R) + " requantizers for " + std::to_string(L) + " lanes");
   g.requantizers = R;
   const int drain_groups = (L + R - 1) / R;
@@ -201,17 +233,23 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   int rqbase = 0;
   for (auto& e : g.layers) {
     const int drain = e.classifier ? L : drain_groups;
-    e.pixel_cycles = std::max(e.kh * e.kw * e.channel_groups, drain);
-    e.pixel_cycles_two_pass = std::max(2 * e.kh * e.kw * e.channel_groups, drain);
+    e.pixel_cycles = std::max(e.kernel_steps, drain);
+    e.pixel_cycles_two_pass = std::max(2 * e.kernel_steps, drain);
     e.issue_cycles = long(e.h_out) * e.w_out *
                      (long(e.tiles - e.two_pass_tiles) * e.pixel_cycles + long(e.two_pass_tiles) * e.pixel_cycles_two_pass);
     e.weight_base = wbase;
-    e.weight_words = long(e.tiles + e.two_pass_tiles) * e.kh * e.kw * e.channel_groups;
+    e.weight_words = long(e.tiles + e.two_pass_tiles) * e.kernel_steps;
     wbase += e.weight_words;
     e.requant_base = rqbase;
     rqbase += e.tiles;
-    g.fmap_depth = std::max({g.fmap_depth, e.channel_groups * e.h_in * e.w_in,
-                             ((e.c_out + P - 1) / P) * e.h_store * e.w_store});
+    if (unr) {
+      const int in_banks = g.group_banks > 0 && &e == &g.layers.front() ? g.group_banks : BK;  // a copy per group
+      g.fmap_depth = std::max({g.fmap_depth, (e.c_in * e.h_in * e.w_in + in_banks - 1) / in_banks,
+                               (e.c_out * e.h_store * e.w_store + BK - 1) / BK});
+    } else {
+      g.fmap_depth = std::max({g.fmap_depth, e.channel_groups * e.h_in * e.w_in,
+                               ((e.c_out + P - 1) / P) * e.h_store * e.w_store});
+    }
   }
   g.weight_rom_words = wbase;
   g.weight_rom_width = L * P * wbits;
@@ -220,6 +258,8 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   // ---- memory images ----
   // Physical channel c of a layer's output holds filter order[c]; the next layer reads its input channel c as the
   // network's channel order[c] (the first layer reads the image in order).
+  // The input layer read by kernel-row groups (unrolled designs only).
+  auto grouped = [&](const EngineLayer& e) { return allg || (g.group_banks > 0 && &e == &g.layers.front()); };
   {
     std::ostringstream hx;
     const std::vector<int>* in_order = nullptr;
@@ -228,14 +268,32 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
       const int fan_in = e.c_in * e.kh * e.kw;
       for (int t = 0; t < e.tiles; ++t)
         for (int pass = 0; pass < (t < e.two_pass_tiles ? 2 : 1); ++pass)
-        for (int ky = 0; ky < e.kh; ++ky)
-          for (int kx = 0; kx < e.kw; ++kx)
-            for (int cg = 0; cg < e.channel_groups; ++cg) {
+        for (int kr = 0; kr < (grouped(e) ? (e.kh + GG - 1) / GG : e.kh); ++kr)
+          for (int step = 0; step < e.row_steps; ++step) {
+              // Slot i's value of this step: kernel row ky, column kx, physical input channel pch (unrolled: the row's
+              // value step·P + i, channels fastest; input row groups: row i / B, value step·B + i mod B; else kernel
+              // column step / groups, channel group step mod groups).
+              auto at = [&](int i, int& ky, int& kx, int& pch) {
+                ky = kr;
+                if (grouped(e)) {  // pass kr: group i / B reads kernel row kr·GG + i / B
+                  const int B = GB, v = step * B + i % B;
+                  ky = kr * GG + i / B, kx = v / e.c_in, pch = v % e.c_in;
+                  return i / B < GG && ky < e.kh && v < e.kw * e.c_in;
+                }
+                if (unr) {
+                  const int v = step * P + i;
+                  kx = v / e.c_in, pch = v % e.c_in;
+                  return v < e.kw * e.c_in;
+                }
+                kx = step / e.channel_groups, pch = (step % e.channel_groups) * P + i;
+                return pch < e.c_in;
+              };
               Word word(g.weight_rom_width);
               for (int ln = 0; ln < L; ++ln)
                 for (int i = 0; i < P; ++i) {
-                  const int pf = t * L + ln, pch = cg * P + i;
-                  if (pf >= e.c_out || pch >= e.c_in) continue;
+                  const int pf = t * L + ln;
+                  int ky = 0, kx = 0, pch = 0;
+                  if (pf >= e.c_out || !at(i, ky, kx, pch)) continue;
                   const int f = e.order[std::size_t(pf)], ch = in_order ? (*in_order)[std::size_t(pch)] : pch;
                   const int j = (ch * e.kh + ky) * e.kw + kx;
                   const int lsb = (ln * P + i) * wbits;
@@ -373,51 +431,104 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << "  output reg busy, output reg [" << LB - 1 << ":0] layer,\n"
     << "  output reg out_valid, output reg [" << CB - 1 << ":0] out_class, output reg signed [63:0] out_data);\n";
   // Per-layer constants, as one case table on the layer index.  Addresses are 32-bit two's complement sums of
-  // running offsets (no multipliers in the control): X = 32-bit values.
+  // running offsets (no multipliers in the control): X = 32-bit values.  Unrolled, a map position is a pair (Q, R):
+  // the word address Q and the bank R of a value's index Q·P + R, advanced by pair constants (QX, RX) etc.
   struct K {
-    const char* name;
+    std::string name;
     int bits;
+    long value;
   };
-  std::vector<K> consts = {{"HIN", 16},  {"WIN", 16},   {"CG", 16},    {"KW", 16},    {"KH", 16},
-                                 {"S", 16},    {"HOUT", 16},  {"WOUT", 16},  {"T", 16},     {"KK", 16},
-                                 {"PLEN", 16}, {"PS", 16},    {"HP", 16},    {"WP", 16},    {"COUT", 16},
-                                 {"FLUSH", 16}, {"FRAC", 6},  {"CLS", 1},    {"HW", 32},    {"KROW", 32},
-                                 {"SW", 32},   {"NPAD", 32},  {"ROW0", 32},  {"HPWP", 32},  {"TCG0", 32},
-                                 {"TCG1", 32}, {"WBASE", 32}, {"RQBASE", 32}, {"SAT", VW + 1}};
-  // Time-multiplexed: the two-pass tiles' count, kernel steps and pixel cycles.
-  if (tm) consts.insert(consts.end() - 1, {{"T2", 16}, {"KK2", 16}, {"PLEN2", 16}});
-  for (const auto& k : consts) v << "  reg [" << k.bits - 1 << ":0] L_" << k.name << ";\n";
-  auto u32 = [](long x) { return std::uint32_t(std::int32_t(x)); };
+  auto u32 = [](long x) { return long(std::uint32_t(std::int32_t(x))); };
+  auto layer_consts = [&](const EngineLayer& e) {
+    const int drain = e.classifier ? L : drain_groups;
+    const long hpwp = long(e.h_store) * e.w_store, unit = unr ? 1 : hpwp;  // address step of one channel group
+    const int frac = inf.requant(std::size_t(e.net_index)).frac_bits;
+    std::vector<K> k;
+    auto add = [&](const char* n, int bits, long value, bool on = true) {
+      if (on) k.push_back({n, bits, value});
+    };
+    add("HIN", 16, e.h_in);
+    add("WIN", 16, e.w_in, !unr);
+    add("CG", 16, e.channel_groups, !unr);
+    add("KW", 16, unr ? e.row_steps : e.kw);
+    add("KH", 16, grouped(e) ? (e.kh + GG - 1) / GG : e.kh);
+    add("KHR", 16, e.kh, allg);  // the kernel rows: group r of pass p reads row p·G + r when it is below KHR
+    add("S", 16, e.stride);
+    add("HOUT", 16, e.h_out);
+    add("WOUT", 16, e.w_out);
+    add("T", 16, e.tiles);
+    add("KK", 16, e.kernel_steps);
+    add("PLEN", 16, e.pixel_cycles);
+    add("PS", 16, e.pool);
+    add("HP", 16, e.h_store);
+    add("WP", 16, e.w_store);
+    add("COUT", 16, e.c_out);
+    add("FLUSH", 16, 6 + D + drain);
+    add("FRAC", 6, frac);
+    add("CLS", 1, e.classifier ? 1 : 0);
+    add("HW", 32, long(e.h_in) * e.w_in, !unr);
+    add("KROW", 32, u32(e.w_in - (e.kw - 1)), !unr);
+    add("SW", 32, long(e.stride) * e.w_in, !unr);
+    add("NPAD", 32, u32(-e.pad));
+    add("ROW0", 32, u32(-long(e.pad) * e.w_in), !unr);
+    add("HPWP", 32, unit);
+    add("TCG0", 32, (L / BK) * unit);
+    add("TCG1", 32, (L / BK + 1) * unit);
+    add("WBASE", 32, e.weight_base);
+    add("RQBASE", 32, e.requant_base);
+    if (unr) {
+      // Value index of (channel c, row y, column x) in a map of C channels and width W: (y·W + x)·C + c.
+      // The input map's pairs count in the layer's banks per row (M: B for the input row groups, else P).
+      const long M = grouped(e) ? GB : P;
+      auto pair = [&](const std::string& n, long val, long m) {
+        const long q = val >= 0 ? val / m : -((-val + m - 1) / m);
+        k.push_back({"Q" + n, 32, u32(q)});
+        k.push_back({"R" + n, 16, val - q * m});
+      };
+      const long ci = e.c_in;
+      add("M", 16, M, g.group_banks > 0);
+      pair("0", -(long(e.pad) * e.w_in + e.pad) * ci, M);  // the first window's top-left value
+      pair("X", long(e.stride) * ci, M);                   // next output column
+      pair("Y", long(e.w_in) * ci * (allg ? RGn : 1), M);  // next kernel row (row groups: next pass)
+      pair("OY", long(e.stride) * e.w_in * ci, M);         // next output row
+      pair("PX", e.c_out, BK);                             // next stored (pooled) output column
+      pair("PY", long(e.w_store) * e.c_out, BK);           // next stored output row
+      for (int r = 1; allg && r < RGn; ++r) {  // group r's kernel row
+        std::string n = std::to_string(r);
+        n.insert(0, 1, 'G');
+        pair(n, long(r) * e.w_in * ci, M);
+      }
+      // A kernel row's values v = step·P + slot are in the map where lo ≤ v < hi: lo = C·max(0, pad − ox·S),
+      // hi = min(K·C, C·(W + pad − ox·S)), kept as running values.
+      add("CPAD", 16, ci * e.pad);
+      add("SC", 16, long(e.stride) * ci);
+      add("KC", 16, long(e.kw) * ci);
+      add("REM0", 32, ci * (e.w_in + e.pad));
+    }
+    if (tm) k.insert(k.end(), {{"T2", 16, e.two_pass_tiles}, {"KK2", 16, 2L * e.kernel_steps}, {"PLEN2", 16, e.pixel_cycles_two_pass}});
+    return k;
+  };
+  const auto decl = layer_consts(g.layers.front());
+  for (const auto& k : decl) v << "  reg [" << k.bits - 1 << ":0] L_" << k.name << ";\n";
+  v << "  reg [" << VW << ":0] L_SAT;\n";
   v << "  always @* begin\n    case (layer)\n";
   for (int i = 0; i < NL; ++i) {
     const auto& e = g.layers[std::size_t(i)];
-    const int drain = e.classifier ? L : drain_groups;
-    const int flush = 6 + D + drain;
+    const auto ks = layer_consts(e);
     const int frac = inf.requant(std::size_t(e.net_index)).frac_bits;
     if (frac > 63) refuse(e.name + ": requantizer fraction " + std::to_string(frac) + " bits");
-    const long hpwp = long(e.h_store) * e.w_store;
-    std::vector<long> vals = {e.h_in, e.w_in, e.channel_groups, e.kw, e.kh, e.stride, e.h_out, e.w_out, e.tiles,
-                              long(e.kh) * e.kw * e.channel_groups, e.pixel_cycles, e.pool, e.h_store, e.w_store,
-                              e.c_out, flush, frac, e.classifier ? 1 : 0, long(e.h_in) * e.w_in,
-                              u32(e.w_in - (e.kw - 1)), long(e.stride) * e.w_in, u32(-e.pad),
-                              u32(-long(e.pad) * e.w_in), hpwp, (L / P) * hpwp, (L / P + 1) * hpwp, e.weight_base,
-                              e.requant_base};
-    if (tm) vals.insert(vals.end(), {e.two_pass_tiles, 2L * e.kh * e.kw * e.channel_groups, e.pixel_cycles_two_pass});
-    vals.push_back(0);  // SAT, below
     v << "      " << LB << "'d" << i << ": begin";
-    for (std::size_t k = 0; k + 1 < consts.size(); ++k) {
-      if (consts[k].bits < 32 && vals[k] >= (1L << consts[k].bits)) {
-        refuse(e.name + ": " + consts[k].name + " too large for the engine");
-      }
-      if (consts[k].bits == 32 && (vals[k] < 0 || vals[k] > 0xffffffffL)) refuse(e.name + ": " + consts[k].name + " out of range");
-      v << " L_" << consts[k].name << " = " << consts[k].bits << "'d" << vals[k] << ";";
+    for (const auto& k : ks) {
+      if (k.bits < 32 && (k.value < 0 || k.value >= (1L << k.bits))) refuse(e.name + ": " + k.name + " too large for the engine");
+      if (k.bits == 32 && (k.value < 0 || k.value > 0xffffffffL)) refuse(e.name + ": " + k.name + " out of range");
+      v << " L_" << k.name << " = " << k.bits << "'d" << k.value << ";";
     }
     // The clamp threshold 2^(frac + A), or 2^VW (out of reach) when v cannot get there.
     v << " L_SAT = " << VW + 1 << "'d1 << " << std::min(frac + A, VW) << "; end\n";
   }
   v << "      default: begin";
-  for (const auto& k : consts) v << " L_" << k.name << " = " << k.bits << "'d1;";
-  v << " end\n    endcase\n  end\n";
+  for (const auto& k : decl) v << " L_" << k.name << " = " << k.bits << "'d1;";
+  v << " L_SAT = " << VW + 1 << "'d1; end\n    endcase\n  end\n";
 
   // Memories.
   v << "  reg [" << g.weight_rom_width - 1 << ":0] wrom [0:" << g.weight_rom_words - 1 << "];\n"
@@ -433,10 +544,34 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   //   weight address = wtb + pc with wtb = WBASE + t·KK;
   //   output: pooled pixel (py, px) with py = oy / PS (pyr = oy mod PS), pix = py·WP + px; the tile's first filter
   //           t·L = tcg·P + trem, tcgo = tcg·HP·WP, tl = t·L.
+  //   Unrolled: kx counts a kernel row's steps (no channel groups) and es = kx·P; the pairs (qo, ro), (qp, rp),
+  //   (qw, rw) are the value indices of the output row's, the pixel's and the kernel row's first value; bank b reads
+  //   word qw + kx (+1 when b < rw) and slot i takes bank (rw + i) mod P (a rotator after the read); (qpr, rpr) and
+  //   (qpl, rpl) are the stored output row's and pixel's index (pix·C_out).
   v << "  localparam IDLE = 2'd0, RUN = 2'd1, FLUSH = 2'd2, INIT = 2'd3;\n"
-    << "  reg [1:0] state;\n"
-    << "  reg [15:0] t, oy, ox, pc, ky, kx, cg, py, pyr, px, pxr, trem, tl, fcnt;\n"
-    << "  reg [31:0] cgo, rowb, colb, kb, iy0, wtb, prow, tcgo;\n";
+    << "  reg [1:0] state;\n";
+  if (unr) {
+    v << "  reg [15:0] t, oy, ox, pc, ky, kx, py, pyr, px, pxr, trem, tl, fcnt" << (allg ? ", kyg" : "") << ";\n"
+      << "  reg [31:0] iy0, wtb, tcgo, qo, qp, qw, qpr, qpl, rem;\n"
+      << "  reg [15:0] ro, rp, rw, rpr, rpl, es, elo;\n";
+    // Pair sums: (q, r) + (dq, dr) with r, dr < m (the input map's M, or P for the output map).
+    auto pair_add = [&](const std::string& n, const std::string& q, const std::string& r, const std::string& k,
+                        const std::string& m) {
+      v << "  wire [15:0] " << n << "_s = " << r << " + L_R" << k << ";\n"
+        << "  wire " << n << "_c = " << n << "_s >= " << m << ";\n"
+        << "  wire [31:0] " << n << "_q = " << q << " + L_Q" << k << " + {31'd0, " << n << "_c};\n"
+        << "  wire [15:0] " << n << "_r = " << n << "_c ? " << n << "_s - " << m << " : " << n << "_s;\n";
+    };
+    const std::string TPm = "16'd" + std::to_string(BK), IM = allg ? TPm : g.group_banks > 0 ? "L_M" : TPm;
+    pair_add("nx", "qp", "rp", "X", IM);
+    pair_add("ny", "qw", "rw", "Y", IM);
+    pair_add("noy", "qo", "ro", "OY", IM);
+    pair_add("npx", "qpl", "rpl", "PX", TPm);
+    pair_add("npy", "qpr", "rpr", "PY", TPm);
+  } else {
+    v << "  reg [15:0] t, oy, ox, pc, ky, kx, cg, py, pyr, px, pxr, trem, tl, fcnt;\n"
+      << "  reg [31:0] cgo, rowb, colb, kb, iy0, wtb, prow, tcgo;\n";
+  }
   // Time-multiplexed: tiles t < T2 run every pixel twice (pass 0: the filters' first terms, pass 1: their second);
   // the kernel loop restarts for pass 1 and the accumulator finishes at the end of the tile's last pass.
   const std::string KKX = tm ? "kk" : "L_KK", PLENX = tm ? "plen" : "L_PLEN";
@@ -445,77 +580,221 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
       << "  wire two = t < L_T2;\n"
       << "  wire [15:0] kk = two ? L_KK2 : L_KK, plen = two ? L_PLEN2 : L_PLEN;\n";
   }
-  v << "  wire issue = state == RUN && pc < " << KKX << ";\n"
-    << "  wire cg_last = cg == L_CG - 16'd1, kx_last = kx == L_KW - 16'd1, ky_last = ky == L_KH - 16'd1;\n"
-    << "  wire klast = ky_last && kx_last && cg_last;\n"
-    << (tm ? "  wire alast = klast && pass == two;  // the accumulator's last step\n" : "")
-    << "  wire pend = pc == " << PLENX << " - 16'd1;\n"
-    << "  wire [31:0] iy = iy0 + {16'd0, ky}, ix = colb + {16'd0, kx};\n"
-    << "  wire inb = iy < {16'd0, L_HIN} && ix < {16'd0, L_WIN};\n"
-    << "  /* verilator lint_off UNUSEDSIGNAL */  // addresses are summed in 32 bits and used in their low bits\n"
-    << "  wire [31:0] faddr = cgo + rowb + colb + kb;\n"
-    << "  wire [31:0] waddr = wtb + {16'd0, pc};\n"
-    << "  /* verilator lint_on UNUSEDSIGNAL */\n"
-    << "  wire src = layer[0];\n"
-    << "  wire [15:0] trem_n = trem + 16'd" << L % P << ";\n"
+  v << "  wire issue = state == RUN && pc < " << KKX << ";\n";
+  if (unr) {
+    v << "  wire kx_last = kx == L_KW - 16'd1, ky_last = ky == L_KH - 16'd1;\n"
+      << "  wire klast = ky_last && kx_last;\n";
+  } else {
+    v << "  wire cg_last = cg == L_CG - 16'd1, kx_last = kx == L_KW - 16'd1, ky_last = ky == L_KH - 16'd1;\n"
+      << "  wire klast = ky_last && kx_last && cg_last;\n";
+  }
+  v << (tm ? "  wire alast = klast && pass == two;  // the accumulator's last step\n" : "")
+    << "  wire pend = pc == " << PLENX << " - 16'd1;\n";
+  if (unr) {
+    if (!allg) {
+      v << "  wire [31:0] iy = iy0 + {16'd0, ky};\n"
+        << "  wire rowin = iy < {16'd0, L_HIN};\n";
+    }
+    v << "  wire [15:0] ehi = rem < {16'd0, L_KC} ? rem[15:0] : L_KC;\n"
+      << "  wire [" << P - 1 << ":0] inb;\n";
+    auto in_row = [](const std::string& ok, int i) {
+      std::ostringstream m;
+      m << ok << " && es + 16'd" << i << " >= elo && es + 16'd" << i << " < ehi";
+      return m.str();
+    };
+    // With one bank per group, a group's bank offset g<r>_r is always 0 and goes unused.
+    if (GB == 1) v << "  /* verilator lint_off UNUSEDSIGNAL */\n";
+    if (allg) {
+      // Row groups: copy r (banks r·BK …) serves kernel row kyg + r of the pass (kyg = ky·G), whose first value is
+      // the pass's (qw, rw) + r·W·C (constants L_QG<r>, L_RG<r> of the layer).
+      for (int r = 0; r < GG; ++r) {
+        if (r == 0) {
+          v << "  wire [31:0] g0_q = qw;\n  wire [15:0] g0_r = rw;\n";
+        } else {
+          v << "  wire [15:0] g" << r << "_s = rw + L_RG" << r << ";\n"
+            << "  wire g" << r << "_c = g" << r << "_s >= 16'd" << GB << ";\n"
+            << "  wire [31:0] g" << r << "_q = qw + L_QG" << r << " + {31'd0, g" << r << "_c};\n"
+            << "  wire [15:0] g" << r << "_r = g" << r << "_c ? g" << r << "_s - 16'd" << GB << " : g" << r << "_s;\n";
+        }
+        v << "  wire [31:0] g" << r << "_y = iy0 + {16'd0, kyg} + 32'd" << r << ";\n"
+          << "  wire g" << r << "_in = g" << r << "_y < {16'd0, L_HIN} && kyg + 16'd" << r << " < L_KHR;\n";
+      }
+    } else if (GB > 0) {
+      // Input row groups: group r holds a copy of the image (value index mod B, word index div B) and serves kernel
+      // row r, whose first value is the window's + r·W·C: the pair (qw, rw) + that offset, constants of this layer.
+      const auto& e0 = g.layers.front();
+      v << "  wire grp = layer == " << LB << "'d0;  // the input layer, read by kernel-row groups\n";
+      for (int r = 0; r < GG; ++r) {
+        const long off = long(r) * e0.w_in * e0.c_in;
+        v << "  wire [15:0] g" << r << "_s = rw + 16'd" << off % GB << ";\n"
+          << "  wire g" << r << "_c = g" << r << "_s >= 16'd" << GB << ";\n"
+          << "  wire [31:0] g" << r << "_q = qw + 32'd" << off / GB << " + {31'd0, g" << r << "_c};\n"
+          << "  wire [15:0] g" << r << "_r = g" << r << "_c ? g" << r << "_s - 16'd" << GB << " : g" << r << "_s;\n"
+          << "  wire [31:0] g" << r << "_y = iy0 + 32'd" << r << ";\n"
+          << "  wire g" << r << "_in = g" << r << "_y < {16'd0, L_HIN};\n";
+      }
+    }
+    if (GB == 1) v << "  /* verilator lint_on UNUSEDSIGNAL */\n";
+    for (int i = 0; i < P; ++i) {
+      v << "  assign inb[" << i << "] = ";
+      if (allg) {
+        v << in_row("g" + std::to_string(i / GB) + "_in", i % GB) << ";\n";
+        continue;
+      }
+      if (GB > 0) v << "grp ? " << (i < GG * GB ? "(" + in_row("g" + std::to_string(i / GB) + "_in", i % GB) + ")" : "1'b0") << " : ";
+      v << in_row("rowin", i) << ";\n";
+    }
+    v << "  /* verilator lint_off UNUSEDSIGNAL */  // addresses are summed in 32 bits and used in their low bits\n";
+    for (int b = 0; b < P; ++b) {
+      v << "  wire [31:0] fa" << b << " = ";
+      if (GB > 0 && b < GG * GB) {
+        const int r = b / GB, j = b % GB;
+        v << (allg ? "" : "grp ? ") << "g" << r << "_q + {16'd0, kx}"
+          << (j + 1 < GB ? " + {31'd0, 16'd" + std::to_string(j) + " < g" + std::to_string(r) + "_r}" : std::string())
+          << (allg ? ";\n" : " : ");
+        if (allg) continue;
+      }
+      v << "qw + {16'd0, kx}" << (b + 1 < P ? " + {31'd0, 16'd" + std::to_string(b) + " < rw}" : std::string())
+        << ";\n";  // rw < P
+    }
+    v << "  wire [31:0] waddr = wtb + {16'd0, pc};\n"
+      << "  /* verilator lint_on UNUSEDSIGNAL */\n";
+  } else {
+    v << "  wire [31:0] iy = iy0 + {16'd0, ky}, ix = colb + {16'd0, kx};\n"
+      << "  wire inb = iy < {16'd0, L_HIN} && ix < {16'd0, L_WIN};\n"
+      << "  /* verilator lint_off UNUSEDSIGNAL */  // addresses are summed in 32 bits and used in their low bits\n"
+      << "  wire [31:0] faddr = cgo + rowb + colb + kb;\n"
+      << "  wire [31:0] waddr = wtb + {16'd0, pc};\n"
+      << "  /* verilator lint_on UNUSEDSIGNAL */\n";
+  }
+  v << "  wire src = layer[0];\n"
+    << "  wire [15:0] trem_n = trem + 16'd" << L % BK << ";\n"
     << "  task layer_start;\n"
-    << "    begin\n"
-    << "      t <= 16'd0; oy <= 16'd0; ox <= 16'd0; pc <= 16'd0; ky <= 16'd0; kx <= 16'd0; cg <= 16'd0;\n"
-    << "      py <= 16'd0; pyr <= 16'd0; px <= 16'd0; pxr <= 16'd0; trem <= 16'd0; tl <= 16'd0;\n"
-    << "      cgo <= 32'd0; kb <= 32'd0; prow <= 32'd0; tcgo <= 32'd0;" << (tm ? " pass <= 1'b0;" : "") << "\n"
-    << "    end\n"
+    << "    begin\n";
+  if (unr) {
+    v << "      t <= 16'd0; oy <= 16'd0; ox <= 16'd0; pc <= 16'd0; ky <= 16'd0; kx <= 16'd0; es <= 16'd0;"
+      << (allg ? " kyg <= 16'd0;" : "") << "\n"
+      << "      py <= 16'd0; pyr <= 16'd0; px <= 16'd0; pxr <= 16'd0; trem <= 16'd0; tl <= 16'd0; tcgo <= 32'd0;\n"
+      << "      qpr <= 32'd0; rpr <= 16'd0; qpl <= 32'd0; rpl <= 16'd0;" << (tm ? " pass <= 1'b0;" : "") << "\n";
+  } else {
+    v << "      t <= 16'd0; oy <= 16'd0; ox <= 16'd0; pc <= 16'd0; ky <= 16'd0; kx <= 16'd0; cg <= 16'd0;\n"
+      << "      py <= 16'd0; pyr <= 16'd0; px <= 16'd0; pxr <= 16'd0; trem <= 16'd0; tl <= 16'd0;\n"
+      << "      cgo <= 32'd0; kb <= 32'd0; prow <= 32'd0; tcgo <= 32'd0;" << (tm ? " pass <= 1'b0;" : "") << "\n";
+  }
+  v << "    end\n"
     << "  endtask\n";
-  v << "  always @(posedge clk) begin\n"
-    << "    if (rst) begin\n      state <= IDLE; busy <= 1'b0; layer <= " << LB << "'d0; fcnt <= 16'd0; layer_start;\n"
-    << "      rowb <= 32'd0; colb <= 32'd0; iy0 <= 32'd0; wtb <= 32'd0;\n"
-    << "    end else begin\n"
-    << "      case (state)\n"
-    << "        IDLE: if (start) begin state <= INIT; busy <= 1'b1; layer <= " << LB << "'d0; end\n"
-    << "        INIT: begin  // one cycle: the layer's constants are selected\n"
-    << "          state <= RUN; layer_start;\n"
-    << "          rowb <= L_ROW0; colb <= L_NPAD; iy0 <= L_NPAD; wtb <= L_WBASE;\n"
-    << "        end\n"
-    << "        RUN: begin\n"
-    << "          if (issue) begin\n"
-    << "            if (!cg_last) begin cg <= cg + 16'd1; cgo <= cgo + L_HW; end\n"
-    << "            else begin\n"
-    << "              cg <= 16'd0; cgo <= 32'd0;\n"
-    << "              if (!kx_last) begin kx <= kx + 16'd1; kb <= kb + 32'd1; end\n"
-    << "              else begin kx <= 16'd0; ky <= ky + 16'd1; kb <= kb + L_KROW; end\n"
-    << "            end\n"
-    << "          end\n"
-    << (tm ? "          if (issue && klast && two && !pass) begin  // pass 1 restarts the kernel loop\n"
-             "            pass <= 1'b1; ky <= 16'd0; kx <= 16'd0; cg <= 16'd0; cgo <= 32'd0; kb <= 32'd0;\n"
-             "          end\n"
-           : "")
-    << "          if (!pend) pc <= pc + 16'd1;\n"
-    << "          else begin\n"
-    << "            pc <= 16'd0; ky <= 16'd0; kx <= 16'd0; cg <= 16'd0; cgo <= 32'd0; kb <= 32'd0;"
-    << (tm ? " pass <= 1'b0;" : "") << "\n"
-    << "            if (ox != L_WOUT - 16'd1) begin\n"
-    << "              ox <= ox + 16'd1; colb <= colb + {16'd0, L_S};\n"
-    << "              if (pxr != L_PS - 16'd1) pxr <= pxr + 16'd1; else begin pxr <= 16'd0; px <= px + 16'd1; end\n"
-    << "            end else begin\n"
-    << "              ox <= 16'd0; pxr <= 16'd0; px <= 16'd0; colb <= L_NPAD;\n"
-    << "              if (oy != L_HOUT - 16'd1) begin\n"
-    << "                oy <= oy + 16'd1; rowb <= rowb + L_SW; iy0 <= iy0 + {16'd0, L_S};\n"
-    << "                if (pyr != L_PS - 16'd1) pyr <= pyr + 16'd1;\n"
-    << "                else begin pyr <= 16'd0; py <= py + 16'd1; prow <= prow + {16'd0, L_WP}; end\n"
-    << "              end else begin\n"
-    << "                oy <= 16'd0; pyr <= 16'd0; py <= 16'd0; prow <= 32'd0; rowb <= L_ROW0; iy0 <= L_NPAD;\n"
-    << "                if (t != L_T - 16'd1) begin\n"
-    << "                  t <= t + 16'd1; tl <= tl + 16'd" << L << "; wtb <= wtb + {16'd0, " << KKX << "};\n"
-    << "                  if (trem_n >= 16'd" << P << ") begin trem <= trem_n - 16'd" << P
-    << "; tcgo <= tcgo + L_TCG1; end\n"
-    << "                  else begin trem <= trem_n; tcgo <= tcgo + L_TCG0; end\n"
-    << "                end else begin\n"
-    << "                  state <= FLUSH; fcnt <= L_FLUSH;\n"
-    << "                end\n"
-    << "              end\n"
-    << "            end\n"
-    << "          end\n"
-    << "        end\n"
-    << "        FLUSH: begin\n"
+  if (unr) {
+    const std::string TP = "16'd" + std::to_string(BK);  // the banks of one copy (P without row groups)
+    v << "  always @(posedge clk) begin\n"
+      << "    if (rst) begin\n      state <= IDLE; busy <= 1'b0; layer <= " << LB << "'d0; fcnt <= 16'd0; layer_start;\n"
+      << "      iy0 <= 32'd0; wtb <= 32'd0; qo <= 32'd0; qp <= 32'd0; qw <= 32'd0; ro <= 16'd0; rp <= 16'd0; rw <= 16'd0;\n"
+      << "      elo <= 16'd0; rem <= 32'd0;\n"
+      << "    end else begin\n"
+      << "      case (state)\n"
+      << "        IDLE: if (start) begin state <= INIT; busy <= 1'b1; layer <= " << LB << "'d0; end\n"
+      << "        INIT: begin  // one cycle: the layer's constants are selected\n"
+      << "          state <= RUN; layer_start;\n"
+      << "          iy0 <= L_NPAD; wtb <= L_WBASE; elo <= L_CPAD; rem <= L_REM0;\n"
+      << "          qo <= L_Q0; ro <= L_R0; qp <= L_Q0; rp <= L_R0; qw <= L_Q0; rw <= L_R0;\n"
+      << "        end\n"
+      << "        RUN: begin\n"
+      << "          if (issue) begin\n"
+      << "            if (!kx_last) begin kx <= kx + 16'd1; es <= es + "
+      << (GB > 0 && !allg ? "(grp ? 16'd" + std::to_string(GB) + " : " + TP + ")" : TP) << "; end\n"
+      << "            else begin kx <= 16'd0; es <= 16'd0; ky <= ky + 16'd1; qw <= ny_q; rw <= ny_r;"
+      << (allg ? " kyg <= kyg + 16'd" + std::to_string(RGn) + ";" : "") << " end\n"
+      << "          end\n"
+      << (tm ? "          if (issue && klast && two && !pass) begin  // pass 1 restarts the kernel loop\n"
+               "            pass <= 1'b1; ky <= 16'd0; kx <= 16'd0; es <= 16'd0; qw <= qp; rw <= rp;" +
+                   std::string(allg ? " kyg <= 16'd0;" : "") + "\n"
+               "          end\n"
+             : "")
+      << "          if (!pend) pc <= pc + 16'd1;\n"
+      << "          else begin\n"
+      << "            pc <= 16'd0; ky <= 16'd0; kx <= 16'd0; es <= 16'd0;" << (tm ? " pass <= 1'b0;" : "")
+      << (allg ? " kyg <= 16'd0;" : "") << "\n"
+      << "            if (ox != L_WOUT - 16'd1) begin\n"
+      << "              ox <= ox + 16'd1; qp <= nx_q; rp <= nx_r; qw <= nx_q; rw <= nx_r;\n"
+      << "              elo <= elo > L_SC ? elo - L_SC : 16'd0; rem <= rem - {16'd0, L_SC};\n"
+      << "              if (pxr != L_PS - 16'd1) pxr <= pxr + 16'd1;\n"
+      << "              else begin pxr <= 16'd0; px <= px + 16'd1; qpl <= npx_q; rpl <= npx_r; end\n"
+      << "            end else begin\n"
+      << "              ox <= 16'd0; pxr <= 16'd0; px <= 16'd0; elo <= L_CPAD; rem <= L_REM0;\n"
+      << "              if (oy != L_HOUT - 16'd1) begin\n"
+      << "                oy <= oy + 16'd1; iy0 <= iy0 + {16'd0, L_S};\n"
+      << "                qo <= noy_q; ro <= noy_r; qp <= noy_q; rp <= noy_r; qw <= noy_q; rw <= noy_r;\n"
+      << "                if (pyr != L_PS - 16'd1) begin pyr <= pyr + 16'd1; qpl <= qpr; rpl <= rpr; end\n"
+      << "                else begin\n"
+      << "                  pyr <= 16'd0; py <= py + 16'd1; qpr <= npy_q; rpr <= npy_r; qpl <= npy_q; rpl <= npy_r;\n"
+      << "                end\n"
+      << "              end else begin\n"
+      << "                oy <= 16'd0; pyr <= 16'd0; py <= 16'd0; iy0 <= L_NPAD;\n"
+      << "                qo <= L_Q0; ro <= L_R0; qp <= L_Q0; rp <= L_R0; qw <= L_Q0; rw <= L_R0;\n"
+      << "                qpr <= 32'd0; rpr <= 16'd0; qpl <= 32'd0; rpl <= 16'd0;\n"
+      << "                if (t != L_T - 16'd1) begin\n"
+      << "                  t <= t + 16'd1; tl <= tl + 16'd" << L << "; wtb <= wtb + {16'd0, " << KKX << "};\n"
+      << "                  if (trem_n >= " << TP << ") begin trem <= trem_n - " << TP << "; tcgo <= tcgo + L_TCG1; end\n"
+      << "                  else begin trem <= trem_n; tcgo <= tcgo + L_TCG0; end\n"
+      << "                end else begin\n"
+      << "                  state <= FLUSH; fcnt <= L_FLUSH;\n"
+      << "                end\n"
+      << "              end\n"
+      << "            end\n"
+      << "          end\n"
+      << "        end\n";
+  } else {
+    v << "  always @(posedge clk) begin\n"
+      << "    if (rst) begin\n      state <= IDLE; busy <= 1'b0; layer <= " << LB << "'d0; fcnt <= 16'd0; layer_start;\n"
+      << "      rowb <= 32'd0; colb <= 32'd0; iy0 <= 32'd0; wtb <= 32'd0;\n"
+      << "    end else begin\n"
+      << "      case (state)\n"
+      << "        IDLE: if (start) begin state <= INIT; busy <= 1'b1; layer <= " << LB << "'d0; end\n"
+      << "        INIT: begin  // one cycle: the layer's constants are selected\n"
+      << "          state <= RUN; layer_start;\n"
+      << "          rowb <= L_ROW0; colb <= L_NPAD; iy0 <= L_NPAD; wtb <= L_WBASE;\n"
+      << "        end\n"
+      << "        RUN: begin\n"
+      << "          if (issue) begin\n"
+      << "            if (!cg_last) begin cg <= cg + 16'd1; cgo <= cgo + L_HW; end\n"
+      << "            else begin\n"
+      << "              cg <= 16'd0; cgo <= 32'd0;\n"
+      << "              if (!kx_last) begin kx <= kx + 16'd1; kb <= kb + 32'd1; end\n"
+      << "              else begin kx <= 16'd0; ky <= ky + 16'd1; kb <= kb + L_KROW; end\n"
+      << "            end\n"
+      << "          end\n"
+      << (tm ? "          if (issue && klast && two && !pass) begin  // pass 1 restarts the kernel loop\n"
+               "            pass <= 1'b1; ky <= 16'd0; kx <= 16'd0; cg <= 16'd0; cgo <= 32'd0; kb <= 32'd0;\n"
+               "          end\n"
+             : "")
+      << "          if (!pend) pc <= pc + 16'd1;\n"
+      << "          else begin\n"
+      << "            pc <= 16'd0; ky <= 16'd0; kx <= 16'd0; cg <= 16'd0; cgo <= 32'd0; kb <= 32'd0;"
+      << (tm ? " pass <= 1'b0;" : "") << "\n"
+      << "            if (ox != L_WOUT - 16'd1) begin\n"
+      << "              ox <= ox + 16'd1; colb <= colb + {16'd0, L_S};\n"
+      << "              if (pxr != L_PS - 16'd1) pxr <= pxr + 16'd1; else begin pxr <= 16'd0; px <= px + 16'd1; end\n"
+      << "            end else begin\n"
+      << "              ox <= 16'd0; pxr <= 16'd0; px <= 16'd0; colb <= L_NPAD;\n"
+      << "              if (oy != L_HOUT - 16'd1) begin\n"
+      << "                oy <= oy + 16'd1; rowb <= rowb + L_SW; iy0 <= iy0 + {16'd0, L_S};\n"
+      << "                if (pyr != L_PS - 16'd1) pyr <= pyr + 16'd1;\n"
+      << "                else begin pyr <= 16'd0; py <= py + 16'd1; prow <= prow + {16'd0, L_WP}; end\n"
+      << "              end else begin\n"
+      << "                oy <= 16'd0; pyr <= 16'd0; py <= 16'd0; prow <= 32'd0; rowb <= L_ROW0; iy0 <= L_NPAD;\n"
+      << "                if (t != L_T - 16'd1) begin\n"
+      << "                  t <= t + 16'd1; tl <= tl + 16'd" << L << "; wtb <= wtb + {16'd0, " << KKX << "};\n"
+      << "                  if (trem_n >= 16'd" << P << ") begin trem <= trem_n - 16'd" << P
+      << "; tcgo <= tcgo + L_TCG1; end\n"
+      << "                  else begin trem <= trem_n; tcgo <= tcgo + L_TCG0; end\n"
+      << "                end else begin\n"
+      << "                  state <= FLUSH; fcnt <= L_FLUSH;\n"
+      << "                end\n"
+      << "              end\n"
+      << "            end\n"
+      << "          end\n"
+      << "        end\n";
+  }
+  v << "        FLUSH: begin\n"
     << "          if (fcnt != 16'd1) fcnt <= fcnt - 16'd1;\n"
     << "          else if (layer == " << LB << "'d" << NL - 1 << ") begin state <= IDLE; busy <= 1'b0; end\n"
     << "          else begin layer <= layer + " << LB << "'d1; state <= INIT; end\n"
@@ -524,42 +803,111 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << "    end\n"
     << "  end\n";
 
+  // The input row groups' rotations, one cycle after the read.
+  std::string group_regs;
+  for (int r = 0; GB > 1 && r < GG; ++r) {
+    group_regs += "  reg [" + std::to_string(clog2(GB) - 1) + ":0] p1_g" + std::to_string(r) + ";\n";
+  }
   // Stage 1: memory reads of the issued cycle, and its descriptor down a shift register.
   // desc = {t, tl, tcgo, pix, trem, pfirst, pwrite}
   const int DW = 16 + 16 + 32 + 32 + 16 + 2;
   v << "  reg [" << g.weight_rom_width - 1 << ":0] wq;\n"
     << "  always @(posedge clk) wq <= wrom[waddr[" << WAW - 1 << ":0]];\n";
   v << "  wire [" << AW - 1 << ":0] dra [0:" << P - 1 << "];  // drain read addresses (below)\n";
+  // Bank i's compute read address (unrolled: its own, fa<i>).
+  auto fa = [&](int i) { return (unr ? "fa" + std::to_string(i) : std::string("faddr")) + "[" + std::to_string(AW - 1) + ":0]"; };
   for (int i = 0; i < P; ++i) {
     v << "  reg [" << A - 1 << ":0] q0_" << i << ", q1_" << i << ";\n"
-      << "  wire [" << AW - 1 << ":0] ra0_" << i << " = src ? dra[" << i << "] : faddr[" << AW - 1 << ":0];\n"
-      << "  wire [" << AW - 1 << ":0] ra1_" << i << " = src ? faddr[" << AW - 1 << ":0] : dra[" << i << "];\n"
+      << "  wire [" << AW - 1 << ":0] ra0_" << i << " = src ? dra[" << i << "] : " << fa(i) << ";\n"
+      << "  wire [" << AW - 1 << ":0] ra1_" << i << " = src ? " << fa(i) << " : dra[" << i << "];\n"
       << "  always @(posedge clk) begin q0_" << i << " <= fm0_" << i << "[ra0_" << i << "]; q1_" << i << " <= fm1_"
       << i << "[ra1_" << i << "]; end\n";
   }
   const int at = D + 1;  // the tree root of the cycle issued D+2 cycles ago meets index D+1 of the shift registers
   v << "  reg [" << at << ":0] pv, pfirst, plast;\n"
-    << "  reg p1_inb, p1_src;\n"
+    << (unr ? "  reg [" + std::to_string(P - 1) + ":0] p1_inb;\n  reg p1_src;\n" +
+                  (P > 1 && !allg ? "  reg [" + std::to_string(BB - 1) + ":0] p1_rw;\n" : std::string())
+            : std::string("  reg p1_inb, p1_src;\n"))
+    << (GB > 0 && !allg ? "  reg p1_grp;\n" : "") << group_regs
     << "  reg [" << DW - 1 << ":0] pdesc [0:" << at << "];\n"
-    << "  wire first = ky == 16'd0 && kx == 16'd0 && cg == 16'd0" << (tm ? " && !pass" : "") << ";\n"
-    << "  wire pw = py < L_HP && px < L_WP;\n"
-    << "  wire [31:0] pix = prow + {16'd0, px};\n"
-    << "  wire [" << DW - 1 << ":0] desc = {t, tl, tcgo, pix, trem, pyr == 16'd0 && pxr == 16'd0, pw};\n"
-    << "  integer k;\n"
+    << "  wire first = ky == 16'd0 && kx == 16'd0" << (unr ? "" : " && cg == 16'd0") << (tm ? " && !pass" : "") << ";\n"
+    << "  wire pw = py < L_HP && px < L_WP;\n";
+  if (unr) {
+    // The drain's first bank and word: value index qpl·P + rpl + t·L of the stored pixel's tile.
+    v << "  wire [15:0] db_s = trem + rpl;\n"
+      << "  wire db_c = db_s >= 16'd" << BK << ";\n"
+      << "  wire [31:0] pix = qpl + {31'd0, db_c};\n"
+      << "  wire [15:0] db = db_c ? db_s - 16'd" << BK << " : db_s;\n"
+      << "  wire [" << DW - 1 << ":0] desc = {t, tl, tcgo, pix, db, pyr == 16'd0 && pxr == 16'd0, pw};\n";
+  } else {
+    v << "  wire [31:0] pix = prow + {16'd0, px};\n"
+      << "  wire [" << DW - 1 << ":0] desc = {t, tl, tcgo, pix, trem, pyr == 16'd0 && pxr == 16'd0, pw};\n";
+  }
+  v << "  integer k;\n"
     << "  always @(posedge clk) begin\n"
     << "    if (rst) begin pv <= 0; pfirst <= 0; plast <= 0; end\n"
     << "    else begin\n"
     << "      pv <= {pv[" << at - 1 << ":0], issue}; pfirst <= {pfirst[" << at - 1 << ":0], first};"
     << " plast <= {plast[" << at - 1 << ":0], issue && " << (tm ? "alast" : "klast") << "};\n"
     << "    end\n"
-    << "    p1_inb <= inb; p1_src <= src;\n"
+    << "    p1_inb <= inb; p1_src <= src;" << (unr && !allg && P > 1 ? " p1_rw <= rw[" + std::to_string(BB - 1) + ":0];" : "")
+    << (GB > 0 && !allg ? " p1_grp <= grp;" : "") << "\n";
+  for (int r = 0; GB > 1 && r < GG; ++r) v << "    p1_g" << r << " <= g" << r << "_r[" << clog2(GB) - 1 << ":0];\n";
+  v
     << "    pdesc[0] <= desc;\n"
     << "    for (k = 1; k <= " << at << "; k = k + 1) pdesc[k] <= pdesc[k - 1];\n"
     << "  end\n";
   // Stage 2 on: lanes.
-  v << "  wire [" << P * A - 1 << ":0] acts = p1_inb ? {";
-  for (int i = P - 1; i >= 0; --i) v << "(p1_src ? q1_" << i << " : q0_" << i << ")" << (i ? ", " : "");
-  v << "} : " << P * A << "'d0;\n";
+  if (unr) {
+    // Slot i takes bank (rw + i) mod P: the banks' words rotated right by rw words (a barrel rotator, one stage per
+    // bit of rw), then each slot's value outside the map is zero.
+    v << "  wire [" << P * A - 1 << ":0] rot0 = {";
+    for (int i = P - 1; i >= 0; --i) v << "(p1_src ? q1_" << i << " : q0_" << i << ")" << (i ? ", " : "");
+    v << "};\n";
+    int stage = 0;
+    if (P > 1 && !allg) {
+      for (; stage < BB; ++stage) {
+        const int m = (1 << stage) % P;  // words rotated by this stage
+        v << "  wire [" << P * A - 1 << ":0] rot" << stage + 1 << " = p1_rw[" << stage << "] ? {rot" << stage << "["
+          << m * A - 1 << ":0], rot" << stage << "[" << P * A - 1 << ":" << m * A << "]} : rot" << stage << ";\n";
+      }
+    }
+    // Input row groups: group r's B words (banks r·B …) rotated right by its own p1_g<r> words.
+    for (int r = 0; r < GG; ++r) {
+      const int W = GB * A, lo = r * GB * A;
+      v << "  wire [" << W - 1 << ":0] g" << r << "_0 = rot0[" << lo + W - 1 << ":" << lo << "];\n";
+      int gs = 0;
+      if (GB > 1) {
+        for (; gs < clog2(GB); ++gs) {
+          const int m = (1 << gs) % GB;
+          v << "  wire [" << W - 1 << ":0] g" << r << "_" << gs + 1 << " = p1_g" << r << "[" << gs << "] ? {g" << r << "_"
+            << gs << "[" << m * A - 1 << ":0], g" << r << "_" << gs << "[" << W - 1 << ":" << m * A << "]} : g" << r
+            << "_" << gs << ";\n";
+        }
+      }
+      v << "  wire [" << W - 1 << ":0] gw" << r << " = g" << r << "_" << gs << ";\n";
+    }
+    v << "  wire [" << P * A - 1 << ":0] acts;\n";
+    for (int i = 0; i < P; ++i) {
+      std::ostringstream word;
+      word << "rot" << stage << "[" << (i + 1) * A - 1 << ":" << i * A << "]";
+      if (allg) {
+        word.str("");
+        word << "gw" << i / GB << "[" << (i % GB + 1) * A - 1 << ":" << (i % GB) * A << "]";
+      } else if (i < GG * GB) {
+        const int r = i / GB, j = i % GB;
+        word.str("");
+        word << "(p1_grp ? gw" << r << "[" << (j + 1) * A - 1 << ":" << j * A << "] : rot" << stage << "["
+             << (i + 1) * A - 1 << ":" << i * A << "])";
+      }
+      v << "  assign acts[" << (i + 1) * A - 1 << ":" << i * A << "] = p1_inb[" << i << "] ? " << word.str() << " : "
+        << A << "'d0;\n";
+    }
+  } else {
+    v << "  wire [" << P * A - 1 << ":0] acts = p1_inb ? {";
+    for (int i = P - 1; i >= 0; --i) v << "(p1_src ? q1_" << i << " : q0_" << i << ")" << (i ? ", " : "");
+    v << "} : " << P * A << "'d0;\n";
+  }
   v << "  wire [" << L * ACC - 1 << ":0] res;\n"
     << "  genvar gl;\n"
     << "  generate for (gl = 0; gl < " << L << "; gl = gl + 1) begin : lanes\n"
@@ -599,7 +947,7 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << "    end else if (drain) begin\n"
     << "      if (dg == (L_CLS ? 16'd" << L - 1 << " : 16'd" << drain_groups - 1 << ")) drain <= 1'b0;\n"
     << "      dg <= dg + 16'd1; dgr <= dgr + 16'd" << R << ";\n"
-    << "      if (rb_next >= 16'd" << P << ") begin rb <= rb_next - 16'd" << P << "; dgo <= dgo + L_HPWP; end\n"
+    << "      if (rb_next >= 16'd" << BK << ") begin rb <= rb_next - 16'd" << BK << "; dgo <= dgo + L_HPWP; end\n"
     << "      else rb <= rb_next;\n"
     << "      d_res <= L_CLS ? d_res >> " << ACC << " : d_res >> " << R * ACC << ";\n"
     << "      d_rq <= L_CLS ? d_rq >> " << kMultBits + kOffsetBits << " : d_rq >> "
@@ -632,9 +980,10 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
     << "  reg s1_cls;\n  reg [" << CB - 1 << ":0] s1_class;\n"
     << "  wire dst = !src;\n";
   for (int b = 0; b < P; ++b) {
+    const int bj = b % BK;  // the bank's place in its copy (row groups: every copy takes the same writes)
     v << "  // bank " << b << "\n"
-      << "  wire below" << b << " = 16'd" << b << " < rb;\n"
-      << "  wire [15:0] j" << b << " = below" << b << " ? 16'd" << b + P << " - rb : 16'd" << b << " - rb;\n"
+      << "  wire below" << b << " = 16'd" << bj << " < rb;\n"
+      << "  wire [15:0] j" << b << " = below" << b << " ? 16'd" << bj + BK << " - rb : 16'd" << bj << " - rb;\n"
       << "  wire [15:0] lane" << b << " = dgr + j" << b << ";\n"
       << "  wire [15:0] ch" << b << " = d_tl + lane" << b << ";\n"
       << "  /* verilator lint_off UNUSEDSIGNAL */\n"
@@ -717,8 +1066,16 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
       << "  for (long i = 0; i < n; ++i) {\n"
       << "    if (std::fread(img.data(), 1, img.size(), f) != img.size()) { std::fprintf(stderr, \"short read\\n\"); return 2; }\n"
       << "    for (int c = 0; c < C; ++c) for (int y = 0; y < H; ++y) for (int x = 0; x < W; ++x) {\n"
-      << "      m->load_en = 1; m->load_bank = c % P; m->load_addr = ((c / P) * H + y) * W + x;\n"
-      << "      m->load_data = img[(std::size_t(c) * H + y) * W + x]; tick();\n"
+      << (GB > 0 ? "      const long v = (long(y) * W + x) * C + c;  // a copy per row group of " +
+                       std::to_string(GB) + " banks\n      for (int r = 0; r < " + std::to_string(GG) +
+                       "; ++r) {\n        m->load_en = 1; m->load_bank = int(r * " + std::to_string(GB) + " + v % " +
+                       std::to_string(GB) + "); m->load_addr = int(v / " + std::to_string(GB) +
+                       ");\n        m->load_data = img[(std::size_t(c) * H + y) * W + x]; tick();\n      }\n"
+          : unr ? "      const long v = (long(y) * W + x) * C + c;  // pixel-major (unrolled window)\n"
+                  "      m->load_en = 1; m->load_bank = int(v % P); m->load_addr = int(v / P);\n"
+                  "      m->load_data = img[(std::size_t(c) * H + y) * W + x]; tick();\n"
+                : "      m->load_en = 1; m->load_bank = c % P; m->load_addr = ((c / P) * H + y) * W + x;\n"
+                  "      m->load_data = img[(std::size_t(c) * H + y) * W + x]; tick();\n")
       << "    }\n"
       << "    m->load_en = 0; m->start = 1; tick(); m->start = 0;\n"
       << "    long cyc = 0, layer_start = 0; int layer = 0;\n"

@@ -27,6 +27,7 @@ std::string describe(const FpgaDesign& d) {
   s += d.fmap_on_chip ? " fmap=on-chip" : " fmap=DDR";
   s += d.weights_on_chip ? " weights=on-chip" : " weights=DDR";
   if (d.unroll_kernel) s += " unroll=CinK2";
+  if (d.row_groups > 1) s += " row_groups=" + std::to_string(d.row_groups);
   if (d.requantizers > 0) s += " requantizers=" + std::to_string(d.requantizers);
   return s;
 }
@@ -51,6 +52,16 @@ double bram_blocks(const cm::FpgaCostTable& c, double width_bits, double depth) 
   }
   return best;
 }
+// One written memory (a feature-map bank) as Yosys maps it for the 7 series: block RAM, or distributed RAM when that
+// is cheaper by memory_libmap's costs (a RAMB18 costs 129, a LUTRAM cell 8: RAM32M as 32 × 6 or RAM64M as 64 × 3,
+// 4 LUTs each, its synchronous read becoming a register of flip-flops) — measured on the unrolled engines' shallow
+// banks (docs/rtl.md).
+Resources ram(const cm::FpgaCostTable& c, double width_bits, double depth) {
+  const double blocks = bram_blocks(c, width_bits, depth);
+  const double cells = std::min(ceil_div(depth, 32) * ceil_div(width_bits, 6), ceil_div(depth, 64) * ceil_div(width_bits, 3));
+  if (8 * cells < 258 * blocks) return {4 * cells, width_bits, 0, 0};
+  return {0, 0, 0, blocks};
+}
 }  // namespace
 
 FpgaModel::FpgaModel(Workload workload, cm::Device device, const cm::FpgaCostTable& costs, FpgaLimits limits)
@@ -65,6 +76,10 @@ FpgaModel::FpgaModel(Workload workload, cm::Device device, const cm::FpgaCostTab
   host_ = {costs_.fixed_value("host_interface_lut"), costs_.fixed_value("host_interface_ff"), 0, 0};
   for (const auto& l : workload_.layers) {
     max_fan_in_ = std::max<int>(max_fan_in_, static_cast<int>(l.fan_in()));
+    for (int rows : {l.kernel, l.map_h})
+      if (rows > 1 && std::find(row_group_options_.begin(), row_group_options_.end(), rows) == row_group_options_.end()) {
+        row_group_options_.push_back(rows);
+      }
     if (workload_.format == WeightFormat::pow2) {
       mix_.any_k1 = mix_.any_k1 || l.filters_by_k[1] > 0;
       mix_.any_k2 = mix_.any_k2 || l.filters_by_k[2] > 0;
@@ -130,6 +145,10 @@ FpgaEvaluation FpgaModel::evaluate_with(const FpgaDesign& d) const {
   if (d.lanes + d.lanes_k2 == 0) return reject("no lanes");
   if (d.dsp_lanes > d.lanes) return reject("more DSP lanes than lanes");
   if (d.lanes_k2 != 0 && d.mapping != Mapping::heterogeneous) return reject("k2 lanes are for the heterogeneous mapping");
+  if (d.row_groups < 1) return reject("row_groups must be at least 1");
+  if (d.row_groups > 1 && (!d.unroll_kernel || !d.fmap_on_chip || d.p_in % d.row_groups != 0)) {
+    return reject("row groups need the unrolled window, on-chip feature maps and p_in a multiple of row_groups");
+  }
 
   // ---- resources: the lanes the mapping asks for, then control and buffers ----
   int tree_depth = 0;
@@ -153,7 +172,9 @@ FpgaEvaluation FpgaModel::evaluate_with(const FpgaDesign& d) const {
   if (!all_dsp && one_requant.dsp > 0) {
     one_requant = cm::block_cost(costs_, Block::requant, {workload_.a_bits, 0, 0, ev.acc_bits});
   }
-  if (d.requantizers > d.p_in) return reject("more requantizers than feature-map banks (p_in)");
+  if (d.requantizers > d.p_in / std::max(1, d.row_groups)) {
+    return reject("more requantizers than feature-map banks (p_in, per row group)");
+  }
   if (d.requantizers > d.lanes + d.lanes_k2) return reject("more requantizers than lanes");
   ev.requantizers = d.requantizers;
   ev.breakdown.requant = double(ev.requantizers) * one_requant;
@@ -164,7 +185,18 @@ FpgaEvaluation FpgaModel::evaluate_with(const FpgaDesign& d) const {
   ev.breakdown.control = {control(control_lut_), control(control_ff_), 0, 0};
   ev.breakdown.host = host_;
   ev.breakdown.weight_buffer.bram36 = weight_buffer_bram36(d, weight_width_bits);
-  ev.breakdown.fmap_buffer.bram36 = fmap_buffer_bram36(d);
+  if (d.unroll_kernel && d.weights_on_chip) {
+    // Unrolled, the ROM holds a word per tile pass and issue cycle, padded where a kernel row does not fill the
+    // slots (an fc's single row under row groups uses 1/G of them): count the words the engine stores.
+    double words = 0;
+    for (std::size_t i = 0; i < workload_.layers.size(); ++i) {
+      const auto& l = workload_.layers[i];
+      words += mapping.tiles(l, d, workload_.format).passes() *
+               double(l.pixel_cycles(d.p_in, true, i == 0, d.row_groups));
+    }
+    ev.breakdown.weight_buffer.bram36 = bram_blocks(costs_, weight_width_bits, words);
+  }
+  ev.breakdown.fmap_buffer = fmap_buffer(d);
   ev.used = ev.breakdown.total();
   ev.lut_pct = 100.0 * ev.used.lut / device_.lut;
   ev.ff_pct = 100.0 * ev.used.ff / device_.ff;
@@ -199,17 +231,28 @@ double FpgaModel::weight_buffer_bram36(const FpgaDesign& d, double weight_width_
   return bram_blocks(costs_, weight_width_bits, depth);
 }
 
-double FpgaModel::fmap_buffer_bram36(const FpgaDesign& d) const {
+Resources FpgaModel::fmap_buffer(const FpgaDesign& d) const {
   // p_in banks of A-bit words (channel c in bank c mod p_in), twice (ping-pong: a layer's input and output), or, with
   // feature maps in DDR, a line buffer of K + stride rows.
   double depth = 0;
   for (const auto& l : workload_.layers) {
+    if (d.unroll_kernel && d.fmap_on_chip) {
+      // Unrolled: pixel-major maps, value i of the map in bank i mod p_in (no bank holds a padding group); an input
+      // layer read by kernel-row groups holds a copy of the image in each group of b banks.
+      // Row groups G > 1: every map in G copies of p_in / G banks.
+      // A layer's output is the next layer's input (pooled, as stored); the classifier's output is one word a class.
+      const int g = std::max(1, d.row_groups), banks = d.p_in / g;
+      const int b = g == 1 && &l == &workload_.layers.front() ? l.input_row_group_banks(d.p_in) : 0;
+      depth = std::max({depth, std::ceil(double(l.in_activations()) / (b > 0 ? b : banks)),
+                        std::ceil(double(l.c_out) / banks)});
+      continue;
+    }
     const double groups = std::ceil(double(l.c_in) / d.p_in);
     depth = std::max(depth, d.fmap_on_chip
                                 ? std::max(groups * l.h_in * l.w_in, std::ceil(double(l.c_out) / d.p_in) * l.h_out * l.w_out)
                                 : double(l.kernel + l.stride) * l.w_in * groups);
   }
-  return (d.fmap_on_chip ? 2.0 : 1.0) * d.p_in * bram_blocks(costs_, workload_.a_bits, depth);
+  return (d.fmap_on_chip ? 2.0 : 1.0) * d.p_in * ram(costs_, workload_.a_bits, depth);
 }
 
 std::vector<int> requantizer_options(const FpgaDesign& d, const Workload& w) {
@@ -223,8 +266,8 @@ void requantizer_options(const FpgaDesign& d, const Workload& w, std::vector<int
   r.assign(1, 1);
   if (lanes < 1) return;
   for (std::size_t i = 0; i + 1 < w.layers.size(); ++i) {
-    const long pixel = std::max<long>(1, w.layers[i].pixel_cycles(d.p_in, d.unroll_kernel));
-    r.push_back(int(std::min<long>((lanes + pixel - 1) / pixel, std::max(1, d.p_in))));
+    const long pixel = std::max<long>(1, w.layers[i].pixel_cycles(d.p_in, d.unroll_kernel, i == 0, d.row_groups));
+    r.push_back(int(std::min<long>((lanes + pixel - 1) / pixel, std::max(1, d.p_in / std::max(1, d.row_groups)))));
   }
   // The fewest requantizers with the same drain: R and ⌈lanes / ⌈lanes / R⌉⌉ drain in as many cycles.
   for (auto& x : r) {
@@ -244,7 +287,7 @@ LayerTiming FpgaModel::layer_timing(const FpgaDesign& d, std::size_t i, TileCoun
   // cycle); a pixel shorter than that waits for it (the RTL's schedule, docs/rtl.md).
   const double lanes = double(d.lanes + d.lanes_k2);
   const double drain = i + 1 == workload_.layers.size() ? lanes : ceil_div(lanes, requant_count);
-  const double per_pixel = double(l.pixel_cycles(d.p_in, d.unroll_kernel));
+  const double per_pixel = double(l.pixel_cycles(d.p_in, d.unroll_kernel, i == 0, d.row_groups));
   t.compute_cycles = double(l.h_out) * l.w_out *
                      ((tiles.count - tiles.two_pass) * std::max(per_pixel, drain) +
                       tiles.two_pass * std::max(2 * per_pixel, drain));
@@ -314,8 +357,13 @@ SearchResult FpgaModel::search(std::optional<Mapping> only,
       d.fmap_on_chip = (variant & 1) == 0;
       d.weights_on_chip = (variant & 2) != 0;
       d.unroll_kernel = (variant & 4) != 0;
-      for (const auto* m : mapping_strategies())
-        if (!only || m->id() == *only) m->candidates(d, *this, mix_, consider);
+      // Row groups: 1, and for the unrolled window with on-chip maps each kernel height of the network.
+      for (int g : row_group_options_) {
+        if (g > 1 && (!d.unroll_kernel || !d.fmap_on_chip || p_in % g != 0)) continue;
+        d.row_groups = g;
+        for (const auto* m : mapping_strategies())
+          if (!only || m->id() == *only) m->candidates(d, *this, mix_, consider);
+      }
     }
   }
   return r;

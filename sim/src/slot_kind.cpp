@@ -51,7 +51,7 @@ LaneCost SlotKind::lane_cost(const Workload& w, const cm::FpgaCostTable& c, cons
   // layer, plus the extra bits the mapping asks for.
   long steps = 1;
   for (const auto& l : w.layers) {
-    const long per_output = long(l.pixel_cycles(s.p_in, s.unroll_kernel));
+    const long per_output = long(l.pixel_cycles(s.p_in, s.unroll_kernel, &l == &w.layers.front()));
     steps = std::max(steps, per_output);
   }
   lc.acc_bits = width + ceil_log2(steps) + s.extra_acc_bits;

@@ -184,22 +184,29 @@ int run_verify(const RtlOptions& o) {
                           {"cycles_error_pct", err_pct(v.model_cycles, v.measured_cycles)},
                           {"verilator_build_s", v.simulation.build_seconds},
                           {"verilator_run_s", v.simulation.run_seconds}};
-  if (v.synthesized) {
+  // The model's components always (so --no-synth still shows the estimate); Yosys' beside them when synthesized.
+  {
     const auto& m = v.model_resources;
     const auto& s = v.measured_resources;
     boost::json::array parts;
     for (const auto& part : components(v)) {
-      parts.push_back({{"component", part.name}, {"model_lut", part.model.lut}, {"model_ff", part.model.ff},
-                       {"model_bram36", part.model.bram36}, {"yosys_module", part.module},
-                       {"instances", part.instances}, {"yosys_lut", part.yosys.lut}, {"yosys_ff", part.yosys.ff},
-                       {"yosys_bram36", part.yosys.bram36}});
+      boost::json::object row{{"component", part.name}, {"model_lut", part.model.lut}, {"model_ff", part.model.ff},
+                            {"model_bram36", part.model.bram36}, {"yosys_module", part.module}};
+      if (v.synthesized) {
+        row["instances"] = part.instances, row["yosys_lut"] = part.yosys.lut, row["yosys_ff"] = part.yosys.ff;
+        row["yosys_bram36"] = part.yosys.bram36;
+      }
+      parts.push_back(std::move(row));
     }
     out["components"] = std::move(parts);
-    out["resources"] = {{"model", {{"lut", m.lut}, {"ff", m.ff}, {"bram36", m.bram36}, {"dsp", m.dsp}}},
-                        {"yosys", {{"lut", s.lut}, {"lutram", s.lutram}, {"ff", s.ff}, {"bram36", s.bram36}, {"dsp", s.dsp}}},
-                        {"error_pct", {{"lut", err_pct(m.lut, s.lut)}, {"ff", err_pct(m.ff, s.ff)},
-                                       {"bram36", err_pct(m.bram36, s.bram36)}, {"dsp", err_pct(m.dsp, s.dsp)}}},
-                        {"yosys_s", s.seconds}};
+    boost::json::object res{{"model", {{"lut", m.lut}, {"ff", m.ff}, {"bram36", m.bram36}, {"dsp", m.dsp}}}};
+    if (v.synthesized) {
+      res["yosys"] = {{"lut", s.lut}, {"lutram", s.lutram}, {"ff", s.ff}, {"bram36", s.bram36}, {"dsp", s.dsp}};
+      res["error_pct"] = {{"lut", err_pct(m.lut, s.lut)}, {"ff", err_pct(m.ff, s.ff)},
+                          {"bram36", err_pct(m.bram36, s.bram36)}, {"dsp", err_pct(m.dsp, s.dsp)}};
+      res["yosys_s"] = s.seconds;
+    }
+    out["resources"] = std::move(res);
   }
   const bool kept = !temp || !ok;  // a temporary folder is kept when the outputs differ, to look into
   if (kept) out["folder"] = dir;

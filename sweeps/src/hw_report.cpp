@@ -77,10 +77,12 @@ sim::FpgaDesign design_from_json(const std::string& text, const std::string& fil
       d.weights_on_chip = boolean(key, x);
     } else if (key == "unroll_kernel") {
       d.unroll_kernel = boolean(key, x);
+    } else if (key == "row_groups") {
+      d.row_groups = integer(key, x, 1);
     } else if (key != "acc_bits" && key != "summary") {
       throw InputError(describe_input_problem(file, "unknown field '" + key + "'",
                                               "mapping, slot, p_in, lanes, lanes_k2, dsp_lanes, fmap_on_chip, "
-                                              "weights_on_chip, unroll_kernel, requantizers",
+                                              "weights_on_chip, unroll_kernel, row_groups, requantizers",
                                               key));
     }
   }
@@ -108,6 +110,7 @@ boost::json::object to_json(const sim::FpgaEvaluation& ev) {
                              {"fmap_on_chip", d.fmap_on_chip},
                              {"weights_on_chip", d.weights_on_chip},
                              {"unroll_kernel", d.unroll_kernel},
+                             {"row_groups", d.row_groups},
                              {"requantizers", d.requantizers},
                              {"acc_bits", ev.acc_bits},
                              {"summary", sim::describe(d)}};

@@ -266,19 +266,19 @@ namespace {
 
 // Issue 17: a throughput target on a device instead of a λ.  On tiny data the projection does most of the work; the
 // point here is the whole path: costs from the simulator, dual ascent, projection, the model file agreeing.  lenet-l
-// on the Zynq-7045 spans 72,860 (LightNN-2) to 109,830 images/s (LightNN-1) in coarse steps (`flight dse --k-profile
-// mix:F`: 10 % of the filters at k = 2: 96,108; 20 %: 95,557; 30 %: 88,067), so the target sits where a mix lands
-// within the 5 % tolerance.
+// on the Zynq-7045 spans 67,182 (LightNN-2) to 90,703 images/s (LightNN-1) in coarse steps (`flight dse --k-profile
+// mix:F`: 5 % of the filters at k = 2: 87,604; 15 %: 88,613; 40 %: 87,604; 2 %, conv1's included: 74,377), so the
+// target sits where a mix lands within the 5 % tolerance (88,000 is met by LightNN-1 itself, 90,703 being within 5 %).
 TEST_F(CliTrain, ThroughputTargetIsMetAndTheModelFileAgrees) {
   const auto model = tmp.path() / "budget.json";
   const auto t = run("train --dataset mnist --net lenet-l --method flightnn --lambda 0.05 --epochs 2 --batch 16"
-                     " --threads 2 --json --cost cycles+storage --target-fps 95000 --device zynq-7045"
+                     " --threads 2 --json --cost cycles+storage --target-fps 80000 --device zynq-7045"
                      " --data-dir " + root().string() + " --out " + model.string());
   ASSERT_EQ(t.exit_code, 0) << t.err;
   const auto j = boost::json::parse(last_line(t.out)).as_object();
   const auto& b = j.at("budget").as_object();
   EXPECT_EQ(b.at("cost").as_string(), "cycles+storage");
-  EXPECT_DOUBLE_EQ(b.at("target_fps").as_double(), 95000.0);
+  EXPECT_DOUBLE_EQ(b.at("target_fps").as_double(), 80000.0);
   EXPECT_TRUE(b.at("met").as_bool()) << boost::json::serialize(b);
   EXPECT_LE(std::abs(b.at("miss").as_double()), 0.05);
   EXPECT_GT(b.at("trajectory").as_array().size(), 1u);

@@ -167,6 +167,11 @@ sim::FpgaDesign design(int p_in, int lanes) {
   return d;
 }
 
+sim::FpgaDesign unrolled(sim::FpgaDesign d) {
+  d.unroll_kernel = true;
+  return d;
+}
+
 bool have_verilator() { return std::system("verilator --version > /dev/null 2>&1") == 0; }
 // Under CI (CI=true: .ci/run and the clean room) a missing Verilator is a failure, not a skip: the scripts install it.
 #define FLIGHT_NEED_VERILATOR()                                                                        \
@@ -247,6 +252,17 @@ TEST(RtlEngine, VerilatorLintAllIsClean) {
     rtl::write_engine(rtl::generate_engine(inf, d, {3, 4, 20}), dir.path().string());
     EXPECT_EQ(rtl::lint(dir.path().string(), {}), "") << "time-multiplexed p_in " << p << " lanes " << l;
   }
+  // Unrolled window: P a power of two and not, one bank.
+  for (auto [p, l] : {std::pair{4, 3}, {5, 4}, {1, 1}, {7, 3}, {9, 4}}) {
+    rtl::write_engine(rtl::generate_engine(inf, unrolled(design(p, l)), {3, 4, 20}), dir.path().string());
+    EXPECT_EQ(rtl::lint(dir.path().string(), {}), "") << "unrolled p_in " << p << " lanes " << l;
+  }
+  for (auto [p, l, rg] : {std::tuple{6, 2, 3}, {3, 4, 3}, {4, 3, 2}}) {
+    auto d = unrolled(design(p, l));
+    d.row_groups = rg;
+    rtl::write_engine(rtl::generate_engine(inf, d, {3, 4, 20}), dir.path().string());
+    EXPECT_EQ(rtl::lint(dir.path().string(), {}), "") << "row groups " << rg << " p_in " << p << " lanes " << l;
+  }
   auto too_many = design(2, 7);
   too_many.requantizers = 3;  // more requantizers than banks
   EXPECT_THROW(rtl::generate_engine(winf, too_many, {3, 4, 20}), InputError);
@@ -257,6 +273,7 @@ TEST(RtlEngine, VerilatorLintAllIsClean) {
 // a per-layer constant; the engine's flush is 7 + tree depth + drain cycles: docs/rtl.md), and the engine's
 // requantizer count is the model's.
 void check_design(const Tiny& t, const sim::FpgaDesign& d) {
+  SCOPED_TRACE(sim::describe(d));
   const int p_in = d.p_in, lanes = d.lanes;
   const sim::IntInference inf(t.net);
   const auto ev = t.evaluate(d);
@@ -327,6 +344,65 @@ TEST(RtlEngine, TimeMultiplexedMappingIsBitIdenticalAndOnTheCycleModel) {
   EXPECT_EQ(g.layers[0].two_pass_tiles, 1);
   EXPECT_EQ(g.layers[0].tiles, 2);
   EXPECT_EQ(g.layers[2].order, (std::vector<int>{0, 2, 1, 3}));
+}
+
+// The unrolled window (unroll=CinK2): pixel-major maps, each kernel row's K·C_in values P per cycle through the
+// rotator, values outside the map masked; the cycle model counts K·⌈K·C_in / P⌉ cycles per pixel.
+TEST(RtlEngine, UnrolledWindowIsBitIdenticalAndOnTheCycleModel) {
+  FLIGHT_NEED_VERILATOR();
+  Tiny t;
+  check_design(t, unrolled(design(2, 2)));  // conv1: a kernel row of 3 values in 2 steps; rows straddle banks
+  check_design(t, unrolled(design(4, 3)));  // conv2: 9 values a row (3 channels × 3) in 3 steps of 4
+  check_design(t, unrolled(design(5, 4)));  // P not a power of two: rotations by 1, 2 and 4 mod 5 words
+  check_design(t, unrolled(design(1, 1)));
+  check_design(t, unrolled(time_multiplexed(3, 5)));  // with two-pass tiles and reordered channels
+  Tiny wide(true);
+  check_design(wide, unrolled(design(4, 7)));   // 3 requantizers; drain groups wrap the banks mid-pixel
+  check_design(wide, unrolled(design(16, 4)));  // input row groups of 5 banks; the fc's map: rows of 96 values
+  // The input layer's three kernel rows at once from three copies of the image (groups of ⌊P / 3⌋ banks).
+  check_design(t, unrolled(design(6, 2)));   // groups of 2 banks: a row of 3 values in 2 steps, rotated per group
+  check_design(t, unrolled(design(7, 3)));   // groups of 2, one bank and slot left idle in the input layer
+  check_design(t, unrolled(design(9, 4)));   // groups of 3: one step per pixel
+  check_design(t, unrolled(time_multiplexed(9, 2)));
+  const sim::IntInference inf(t.net);
+  const auto g = rtl::generate_engine(inf, unrolled(design(4, 3)), {3, 4, t.net.acc_bits});
+  ASSERT_EQ(g.layers.size(), 3U);
+  EXPECT_EQ(g.layers[0].kernel_steps, 3);      // 3 rows × ⌈3 / 4⌉
+  EXPECT_EQ(g.layers[1].kernel_steps, 3 * 3);  // 3 rows × ⌈9 / 4⌉
+  EXPECT_EQ(g.layers[2].kernel_steps, 2 * 3);  // fc over a 2×2 map of 5 channels: 2 rows × ⌈10 / 4⌉
+  EXPECT_EQ(g.group_banks, 0);                 // groups of one bank would not be faster
+  const auto g9 = rtl::generate_engine(inf, unrolled(design(9, 4)), {3, 4, t.net.acc_bits});
+  EXPECT_EQ(g9.group_banks, 3);
+  EXPECT_EQ(g9.layers[0].kernel_steps, 1);
+  EXPECT_EQ(g9.layers[1].kernel_steps, 3);  // 3 rows × ⌈9 / 9⌉
+}
+
+sim::FpgaDesign row_groups(sim::FpgaDesign d, int g) {
+  d.unroll_kernel = true;
+  d.row_groups = g;
+  return d;
+}
+
+// Row groups: every map held in G copies of P / G banks, G kernel rows read at once (the drain writes every copy).
+TEST(RtlEngine, RowGroupsAreBitIdenticalAndOnTheCycleModel) {
+  FLIGHT_NEED_VERILATOR();
+  Tiny t;
+  check_design(t, row_groups(design(6, 2), 3));  // 3 copies of 2 banks: one pass of the 3×3 kernels
+  check_design(t, row_groups(design(3, 4), 3));  // copies of one bank: no rotation
+  check_design(t, row_groups(design(4, 3), 2));  // 2 copies: a 3×3 kernel in 2 passes, the second half empty
+  check_design(t, row_groups(time_multiplexed(9, 2), 3));
+  Tiny wide(true);
+  check_design(wide, row_groups(design(12, 7), 3));  // 3 requantizers in copies of 4 banks
+  check_design(wide, row_groups(design(8, 5), 2));
+  const sim::IntInference inf(t.net);
+  const auto g = rtl::generate_engine(inf, row_groups(design(6, 2), 3), {3, 4, t.net.acc_bits});
+  EXPECT_EQ(g.layers[0].kernel_steps, 2);  // ⌈3 / 2⌉ steps of the 3 rows at once
+  EXPECT_EQ(g.layers[1].kernel_steps, 5);  // 9 values a row in copies of 2 banks
+  EXPECT_EQ(g.layers[2].kernel_steps, 5);  // the fc's 2 map rows at once, 10 values each
+  EXPECT_THROW(rtl::generate_engine(inf, row_groups(design(4, 2), 3), {3, 4, t.net.acc_bits}), InputError);  // 4 % 3
+  auto rolled = design(6, 2);
+  rolled.row_groups = 3;  // without the unrolled window
+  EXPECT_THROW(rtl::generate_engine(inf, rolled, {3, 4, t.net.acc_bits}), InputError);
 }
 
 TEST(RtlEngine, AWrongWeightIsCaughtByTheComparison) {

@@ -80,6 +80,48 @@ TEST(FpgaCycles, TimeMultiplexedCountsTwoPassesPerK2Filter) {
   EXPECT_NE(bad.reason.find("k=2"), std::string::npos) << bad.reason;
 }
 
+// The unrolled window as the engine reads it (docs/rtl.md): kernel rows in sequence, or G rows at once from G copies
+// of the map in p_in / G banks each, or (G = 1) the input layer's rows at once from K copies of the image.
+TEST(FpgaCycles, UnrolledWindowByHand) {
+  LayerWork c1;
+  c1.c_in = 1, c1.kernel = 5;
+  EXPECT_EQ(c1.pixel_cycles(8, false), 25);                 // K² positions, one channel group
+  EXPECT_EQ(c1.pixel_cycles(8, true), 5);                   // 5 rows × ⌈5 / 8⌉
+  EXPECT_EQ(c1.pixel_cycles(8, true, true), 5);             // groups of ⌊8/5⌋ = 1 bank: ⌈5/1⌉ = 5, not faster
+  EXPECT_EQ(c1.pixel_cycles(10, true, true), 3);            // groups of 2 banks: ⌈5/2⌉
+  EXPECT_EQ(c1.pixel_cycles(10, true, false, 5), 3);        // row groups 5: one pass of ⌈5 / 2⌉
+  EXPECT_EQ(c1.pixel_cycles(10, true, true, 5), 3);         // row groups decide, the input layer's rule is for G = 1
+  LayerWork c2;
+  c2.c_in = 20, c2.kernel = 5;
+  EXPECT_EQ(c2.pixel_cycles(100, true), 5);                 // 5 rows of 100 values, one cycle each
+  EXPECT_EQ(c2.pixel_cycles(100, true, false, 5), 5);       // one pass, ⌈100 / 20⌉
+  EXPECT_EQ(c2.pixel_cycles(40, true, false, 2), 3 * 5);    // ⌈5/2⌉ passes of ⌈100/20⌉
+  LayerWork fc;  // fc after flatten of a 50-channel 4×4 map
+  fc.c_in = 50 * 16, fc.kernel = 1, fc.map_h = 4, fc.map_w = 4;
+  EXPECT_EQ(fc.pixel_cycles(64, false), 16 * 1);            // ⌈50/64⌉ · 16 map positions
+  EXPECT_EQ(fc.pixel_cycles(64, true), 4 * 4);              // 4 map rows × ⌈200 / 64⌉
+  EXPECT_EQ(fc.pixel_cycles(64, true, false, 4), 13);       // the 4 rows at once: ⌈200 / 16⌉
+  EXPECT_EQ(fc.input_row_group_banks(64), 0);               // only a convolution's input is copied
+}
+
+TEST(FpgaResources, RowGroupsNeedTheUnrolledWindowAndDivideTheBanks) {
+  FpgaModel m(one_conv({0, 6, 0}), z7045(), cm::builtin_fpga_costs(), {});
+  auto d = design(Mapping::uniform, Block::shift_k1, 6, 4);
+  d.unroll_kernel = true;
+  d.row_groups = 3;
+  const auto ok = m.evaluate(d);
+  ASSERT_TRUE(ok.fits) << ok.reason;
+  EXPECT_DOUBLE_EQ(ok.layers[0].compute_cycles, 2 * 25 * 6);  // 2 tiles · 25 pixels · ⌈12 / 2⌉
+  d.row_groups = 4;  // 6 banks do not split into 4 copies
+  EXPECT_FALSE(m.evaluate(d).fits);
+  d.row_groups = 3;
+  d.unroll_kernel = false;
+  EXPECT_FALSE(m.evaluate(d).fits);
+  d.unroll_kernel = true;
+  d.requantizers = 3;  // more than the 2 banks of a copy
+  EXPECT_FALSE(m.evaluate(d).fits);
+}
+
 TEST(FpgaResources, SumOfBlockCostsByHand) {
   const auto& t = cm::builtin_fpga_costs();
   FpgaModel m(one_conv({0, 6, 0}), z7045(), t, {});
@@ -97,7 +139,13 @@ TEST(FpgaResources, SumOfBlockCostsByHand) {
   EXPECT_EQ(ev.requantizers, 1);
   const double control = t.fixed_value("control_lut") + 2 * t.fixed_value("control_lut_per_bank") +
                          4 * t.fixed_value("control_lut_per_lane");
-  EXPECT_NEAR(ev.used.lut, 4 * (2 * slot + tree + acc) + rq + control + t.fixed_value("host_interface_lut"), 1e-9);
+  // Feature maps: 2·p_in banks of max(⌈4/2⌉·7·7, ⌈6/2⌉·5·5) = 98 bytes, shallow enough for distributed RAM (as Yosys
+  // maps it): min(⌈98/32⌉·⌈8/6⌉, ⌈98/64⌉·⌈8/3⌉) = 6 cells of 4 LUTs each, and the read register's 8 flip-flops.
+  const double fmap = 2 * 2 * 6 * 4;
+  EXPECT_DOUBLE_EQ(ev.breakdown.fmap_buffer.lut, fmap);
+  EXPECT_DOUBLE_EQ(ev.breakdown.fmap_buffer.ff, 2 * 2 * 8);
+  EXPECT_DOUBLE_EQ(ev.breakdown.fmap_buffer.bram36, 0);
+  EXPECT_NEAR(ev.used.lut, 4 * (2 * slot + tree + acc) + rq + control + fmap + t.fixed_value("host_interface_lut"), 1e-9);
   EXPECT_NEAR(ev.breakdown.engine().lut, ev.used.lut - t.fixed_value("host_interface_lut"), 1e-9);
   EXPECT_DOUBLE_EQ(ev.used.dsp, 0);
   EXPECT_NEAR(ev.lut_pct, 100 * ev.used.lut / 218600, 1e-12);

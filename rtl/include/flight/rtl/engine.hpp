@@ -43,10 +43,12 @@ struct EngineLayer {
   int pool = 1;                   // fused max-pool kernel = stride (1: none)
   int h_store = 0, w_store = 0;   // stored output map (after pooling)
   int channel_groups = 0;         // ⌈c_in / p_in⌉
+  int row_steps = 0;              // cycles of one kernel row: kw · groups (unrolled: ⌈kw · c_in / p_in⌉)
+  int kernel_steps = 0;           // cycles of one pass over the kernel: kh · row_steps
   int tiles = 0;                  // ⌈c_out / lanes⌉ (time-multiplexed: two_pass_tiles + ⌈k = 1 filters left / lanes⌉)
   int two_pass_tiles = 0;         // time-multiplexed: the first ⌈n2 / lanes⌉ tiles, whose pixels take two passes
-  int pixel_cycles = 0;           // cycles per output pixel: max(kh·kw·groups, drain cycles)
-  int pixel_cycles_two_pass = 0;  // ... of a two-pass tile: max(2·kh·kw·groups, drain cycles)
+  int pixel_cycles = 0;           // cycles per output pixel: max(kernel_steps, drain cycles)
+  int pixel_cycles_two_pass = 0;  // ... of a two-pass tile: max(2·kernel_steps, drain cycles)
   long issue_cycles = 0;          // h_out · w_out · (one-pass tiles · pixel_cycles + two-pass tiles · the other)
   std::vector<int> order;         // the filter (output channel) each physical channel holds: k = 2 first under the
                                   // time-multiplexed mapping, else in order
@@ -64,6 +66,8 @@ struct GeneratedEngine {
   std::vector<EngineLayer> layers;
   int acc_bits = 0, tree_depth = 0, fmap_depth = 0;
   int requantizers = 0;      // R (sim::requantizers): a pixel's lanes drain R per cycle
+  int group_banks = 0;       // unrolled: B > 0 when the input layer reads its kh rows at once, row r from banks
+                             // r·B … r·B + B − 1, each group holding a copy of the image (0: rows in sequence)
   long weight_rom_words = 0;
   int weight_rom_width = 0;
   int pipeline_latency = 0;  // cycles from a pixel's last issue to its last buffer write

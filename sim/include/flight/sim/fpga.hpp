@@ -45,6 +45,9 @@ struct FpgaDesign {
   // the flattened C_in·K·K window (a window buffer feeds p_in activations per cycle), which keeps the slots busy on
   // a first layer with 1 or 3 input channels.
   bool unroll_kernel = false;
+  // Unrolled only: every feature map is held in G copies, each in p_in / G banks (p_in a multiple of G), so that a
+  // pixel reads G kernel rows at once, one per copy (docs/rtl.md).  1: the rows in sequence.
+  int row_groups = 1;
   // R, the requantizers the lanes share (a finished pixel drains R lanes per cycle); 0: evaluate() picks the fastest
   // of requantizer_options() that fits (fewer on ties) and reports it in the evaluation's design.
   int requantizers = 0;
@@ -157,7 +160,7 @@ class FpgaModel {
  private:
   FpgaEvaluation evaluate_with(const FpgaDesign& d) const;  // d.requantizers ≥ 1
   double weight_buffer_bram36(const FpgaDesign& d, double weight_width_bits) const;
-  double fmap_buffer_bram36(const FpgaDesign& d) const;
+  Resources fmap_buffer(const FpgaDesign& d) const;
   LayerTiming layer_timing(const FpgaDesign& d, std::size_t layer, TileCount tiles, double fill_cycles,
                            int requantizers) const;
   // Why `used` exceeds a cap (empty when it does not), and the same test without the message.
@@ -170,6 +173,7 @@ class FpgaModel {
   FpgaLimits limits_;
   double clock_mhz_ = 0;
   int max_fan_in_ = 0;
+  std::vector<int> row_group_options_{1};  // 1 and the network's kernel heights ≥ 2 (conv K, an fc's map rows)
   FilterMix mix_;
   // The fixed costs every evaluation uses, read once: control = c[0] + c[1]·p_in + c[2]·lanes; the host interface.
   std::array<double, 3> control_lut_{}, control_ff_{};
