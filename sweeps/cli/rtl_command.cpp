@@ -271,7 +271,7 @@ void common_options(CLI::App* s, RtlOptions& o) {
 void register_rtl_commands(CLI::App& app, Action& chosen) {
   auto o = std::make_shared<RtlOptions>();
   auto* r = app.add_subcommand(
-      "rtl", "Write the engine of a trained model as Verilog: the fastest uniform on-chip design the search finds");
+      "rtl", "Write the engine of a trained model as Verilog: the fastest design the search finds among those the generator covers");
   common_options(r, *o);
   r->add_option("--out", o->out, "Folder for engine.v, the memory images, tb.cpp and synth.ys")->required();
   r->callback([o, &chosen] { chosen = [o] { return run_rtl(*o); }; });

@@ -5,7 +5,7 @@
 //   - `flight_engine`: `lanes` lanes of p_in slots (the design's slot kind, from cost_models' block generator),
 //     a registered adder tree and an acc_bits accumulator per lane (wrapping, as sim's bit-accurate model), the
 //     per-channel fixed-point requantizer of sim::Requant, max-pooling fused into the output write, ping-pong
-//     feature-map buffers of p_in banks (channel c in bank c mod p_in), every layer's weights in one ROM and a
+//     feature-map buffers of p_in banks (channel c in bank c mod p_in; unrolled: pixel-major), every layer's weights in one ROM and a
 //     control FSM that walks the layers: for each tile of `lanes` filters, each output pixel, each kernel position
 //     (ky, kx) and each group of p_in input channels, one cycle.  An fc layer runs as a convolution whose kernel
 //     covers its whole input map.
@@ -14,8 +14,9 @@
 // Covered: on-chip weights and feature maps, the uniform mapping (shift-k1, shift-k2, mult-lut / mult-dsp slots) and
 // the time-multiplexed one (shift-k1 slots; a k = 2 filter's lane runs the pixel twice, its first terms then its
 // second, into one accumulator; each layer's filters are reordered k = 2 first and the next layer reads them in
-// that order), kernel positions in sequence (unroll_kernel = false).  Not covered yet (generate() refuses them with
-// the reason): the heterogeneous mapping, the unrolled C_in·K² window, DDR streaming.
+// that order), kernel positions in sequence and the unrolled C_in·K² window (pixel-major maps, a kernel row read
+// p_in values per cycle through a rotator; with row groups every map in G copies and G rows at once).  Not covered
+// yet (generate() refuses them with the reason): the heterogeneous mapping, DDR streaming.
 //
 // Contract: plain structs in, text out; no files are written here, nothing is printed.
 #include <cstdint>
