@@ -74,6 +74,7 @@ FpgaModel::FpgaModel(Workload workload, cm::Device device, const cm::FpgaCostTab
     control_ff_[std::size_t(i)] = costs_.fixed_value(std::string("control_ff") + suffix[i]);
   }
   host_ = {costs_.fixed_value("host_interface_lut"), costs_.fixed_value("host_interface_ff"), 0, 0};
+  unrolled_lut_ = costs_.fixed_value("control_lut_unrolled_per_slot");
   for (const auto& l : workload_.layers) {
     max_fan_in_ = std::max<int>(max_fan_in_, static_cast<int>(l.fan_in()));
     for (int rows : {l.kernel, l.map_h})
@@ -180,9 +181,14 @@ FpgaEvaluation FpgaModel::evaluate_with(const FpgaDesign& d) const {
   ev.breakdown.requant = double(ev.requantizers) * one_requant;
   // Control (FSM, address counters, per-bank read-modify-write, drain latches), measured on the RTL: a constant, a
   // term per feature-map bank (p_in) and one per lane (cost_models/data/fpga_fixed_costs.csv, docs/rtl.md).
+  // Unrolled with row groups, the G copies of a bank take the same writes: their drain logic is shared, a term per
+  // bank of one copy (p_in / G).  The unrolled window's read path (per-bank address adders, the rotator, per-slot
+  // masks) adds a term per slot column (measured on the RTL, docs/rtl.md).
   const double lanes = double(d.lanes + d.lanes_k2);
-  auto control = [&](const std::array<double, 3>& c) { return c[0] + c[1] * d.p_in + c[2] * lanes; };
-  ev.breakdown.control = {control(control_lut_), control(control_ff_), 0, 0};
+  const double banks = d.unroll_kernel ? double(d.p_in / std::max(1, d.row_groups)) : double(d.p_in);
+  auto control = [&](const std::array<double, 3>& c) { return c[0] + c[1] * banks + c[2] * lanes; };
+  ev.breakdown.control = {control(control_lut_) + (d.unroll_kernel ? unrolled_lut_ * d.p_in : 0.0),
+                          control(control_ff_), 0, 0};
   ev.breakdown.host = host_;
   ev.breakdown.weight_buffer.bram36 = weight_buffer_bram36(d, weight_width_bits);
   if (d.unroll_kernel && d.weights_on_chip) {

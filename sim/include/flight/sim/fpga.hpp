@@ -173,6 +173,7 @@ class FpgaModel {
   FpgaLimits limits_;
   double clock_mhz_ = 0;
   int max_fan_in_ = 0;
+  double unrolled_lut_ = 0;  // control LUT per slot column of an unrolled design
   std::vector<int> row_group_options_{1};  // 1 and the network's kernel heights ≥ 2 (conv K, an fc's map rows)
   FilterMix mix_;
   // The fixed costs every evaluation uses, read once: control = c[0] + c[1]·p_in + c[2]·lanes; the host interface.
