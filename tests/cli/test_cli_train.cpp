@@ -266,9 +266,9 @@ namespace {
 
 // Issue 17: a throughput target on a device instead of a λ.  On tiny data the projection does most of the work; the
 // point here is the whole path: costs from the simulator, dual ascent, projection, the model file agreeing.  lenet-l
-// on the Zynq-7045 spans 67,182 (LightNN-2) to 90,703 images/s (LightNN-1) in coarse steps (`flight dse --k-profile
-// mix:F`: 5 % of the filters at k = 2: 87,604; 15 %: 88,613; 40 %: 87,604; 2 %, conv1's included: 74,377), so the
-// target sits where a mix lands within the 5 % tolerance (88,000 is met by LightNN-1 itself, 90,703 being within 5 %).
+// on the Zynq-7045 spans 66,867 (LightNN-2) to 89,166 images/s (LightNN-1) in coarse steps (`flight dse --k-profile
+// mix:F`: 5 % of the filters at k = 2: 87,604; 15 %: 88,067; 40 %: 70,497; 2 %, conv1's included: 73,665), so the
+// target sits where a mix lands within the 5 % tolerance (88,000 would be met by LightNN-1 itself).
 TEST_F(CliTrain, ThroughputTargetIsMetAndTheModelFileAgrees) {
   const auto model = tmp.path() / "budget.json";
   const auto t = run("train --dataset mnist --net lenet-l --method flightnn --lambda 0.05 --epochs 2 --batch 16"
