@@ -92,8 +92,8 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   const int terms = d.slot == Block::shift_k2 ? 2 : 1;
   // Time-multiplexed: a k = 2 filter's lane runs each pixel twice (its first terms, then its second).
   const bool tm = d.mapping == sim::Mapping::time_multiplexed;
-  // Unrolled window (unroll=CinK2): pixel-major maps (value i of a map in bank i mod P), each kernel row's K·C_in
-  // values P per cycle through a rotator; kernel rows in sequence.
+  // Unrolled window (unroll=CinK2): pixel-major maps (value i of a map in bank i mod B, B = P / G), each kernel
+  // row's K·C_in values B per cycle through a rotator; kernel rows in sequence, or G at once (row groups).
   const bool unr = d.unroll_kernel;
   // Row groups (unrolled): every map in G copies of BK = P / G banks; a pixel reads G kernel rows at once, one per
   // copy.  G = 1: one copy in P banks, the rows in sequence (the input layer may still be read by groups, below).
@@ -208,8 +208,8 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   g.tree_depth = D;
   const int tw = sw + D;  // tree root width
   // R requantizers: the design's (the model's choice, sim::FpgaDesign::requantizers), or when unset the largest of
-  // sim::requantizer_options(): the fewest that keep every pixel from waiting for its drain.  At most P (a drain cycle
-  // writes R banks) and at most L.
+  // sim::requantizer_options(): the fewest that keep every pixel from waiting for its drain.  At most BK (a drain cycle
+  // writes R banks of each copy; BK = P without row groups) and at most L.
   int R = d.requantizers;
   if (R <= 0) {
     R = 1;
@@ -967,7 +967,8 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
       << " +: " << kMultBits << "]), .o(d_rq[" << j * rqw + kMultBits << " +: " << kOffsetBits << "]),\n"
       << "    .frac(L_FRAC), .sat(L_SAT), .v(v" << j << "), .q(qr[" << j << "]));\n";
   }
-  // Per bank: S1 the requantizers multiply-add (bank b's value comes from requantizer (b − rb) mod P), S2 they
+  // Per bank: S1 the requantizers multiply-add (bank b's value comes from requantizer (b mod BK − rb) mod BK; every
+  // copy's bank b mod BK takes the same value), S2 they
   // shift/clamp and the bank reads the old value (pooling), S3 write the maximum (forwarding the previous write).
   const int JB = clog2(R);
   v << "  reg [" << AW - 1 << ":0] s1_addr [0:" << P - 1 << "], s2_addr [0:" << P - 1 << "], f_addr [0:" << P - 1

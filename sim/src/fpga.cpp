@@ -106,7 +106,7 @@ FpgaEvaluation FpgaModel::evaluate(const FpgaDesign& d) const {
   if (d.requantizers > 0) return evaluate_with(d);
   if (d.slot == Block::fp32_mult) {  // no requantizer (fp32 activations): outputs leave one per bank and cycle
     FpgaDesign df = d;
-    df.requantizers = std::max(1, std::min(d.p_in, d.lanes + d.lanes_k2));
+    df.requantizers = std::max(1, std::min(d.p_in / std::max(1, d.row_groups), d.lanes + d.lanes_k2));
     return evaluate_with(df);
   }
   // The options have distinct drains (⌈lanes / R⌉), and every layer's drain is in its fill, so more requantizers
@@ -181,8 +181,8 @@ FpgaEvaluation FpgaModel::evaluate_with(const FpgaDesign& d) const {
   ev.breakdown.requant = double(ev.requantizers) * one_requant;
   // Control (FSM, address counters, per-bank read-modify-write, drain latches), measured on the RTL: a constant, a
   // term per feature-map bank (p_in) and one per lane (cost_models/data/fpga_fixed_costs.csv, docs/rtl.md).
-  // Unrolled with row groups, the G copies of a bank take the same writes: their drain logic is shared, a term per
-  // bank of one copy (p_in / G).  The unrolled window's read path (per-bank address adders, the rotator, per-slot
+  // Unrolled with row groups, the G copies of a bank take the same writes: their drain addresses and enables are
+  // shared (each bank keeps its read-modify-write compare), a term per bank of one copy (p_in / G).  The unrolled window's read path (per-bank address adders, the rotator, per-slot
   // masks) adds a term per slot column (measured on the RTL, docs/rtl.md).
   const double lanes = double(d.lanes + d.lanes_k2);
   const double banks = d.unroll_kernel ? double(d.p_in / std::max(1, d.row_groups)) : double(d.p_in);

@@ -47,8 +47,8 @@ LaneCost SlotKind::lane_cost(const Workload& w, const cm::FpgaCostTable& c, cons
     ++width;
     ++lc.tree_depth;
   }
-  // The accumulator must hold a sum over ⌈C_in / p_in⌉·K² (unrolled: ⌈C_in·K² / p_in⌉) tree outputs of the worst
-  // layer, plus the extra bits the mapping asks for.
+  // The accumulator must hold a sum over ⌈C_in / p_in⌉·K² (unrolled: LayerWork::pixel_cycles without row groups,
+  // which is at least the count with them) tree outputs of the worst layer, plus the extra bits the mapping asks for.
   long steps = 1;
   for (const auto& l : w.layers) {
     const long per_output = long(l.pixel_cycles(s.p_in, s.unroll_kernel, &l == &w.layers.front()));

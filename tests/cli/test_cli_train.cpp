@@ -267,8 +267,9 @@ namespace {
 // Issue 17: a throughput target on a device instead of a λ.  On tiny data the projection does most of the work; the
 // point here is the whole path: costs from the simulator, dual ascent, projection, the model file agreeing.  lenet-l
 // on the Zynq-7045 spans 66,867 (LightNN-2) to 89,166 images/s (LightNN-1) in coarse steps (`flight dse --k-profile
-// mix:F`: 5 % of the filters at k = 2: 87,604; 15 %: 88,067; 40 %: 70,497; 2 %, conv1's included: 73,665), so the
-// target sits where a mix lands within the 5 % tolerance (88,000 would be met by LightNN-1 itself).
+// mix:F`: 5 % of the filters at k = 2: 87,604; 15 %: 88,067; 40 %: 70,497; 2 %, conv1's included: 73,665).  The
+// projection flips single filters between such steps; on this run it lands at 80,064 images/s, within 5 % of 80,000
+// (85,000 ends at LightNN-1, +7 %; 88,000 would be met by LightNN-1 itself, which the k2 > 0 check rejects).
 TEST_F(CliTrain, ThroughputTargetIsMetAndTheModelFileAgrees) {
   const auto model = tmp.path() / "budget.json";
   const auto t = run("train --dataset mnist --net lenet-l --method flightnn --lambda 0.05 --epochs 2 --batch 16"

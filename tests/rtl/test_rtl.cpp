@@ -124,11 +124,12 @@ struct Tiny {
   NetworkSpec spec;
   sim::IntNetwork net;
   sim::Workload workload;
-  explicit Tiny(bool wide = false)
+  // in_c: input channels (3: an RGB-like input, whose pixel-major layout interleaves channels within a row).
+  explicit Tiny(bool wide = false, int in_c = 1)
       : spec(wide ? sweeps::parse_network(kWideNet, "rtl-wide.toml") : sweeps::parse_network(kTinyNet, "rtl-tiny.toml")) {
     std::mt19937 rng(7);
-    net.in_c = 1, net.in_h = kH, net.in_w = kW, net.a_bits = 8, net.acc_bits = 20;
-    net.layers.push_back(pow2_layer(IntLayer::Kind::conv, 1, wide ? 12 : 3, 3, 1, 1, true, rng));
+    net.in_c = in_c, net.in_h = kH, net.in_w = kW, net.a_bits = 8, net.acc_bits = 20;
+    net.layers.push_back(pow2_layer(IntLayer::Kind::conv, in_c, wide ? 12 : 3, 3, 1, 1, true, rng));
     IntLayer pool;
     pool.kind = IntLayer::Kind::maxpool;
     net.layers.push_back(pool);
@@ -141,7 +142,7 @@ struct Tiny {
     else net.layers.push_back(pow2_layer(IntLayer::Kind::fc, 5 * 2 * 2, 4, 1, 1, 0, false, rng));
     sim::KProfile p;
     p.kind = sim::KProfile::Kind::uniform, p.k = 2;
-    workload = sim::build_workload(spec, {1, kH, kW}, 4, p, {8, 3});
+    workload = sim::build_workload(spec, {std::size_t(in_c), kH, kW}, 4, p, {8, 3});
     const std::size_t compute[] = {0, 2, 4};
     for (std::size_t i = 0; i < 3; ++i) {
       std::array<int, 3> by_k{0, 0, 0};
@@ -281,13 +282,14 @@ void check_design(const Tiny& t, const sim::FpgaDesign& d) {
   const auto g = rtl::generate_engine(inf, ev.design, {3, 4, t.net.acc_bits});  // with the model's requantizers
   rtl::write_engine(g, dir.path().string());
   const long n = 12;
-  std::vector<std::uint8_t> images(std::size_t(n) * kH * kW);
+  const std::size_t px = std::size_t(t.net.in_c) * kH * kW;  // bytes per image
+  std::vector<std::uint8_t> images(std::size_t(n) * px);
   std::mt19937 rng(11);
   for (auto& b : images) b = std::uint8_t(rng() % 256);
   const auto s = rtl::simulate(dir.path().string(), images, n, 4, 3, {});
   long nonzero = 0;
   for (long i = 0; i < n; ++i) {
-    const auto r = inf.run(images.data() + std::size_t(i) * kH * kW);
+    const auto r = inf.run(images.data() + std::size_t(i) * px);
     EXPECT_EQ(s.images[std::size_t(i)].outputs, r.raw_logits) << "image " << i;
     for (auto x : r.raw_logits) nonzero += x != 0;
   }
@@ -364,6 +366,11 @@ TEST(RtlEngine, UnrolledWindowIsBitIdenticalAndOnTheCycleModel) {
   check_design(t, unrolled(design(7, 3)));   // groups of 2, one bank and slot left idle in the input layer
   check_design(t, unrolled(design(9, 4)));   // groups of 3: one step per pixel
   check_design(t, unrolled(time_multiplexed(9, 2)));
+  // A 3-channel input: its rows interleave channels (9 values a kernel row), input groups of ⌊15/3⌋ = 5 banks.
+  Tiny rgb(false, 3);
+  check_design(rgb, unrolled(design(15, 3)));
+  EXPECT_EQ(rtl::generate_engine(sim::IntInference(rgb.net), unrolled(design(15, 3)), {3, 4, rgb.net.acc_bits}).group_banks, 5);
+  check_design(rgb, unrolled(design(5, 2)));  // kernel rows in sequence, 9 values in 2 steps of 5
   const sim::IntInference inf(t.net);
   const auto g = rtl::generate_engine(inf, unrolled(design(4, 3)), {3, 4, t.net.acc_bits});
   ASSERT_EQ(g.layers.size(), 3U);

@@ -90,7 +90,8 @@ TEST(FpgaCycles, UnrolledWindowByHand) {
   EXPECT_EQ(c1.pixel_cycles(8, true, true), 5);             // groups of ⌊8/5⌋ = 1 bank: ⌈5/1⌉ = 5, not faster
   EXPECT_EQ(c1.pixel_cycles(10, true, true), 3);            // groups of 2 banks: ⌈5/2⌉
   EXPECT_EQ(c1.pixel_cycles(10, true, false, 5), 3);        // row groups 5: one pass of ⌈5 / 2⌉
-  EXPECT_EQ(c1.pixel_cycles(10, true, true, 5), 3);         // row groups decide, the input layer's rule is for G = 1
+  EXPECT_EQ(c1.pixel_cycles(20, true, true, 2), 3);         // row groups decide (⌈5/2⌉ passes of ⌈5/10⌉), not the
+                                                            // input layer's rule (⌈5/4⌉ = 2), which is for G = 1
   LayerWork c2;
   c2.c_in = 20, c2.kernel = 5;
   EXPECT_EQ(c2.pixel_cycles(100, true), 5);                 // 5 rows of 100 values, one cycle each
@@ -112,14 +113,30 @@ TEST(FpgaResources, RowGroupsNeedTheUnrolledWindowAndDivideTheBanks) {
   const auto ok = m.evaluate(d);
   ASSERT_TRUE(ok.fits) << ok.reason;
   EXPECT_DOUBLE_EQ(ok.layers[0].compute_cycles, 2 * 25 * 6);  // 2 tiles · 25 pixels · ⌈12 / 2⌉
+  auto reason = [&](const FpgaDesign& x) {
+    const auto ev = m.evaluate(x);
+    EXPECT_FALSE(ev.fits);
+    return ev.reason;
+  };
   d.row_groups = 4;  // 6 banks do not split into 4 copies
-  EXPECT_FALSE(m.evaluate(d).fits);
+  EXPECT_NE(reason(d).find("multiple of row_groups"), std::string::npos);
   d.row_groups = 3;
   d.unroll_kernel = false;
-  EXPECT_FALSE(m.evaluate(d).fits);
+  EXPECT_NE(reason(d).find("unrolled window"), std::string::npos);
   d.unroll_kernel = true;
+  d.fmap_on_chip = false;  // the copies are on-chip maps
+  EXPECT_NE(reason(d).find("on-chip feature maps"), std::string::npos);
+  d.fmap_on_chip = true;
   d.requantizers = 3;  // more than the 2 banks of a copy
-  EXPECT_FALSE(m.evaluate(d).fits);
+  EXPECT_NE(reason(d).find("per row group"), std::string::npos);
+  // fp32 outputs leave one per bank of a copy and cycle: with row groups, at most p_in / G of them.
+  FpgaModel f(one_conv({0, 0, 0}, WeightFormat::fp32), z7045(), cm::builtin_fpga_costs(), {});
+  auto df = design(Mapping::uniform, Block::fp32_mult, 6, 4);
+  df.unroll_kernel = true;
+  df.row_groups = 3;
+  const auto evf = f.evaluate(df);
+  EXPECT_TRUE(evf.fits) << evf.reason;
+  EXPECT_EQ(evf.requantizers, 2);
 }
 
 TEST(FpgaResources, SumOfBlockCostsByHand) {

@@ -51,7 +51,7 @@ TEST(KCosts, CyclesPerFilterAreThoseOfTheTimeMultiplexedDesignByHand) {
   const auto& d = k.design;
   // DESIGN.md §5: a time-multiplexed layer of all-k = 2 filters runs ⌈C_out / lanes⌉ tiles of two passes per pixel,
   // all-k = 1 as many tiles of one pass; a pixel lasts max(passes · inner, drain) with inner = ⌈C_in / p_in⌉ · K²
-  // (unrolled ⌈C_in·K² / p_in⌉) and drain = ⌈lanes / R⌉ (the classifier: lanes).  One filter's share of the
+  // (unrolled: LayerWork::pixel_cycles) and drain = ⌈lanes / R⌉ (the classifier: lanes).  One filter's share of the
   // k = 2 → k = 1 difference of a compute-bound layer, by hand:
   const auto ev = sim::FpgaModel(w, dev, cm::builtin_fpga_costs(), {}).evaluate(d);
   for (std::size_t i = 0; i < 2; ++i) {

@@ -7,7 +7,8 @@
 //     per-channel fixed-point requantizer of sim::Requant, max-pooling fused into the output write, ping-pong
 //     feature-map buffers of p_in banks (channel c in bank c mod p_in; unrolled: pixel-major), every layer's weights in one ROM and a
 //     control FSM that walks the layers: for each tile of `lanes` filters, each output pixel, each kernel position
-//     (ky, kx) and each group of p_in input channels, one cycle.  An fc layer runs as a convolution whose kernel
+//     (ky, kx) and each group of p_in input channels, one cycle (unrolled: each kernel row, or pass of G rows, and
+//     each step of p_in / G of the row's values).  An fc layer runs as a convolution whose kernel
 //     covers its whole input map.
 //   - memory images for $readmemh (weights.hex, requant.hex), a Verilator C++ testbench (tb.cpp) that streams
 //     images through the engine and prints outputs and cycle stamps, and a Yosys script (synth.ys).

@@ -42,8 +42,8 @@ struct FpgaDesign {
   bool fmap_on_chip = true;      // feature maps stay in BRAM between layers (else streamed through DDR)
   bool weights_on_chip = false;  // every layer's weights resident in BRAM (loaded once, not per image)
   // What the p_in slots of a lane cover: input channels only (K² kernel positions in sequence, DESIGN.md §5), or
-  // the flattened C_in·K·K window (a window buffer feeds p_in activations per cycle), which keeps the slots busy on
-  // a first layer with 1 or 3 input channels.
+  // the flattened C_in·K·K window (pixel-major feature maps, a kernel row's K·C_in values p_in per cycle; see
+  // LayerWork::pixel_cycles and docs/rtl.md), which keeps the slots busy on a first layer with 1 or 3 input channels.
   bool unroll_kernel = false;
   // Unrolled only: every feature map is held in G copies, each in p_in / G banks (p_in a multiple of G), so that a
   // pixel reads G kernel rows at once, one per copy (docs/rtl.md).  1: the rows in sequence.
@@ -78,7 +78,7 @@ struct TileCount {
 struct LayerTiming {
   std::string name;
   // H_out · W_out · (one-pass tiles · max(P, drain) + two-pass tiles · max(2P, drain)), where P = ⌈C_in / p_in⌉ · K²
-  // (unrolled: ⌈C_in·K² / p_in⌉) and drain = ⌈lanes / R⌉ (the classifier: lanes) cycles move a pixel's sums
+  // (unrolled: LayerWork::pixel_cycles) and drain = ⌈lanes / R⌉ (the classifier: lanes) cycles move a pixel's sums
   // through the R requantizers (requantizers())
   double compute_cycles = 0;
   double memory_cycles = 0;   // DDR bytes / DDR bytes per cycle
@@ -176,7 +176,8 @@ class FpgaModel {
   double unrolled_lut_ = 0;  // control LUT per slot column of an unrolled design
   std::vector<int> row_group_options_{1};  // 1 and the network's kernel heights ≥ 2 (conv K, an fc's map rows)
   FilterMix mix_;
-  // The fixed costs every evaluation uses, read once: control = c[0] + c[1]·p_in + c[2]·lanes; the host interface.
+  // The fixed costs every evaluation uses, read once: control = c[0] + c[1]·banks + c[2]·lanes (banks: p_in, or
+  // p_in / G of one copy under row groups; unrolled + unrolled_lut_·p_in LUT); the host interface.
   std::array<double, 3> control_lut_{}, control_ff_{};
   Resources host_;
   mutable std::vector<int> options_;  // scratch for evaluate()'s requantizer options

@@ -15,8 +15,9 @@ boost::json::object device_json(const cost_models::Device& d);
 
 // A design from a JSON file (`flight rtl --design FILE`): the `design` object that to_json(FpgaEvaluation) writes —
 // or any object holding one under "design", such as `flight sim --json`'s fpga.best — with keys mapping, slot, p_in,
-// lanes and optionally lanes_k2, dsp_lanes, fmap_on_chip, weights_on_chip, unroll_kernel, requantizers (0 or absent:
-// the model picks; the others default as FpgaDesign does: feature maps on chip, weights in DDR, no unrolling);
+// lanes and optionally lanes_k2, dsp_lanes, fmap_on_chip, weights_on_chip, unroll_kernel, row_groups, requantizers (0
+// or absent: the model picks; the others default as FpgaDesign does: feature maps on chip, weights in DDR, no
+// unrolling, one row group);
 // acc_bits and summary are read back as derived and ignored.  Any other key, a wrong type or value is
 // an InputError naming the file and the field.
 sim::FpgaDesign design_from_json(const std::string& text, const std::string& file);
