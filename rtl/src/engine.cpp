@@ -683,6 +683,21 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
   }
   v << "    end\n"
     << "  endtask\n";
+  // The end of a layer's last output row, shared by both unrollings: the next tile (its first filter t·L = tcg·BK +
+  // trem) or the flush.
+  std::ostringstream ta;
+  ta << "                if (t != L_T - 16'd1) begin\n"
+     << "                  t <= t + 16'd1; tl <= tl + 16'd" << L << "; wtb <= wtb + {16'd0, " << KKX << "};\n"
+     << "                  if (trem_n >= 16'd" << BK << ") begin trem <= trem_n - 16'd" << BK << "; tcgo <= tcgo + L_TCG1; end\n"
+     << "                  else begin trem <= trem_n; tcgo <= tcgo + L_TCG0; end\n"
+     << "                end else begin\n"
+     << "                  state <= FLUSH; fcnt <= L_FLUSH;\n"
+     << "                end\n"
+     << "              end\n"
+     << "            end\n"
+     << "          end\n"
+     << "        end\n";
+  const std::string tile_advance = ta.str();
   if (unr) {
     const std::string TP = "16'd" + std::to_string(BK);  // the banks of one copy (P without row groups)
     v << "  always @(posedge clk) begin\n"
@@ -731,17 +746,7 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
       << "                oy <= 16'd0; pyr <= 16'd0; py <= 16'd0; iy0 <= L_NPAD;\n"
       << "                qo <= L_Q0; ro <= L_R0; qp <= L_Q0; rp <= L_R0; qw <= L_Q0; rw <= L_R0;\n"
       << "                qpr <= 32'd0; rpr <= 16'd0; qpl <= 32'd0; rpl <= 16'd0;\n"
-      << "                if (t != L_T - 16'd1) begin\n"
-      << "                  t <= t + 16'd1; tl <= tl + 16'd" << L << "; wtb <= wtb + {16'd0, " << KKX << "};\n"
-      << "                  if (trem_n >= " << TP << ") begin trem <= trem_n - " << TP << "; tcgo <= tcgo + L_TCG1; end\n"
-      << "                  else begin trem <= trem_n; tcgo <= tcgo + L_TCG0; end\n"
-      << "                end else begin\n"
-      << "                  state <= FLUSH; fcnt <= L_FLUSH;\n"
-      << "                end\n"
-      << "              end\n"
-      << "            end\n"
-      << "          end\n"
-      << "        end\n";
+      << tile_advance;
   } else {
     v << "  always @(posedge clk) begin\n"
       << "    if (rst) begin\n      state <= IDLE; busy <= 1'b0; layer <= " << LB << "'d0; fcnt <= 16'd0; layer_start;\n"
@@ -781,18 +786,7 @@ GeneratedEngine generate_engine(const sim::IntInference& inf, const sim::FpgaDes
       << "                else begin pyr <= 16'd0; py <= py + 16'd1; prow <= prow + {16'd0, L_WP}; end\n"
       << "              end else begin\n"
       << "                oy <= 16'd0; pyr <= 16'd0; py <= 16'd0; prow <= 32'd0; rowb <= L_ROW0; iy0 <= L_NPAD;\n"
-      << "                if (t != L_T - 16'd1) begin\n"
-      << "                  t <= t + 16'd1; tl <= tl + 16'd" << L << "; wtb <= wtb + {16'd0, " << KKX << "};\n"
-      << "                  if (trem_n >= 16'd" << P << ") begin trem <= trem_n - 16'd" << P
-      << "; tcgo <= tcgo + L_TCG1; end\n"
-      << "                  else begin trem <= trem_n; tcgo <= tcgo + L_TCG0; end\n"
-      << "                end else begin\n"
-      << "                  state <= FLUSH; fcnt <= L_FLUSH;\n"
-      << "                end\n"
-      << "              end\n"
-      << "            end\n"
-      << "          end\n"
-      << "        end\n";
+      << tile_advance;
   }
   v << "        FLUSH: begin\n"
     << "          if (fcnt != 16'd1) fcnt <= fcnt - 16'd1;\n"
