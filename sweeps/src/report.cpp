@@ -491,7 +491,8 @@ std::string report_markdown(db::Repository& repo) {
   os << "- Experiments: " << total << " (" << count("done") << " done, " << count("failed") << " failed, "
      << count("skipped") << " skipped, " << count("pending") + count("running") << " not finished)\n";
   if (meta.count("profile_description") && !meta.at("profile_description").empty()) {
-    os << "- Profile: " << meta.at("profile_description") << " Accuracy verdicts: "
+    const auto& d = meta.at("profile_description");
+    os << "- Profile: " << d << (d.back() == '.' ? "" : ".") << " Accuracy verdicts: "
        << (J.accuracy ? "judged" : "not judged") << ".\n";
   }
   os << "- Hardware: FPGA " << (L.device.empty() ? "?" : L.device)

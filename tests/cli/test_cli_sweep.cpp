@@ -385,12 +385,43 @@ TEST_F(CliSweep, ChangedNetworksAndTablesAreRefusedNamingTheFileAndRedoHardwareR
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("cost_models/data/fpga_block_costs.csv (built in) differs"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--redo-hardware"), std::string::npos) << r.err;
+  // The stored bit-accurate inference is kept (it depends on the model and the images, not on the tables): one
+  // row's is marked to show it was not recomputed; another row without one gets it recomputed.
+  std::string marked, dropped;
+  {
+    db::Repository repo(db("r.sqlite"));
+    for (const auto& [key, row] : before) {
+      auto res = boost::json::parse(row.second).as_object();
+      auto& inf = res["hardware"].as_object()["inference"].as_object();
+      if (!inf.contains("images")) continue;  // the fp32 parent's "no integer form"
+      if (marked.empty()) {
+        marked = key;
+        inf["seconds"] = -1.0;
+      } else if (dropped.empty()) {
+        dropped = key;
+        res["hardware"].as_object().erase("inference");
+      } else {
+        continue;
+      }
+      repo.replace_result(key, boost::json::serialize(res));
+    }
+  }
+  ASSERT_FALSE(dropped.empty());
   r = run(run_args(db("r.sqlite"), "--redo-hardware"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("recomputed the hardware results of " + std::to_string(before.size())), std::string::npos)
       << r.err;
+  EXPECT_NE(r.err.find("recomputing hardware results 1/" + std::to_string(before.size()) + ": "), std::string::npos)
+      << r.err;
   const auto after = done_rows(db("r.sqlite"));
   ASSERT_EQ(after.size(), before.size());
+  auto inference = [](const std::string& text) {
+    return boost::json::parse(text).as_object().at("hardware").as_object().at("inference").as_object();
+  };
+  EXPECT_EQ(inference(after.at(marked).second).at("seconds").to_number<double>(), -1.0) << "kept, not recomputed";
+  auto recomputed = inference(after.at(dropped).second), original = inference(before.at(dropped).second);
+  recomputed.erase("seconds"), original.erase("seconds");
+  EXPECT_EQ(recomputed, original) << "recomputed where none was stored";
   for (const auto& [key, row] : before) {
     EXPECT_EQ(after.at(key).first, row.first) << "timings are kept";
     const auto a = boost::json::parse(after.at(key).second).as_object(), b = boost::json::parse(row.second).as_object();
