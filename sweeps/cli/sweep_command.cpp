@@ -2,8 +2,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -111,6 +115,7 @@ struct ParetoOptions {
   SweepOptions sweep;
   std::string dataset, net, device, target_cost = "cycles+storage", figures;
   std::vector<double> targets;
+  std::vector<unsigned> seeds;
 };
 
 std::string num_or_dash(const boost::json::value* v, const char* f, double scale = 1) {
@@ -133,22 +138,43 @@ const boost::json::value* at_path(const boost::json::object& o, std::initializer
 }
 
 int pareto_command(const ParetoOptions& p) {
-  sweeps::ParetoRequest req{p.dataset, p.net, p.device, p.targets, p.target_cost};
+  sweeps::ParetoRequest req{p.dataset, p.net, p.device, p.targets, p.target_cost, p.seeds};
   sweeps::parse_cost(p.target_cost, "--target-cost");
   const auto g = sweeps::pareto_grid(p.sweep.grid, p.sweep.profile, req, sweeps::parse_substitutions(p.sweep.substitute));
   const int rc = run_grid(g, p.sweep);
   if (rc == 130) return rc;
   db::Repository repo(p.sweep.db);
+  // Per run, then (with several seeds) per method over the seeds.
+  struct Point {
+    std::vector<double> acc, k2, fps, miss;
+    int met = 0;
+    std::string target;
+  };
+  std::vector<std::pair<std::string, Point>> front;  // in the database's order
   std::printf("\n%-28s %9s %8s %12s %10s  %s\n", "run", "test acc", "k=2", "FPGA img/s", "target", "budget");
   for (const auto& row : repo.rows()) {
     if (row.status != "done") continue;
     const auto res = boost::json::parse(row.result).as_object();
     const auto* b = at_path(res, {"train", "budget"});
     std::string budget = "–";
+    const std::string method = row.name.substr(0, row.name.rfind("/s")).substr(row.name.find('/') + 1);
+    auto it = std::find_if(front.begin(), front.end(), [&](const auto& e) { return e.first == method; });
+    if (it == front.end()) it = front.insert(front.end(), {method, Point{}});
+    auto& pt = it->second;
+    auto push = [](std::vector<double>& v, const boost::json::value* x) {
+      if (x && x->is_number()) v.push_back(x->to_number<double>());
+    };
+    push(pt.acc, at_path(res, {"train", "test_accuracy"}));
+    push(pt.k2, at_path(res, {"train", "fraction_k2"}));
+    push(pt.fps, at_path(res, {"hardware", "fpga", "best", "images_per_s"}));
     if (b && b->is_object() && b->as_object().contains("target_fps")) {
       const auto& bo = b->as_object();
       budget = num_or_dash(bo.if_contains("miss"), "%+.1f %%", 100) +
                (bo.at("met").as_bool() ? " (met)" : " (missed)");
+      if (const auto gap = sweeps::projection_gap(bo)) budget += "; in a gap: " + *gap;
+      push(pt.miss, bo.if_contains("miss"));
+      pt.met += bo.at("met").as_bool();
+      pt.target = num_or_dash(bo.if_contains("target_fps"), "%.0f");
     }
     const auto* tgt = at_path(boost::json::parse(row.config).as_object(), {"target_fps"});
     std::printf("%-28s %9s %8s %12s %10s  %s\n", row.name.substr(row.name.find('/') + 1).c_str(),
@@ -157,6 +183,28 @@ int pareto_command(const ParetoOptions& p) {
                     ? num_or_dash(at_path(res, {"train", "fraction_k2"}), "%.1f %%", 100).c_str() : "",
                 num_or_dash(at_path(res, {"hardware", "fpga", "best", "images_per_s"}), "%.0f").c_str(),
                 num_or_dash(tgt, "%.0f").c_str(), budget.c_str());
+  }
+  const bool seeds = std::any_of(front.begin(), front.end(), [](const auto& e) { return e.second.acc.size() > 1; });
+  if (seeds) {
+    auto ms = [](const std::vector<double>& v, double scale, const char* f) {
+      if (v.empty()) return std::string("–");
+      double m = 0, q = 0;
+      for (double x : v) m += x;
+      m /= double(v.size());
+      for (double x : v) q += (x - m) * (x - m);
+      const double sd = v.size() > 1 ? std::sqrt(q / double(v.size() - 1)) : 0.0;
+      return fmt::format(fmt::runtime(f), m * scale, sd * scale);
+    };
+    std::printf("\nthe front, mean ± sample std over seeds (n: seeds):\n%-24s %2s %15s %14s %18s %8s  %s\n", "method",
+                "n", "test acc %", "k=2 %", "FPGA img/s", "target", "budget miss (met)");
+    for (const auto& [method, pt] : front) {
+      const std::string miss =
+          pt.miss.empty() ? "–" : ms(pt.miss, 100, "{:+.1f} ± {:.1f} %") + fmt::format(" ({} of {})", pt.met, pt.miss.size());
+      std::printf("%-24s %2zu %15s %14s %18s %8s  %s\n", method.c_str(), pt.acc.size(),
+                  ms(pt.acc, 100, "{:.2f} ± {:.2f}").c_str(),
+                  method.find("flightnn") != std::string::npos ? ms(pt.k2, 100, "{:.1f} ± {:.1f}").c_str() : "",
+                  ms(pt.fps, 1, "{:.0f} ± {:.0f}").c_str(), pt.target.empty() ? "–" : pt.target.c_str(), miss.c_str());
+    }
   }
   if (!p.figures.empty()) {
     const std::string script = std::string(FLIGHT_SOURCE_DIR) + "/plots/make_figures.py";
@@ -415,6 +463,9 @@ void register_sweep_commands(CLI::App& app, Action& chosen) {
       ->required()
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
+  pareto->add_option("--seeds", po->seeds, "Seeds, comma-separated (default: the profile's, else the grid's); the "
+                                           "front is then the mean ± std over them")
+      ->delimiter(',');
   pareto->add_option("--device", po->device, "FPGA device (default: the grid's)");
   pareto->add_option("--target-cost", po->target_cost, "Regularizer cost of the target runs: macs, cycles, cycles+storage")
       ->capture_default_str();

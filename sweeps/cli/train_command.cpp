@@ -37,7 +37,7 @@ struct TrainOptions {
   bool json = false;
   std::string cost = "macs", device = "zynq-7045";
   std::optional<double> target_fps;
-  double lut_cap = 0.8, eta = 0.1, tolerance = 0.05;
+  double lut_cap = 0.8, eta = 0.1, tolerance = 0.05, project_at = 0.8;
   long budget_every = 0;
 };
 
@@ -82,6 +82,7 @@ int run_train(const TrainOptions& o) {
   req.aim.eta = o.eta;
   req.aim.every = o.budget_every;
   req.aim.tolerance = o.tolerance;
+  req.aim.project_at = o.project_at;
   if (req.aim.active() && q.method != tr::Method::flightnn) {
     throw InputError("--cost/--target-fps: only with --method flightnn (found " + o.method + ")");
   }
@@ -124,6 +125,10 @@ int run_train(const TrainOptions& o) {
                   bo.at("target_fps").as_double(), bo.at("achieved_fps").as_double(),
                   100 * bo.at("miss").as_double(), bo.at("met").as_bool() ? "met," : "missed, not",
                   100 * bo.at("tolerance").as_double(), bo.at("lambda_final").as_double());
+      if (const auto g = sweeps::projection_gap(bo)) {
+        std::printf("the target lies in a gap of the reachable throughputs: the mixes the projection tried reach %s\n",
+                    g->c_str());
+      }
     }
   }
   return 0;
@@ -183,6 +188,11 @@ void register_train_commands(CLI::App& app, Action& chosen) {
   t->add_option("--budget-every", o->budget_every, "Steps between budget updates (default: about 25 per run)")
       ->check(CLI::PositiveNumber);
   t->add_option("--tolerance", o->tolerance, "Relative miss of --target-fps still counted as met")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  t->add_option("--project-at", o->project_at,
+                "With --target-fps: after this fraction of the run's steps the k mix is projected onto the target once "
+                "and the remaining steps train under it (1: project only after training)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   t->add_option("--stop-after", o->stop_after, "Testing: end abruptly after N epochs, as a kill would")

@@ -1,7 +1,10 @@
 #include "flight/sweeps/budget.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "flight/core/error.hpp"
 #include "flight/cost_models/devices.hpp"
@@ -117,6 +120,15 @@ void AimController::on_step(trainer::Model& model, long step) {
   }
   point["lambda"] = ascent_ ? ascent_->lambda() : meta_.quant.lambda;
   trajectory_.push_back(std::move(point));
+  // The thresholds follow λ slowly; a far target is reached by moving them once, early enough for the weights to
+  // adapt to the new mix in the steps that remain (the final projection then only corrects the drift).
+  if (ascent_ && mid_run_.empty() && aim_.project_at < 1 && total_steps_ > 0 && step > 0 &&
+      double(step) >= aim_.project_at * double(total_steps_)) {
+    project(model);
+    mid_run_ = projection_;
+    mid_run_["step"] = step;
+    projection_ = {};
+  }
 }
 
 bool AimController::project(trainer::Model& model) {
@@ -150,6 +162,9 @@ bool AimController::project(trainer::Model& model) {
   std::stable_sort(cand.begin(), cand.end(), [](const Candidate& a, const Candidate& b) { return a.key < b.key; });
   std::vector<float> original(cand.size());
   for (std::size_t i = 0; i < cand.size(); ++i) original[i] = cand[i].q->thresholds()[cand[i].filter];
+  // The probes nearest the target on either side: when none lands within the tolerance, the target lies in a gap of
+  // what this order of flips can reach, and the result says where the gap is.
+  double below = 0, above = std::numeric_limits<double>::infinity();
   const auto flip_first = [&](std::size_t m) {  // the first m candidates to the other k, the rest as trained
     for (std::size_t i = 0; i < cand.size(); ++i) {
       const float norm = cand[i].q->residual_norms()[cand[i].filter];
@@ -157,8 +172,11 @@ bool AimController::project(trainer::Model& model) {
           i >= m ? original[i] : need_faster ? norm * (1 + 1e-5f) + 1e-30f : norm * (1 - 1e-5f);
     }
     ++searches;
-    return achieved_fps(model);
+    const double fps = achieved_fps(model);
+    if (fps < target) below = std::max(below, fps); else above = std::min(above, fps);
+    return fps;
   };
+  if (before < target) below = before; else above = before;
   // Faster: the fewest flips that reach the target.  Slower: the most flips that keep it.  (Throughput moves
   // monotonically with the flips up to the design search's steps.)
   std::size_t lo = 0, hi = cand.size();
@@ -174,24 +192,31 @@ bool AimController::project(trainer::Model& model) {
       if (flip_first(mid) >= target) lo = mid; else hi = mid - 1;
     }
   }
-  flip_first(lo);  // leaves every layer's k at the chosen mix
+  const double fps = flip_first(lo);  // leaves every layer's k at the chosen mix
   projection_[need_faster ? "flipped_to_k1" : "flipped_to_k2"] = lo;
   projection_["searches"] = searches;
+  if (std::abs(fps / target - 1) > aim_.tolerance) {
+    projection_["gap"] = {{"below", below}, {"above", std::isfinite(above) ? boost::json::value(above) : nullptr}};
+  }
   return lo > 0;
 }
 
 boost::json::object AimController::state() const {
   boost::json::array w;
   for (double x : weights_) w.push_back(x);
-  return {{"lambda", ascent_ ? ascent_->lambda() : meta_.quant.lambda}, {"trajectory", trajectory_}, {"weights", w}};
+  return {{"lambda", ascent_ ? ascent_->lambda() : meta_.quant.lambda},
+          {"trajectory", trajectory_},
+          {"weights", w},
+          {"mid_run", mid_run_}};
 }
 
 void AimController::restore(const boost::json::object& s, trainer::Model& model, const std::string& where) {
   const auto* l = s.if_contains("lambda");
   const auto* t = s.if_contains("trajectory");
   const auto* w = s.if_contains("weights");
+  const auto* m = s.if_contains("mid_run");
   bool ok = l && l->is_number() && l->to_number<double>() >= 0 && t && t->is_array() && w && w->is_array() &&
-            w->as_array().size() == weights_.size();
+            w->as_array().size() == weights_.size() && m && m->is_object();
   std::vector<double> weights;
   for (std::size_t i = 0; ok && i < w->as_array().size(); ++i) {
     const auto& x = w->as_array()[i];
@@ -200,9 +225,11 @@ void AimController::restore(const boost::json::object& s, trainer::Model& model,
   }
   if (!ok) {
     throw InputError(where + ": key 'checkpoint.aim': expected {lambda ≥ 0, trajectory: [...], weights: " +
-                     std::to_string(weights_.size()) + " numbers ≥ 0}, found " + boost::json::serialize(s));
+                     std::to_string(weights_.size()) + " numbers ≥ 0, mid_run: {...}}, found " +
+                     boost::json::serialize(s));
   }
   trajectory_ = t->as_array();
+  mid_run_ = m->as_object();
   weights_ = std::move(weights);
   model.set_reg_weights(weights_);
   if (ascent_) {
@@ -226,9 +253,25 @@ boost::json::object AimController::finish(trainer::Model& model) {
     o["lambda_final"] = ascent_->lambda();
     o["eta"] = aim_.eta;
     if (!projection_.empty()) o["projection"] = projection_;
+    if (!mid_run_.empty()) o["projection_mid_run"] = mid_run_;
+    o["project_at"] = aim_.project_at;
   }
   o["trajectory"] = trajectory_;
   return o;
+}
+
+std::optional<std::string> projection_gap(const boost::json::object& budget) {
+  const auto* p = budget.if_contains("projection");
+  const auto* g = p && p->is_object() ? p->as_object().if_contains("gap") : nullptr;
+  if (!g || !g->is_object()) return std::nullopt;
+  const auto& below = g->as_object().at("below");
+  const auto& above = g->as_object().at("above");
+  std::string text = below.is_number() && below.to_number<double>() > 0
+                         ? fmt::format("{:.0f} images/s below the target", below.to_number<double>())
+                         : std::string("nothing below the target");
+  text += above.is_number() ? fmt::format(" and {:.0f} above it", above.to_number<double>())
+                            : std::string(" and nothing above it");
+  return text;
 }
 
 }  // namespace flight::sweeps

@@ -418,6 +418,13 @@ Grid pareto_grid(const std::string& file, const std::string& profile, const Pare
   doc.insert_or_assign("configuration", toml::array{conf});
   const auto name = doc["name"].value_or(std::string("grid"));
   doc.insert_or_assign("name", name + "-pareto-" + r.dataset + "-" + r.net);
+  if (!r.seeds.empty()) {
+    toml::array seeds;
+    for (unsigned s : r.seeds) seeds.push_back(std::int64_t(s));
+    doc.insert_or_assign("seeds", seeds);
+    if (auto* profiles = doc["profiles"].as_table())
+      if (auto* prof = (*profiles)[profile].as_table()) prof->erase("seeds");
+  }
   if (!r.device.empty()) {
     if (auto* hw = doc["hardware"].as_table()) hw->insert_or_assign("device", r.device);
     else doc.insert_or_assign("hardware", toml::table{{"device", r.device}});

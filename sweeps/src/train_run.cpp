@@ -104,7 +104,9 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
   if (r.aim.active()) {  // only then, so that the keys of every other run stay as they were
     run_key["cost"] = cost_name(r.aim.cost);
     run_key["device"] = r.aim.device;
-    if (r.aim.target_fps) run_key["target_fps"] = *r.aim.target_fps, run_key["eta"] = r.aim.eta;
+    if (r.aim.target_fps) {
+      run_key["target_fps"] = *r.aim.target_fps, run_key["eta"] = r.aim.eta, run_key["project_at"] = r.aim.project_at;
+    }
   }
   // Resume: a checkpoint of the same run (same key) continues where it stopped; another run's is an error.
   tr::TrainState state;
@@ -138,6 +140,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
     const std::size_t n = std::min(cfg.max_train.value_or(d.train.count), d.train.count);
     const long steps = long((n + std::size_t(cfg.batch) - 1) / std::size_t(cfg.batch)) * cfg.epochs;
     run_cfg.hook_every = r.aim.every > 0 ? r.aim.every : std::max(1L, steps / 25);
+    aim->set_total_steps(steps);
     run_cfg.step_hook = [&](tr::Model& m, long step) { aim->on_step(m, step); };
   }
   auto result = tr::train(

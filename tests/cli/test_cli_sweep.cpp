@@ -461,13 +461,29 @@ TEST_F(CliSweep, HardwareSettingsAreCheckedWhenTheGridIsRead) {
 // +6.8 %) is reported as missed.
 TEST_F(CliSweep, ParetoTrainsToEachTargetBesideTheBaselines) {
   const std::string args = "pareto --grid " + grid().string() + " --profile smoke --dataset mnist --net lenet-l"
-                           " --targets 80000,88000 --device zynq-7045 --threads 1 --data-dir " + root().string() +
-                           " --db " + db("p.sqlite");
+                           " --targets 80000,88000 --device zynq-7045 --threads 1 --seeds 1,2 --data-dir " +
+                           root().string() + " --db " + db("p.sqlite");
   const auto r = run(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("lenet-l/flightnn-t80000/s1"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("lenet-l/flightnn-t88000/s1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("lenet-l/flightnn-t88000/s2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("lenet-l/lightnn1/s1"), std::string::npos) << r.out;
+  // Two seeds: the front over them, one line per method with n = 2 and both targets met.
+  const auto front = r.out.find("the front, mean ± sample std over seeds");
+  ASSERT_NE(front, std::string::npos) << r.out;
+  std::istringstream lines(r.out.substr(front));
+  std::string line;
+  int with_two = 0;
+  while (std::getline(lines, line)) {
+    std::istringstream w(line);
+    std::string method, n;
+    w >> method >> n;
+    with_two += n == "2";
+    if (method.find("flightnn-t") != std::string::npos) {
+      EXPECT_NE(line.find("(2 of 2)"), std::string::npos) << line;
+    }
+  }
+  EXPECT_EQ(with_two, 7) << r.out;  // fp32, fixed4, lightnn1, lightnn2, the grid's one fixed-λ FLightNN, 2 targets
   int targets = 0;
   db::Repository repo(db("p.sqlite"));
   for (const auto& row : repo.rows()) {
@@ -483,7 +499,7 @@ TEST_F(CliSweep, ParetoTrainsToEachTargetBesideTheBaselines) {
         res.at("hardware").as_object().at("fpga").as_object().at("best").as_object().at("images_per_s").as_double();
     EXPECT_DOUBLE_EQ(ips, b.at("achieved_fps").as_double()) << row.name;
   }
-  EXPECT_EQ(targets, 2);
+  EXPECT_EQ(targets, 4);
   const auto again = run(args);
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(started_lines(again.err), 0) << again.err;

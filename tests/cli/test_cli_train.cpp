@@ -283,6 +283,11 @@ TEST_F(CliTrain, ThroughputTargetIsMetAndTheModelFileAgrees) {
   EXPECT_TRUE(b.at("met").as_bool()) << boost::json::serialize(b);
   EXPECT_LE(std::abs(b.at("miss").as_double()), 0.05);
   EXPECT_GT(b.at("trajectory").as_array().size(), 1u);
+  // The mix was projected once at 80 % of the run (the default --project-at), the last steps training under it.
+  const auto& mid = b.at("projection_mid_run").as_object();
+  const auto steps = b.at("trajectory").as_array().back().as_object().at("step").as_int64();
+  EXPECT_GE(double(mid.at("step").as_int64()), 0.8 * double(steps)) << boost::json::serialize(mid);
+  EXPECT_LT(mid.at("step").as_int64(), steps) << boost::json::serialize(mid);
   const double k2 = j.at("fraction_k2").as_double();
   EXPECT_GT(k2, 0.0);
   EXPECT_LT(k2, 1.0);
@@ -298,11 +303,14 @@ TEST_F(CliTrain, KilledBudgetRunResumesItsControllerAndEndsBitIdentical) {
   const auto straight = tmp.path() / "straight.json", resumed = tmp.path() / "resumed.json";
   const std::string common = "train --dataset mnist --net lenet-l --method flightnn --lambda 0.05 --epochs 3"
                              " --batch 16 --threads 2 --cost cycles+storage --target-fps 115000 --budget-every 2"
+                             " --project-at 0.5"  // the mid-run projection before the kill: the resumed run keeps it
                              " --data-dir " + root().string();
   ASSERT_EQ(run(common + " --out " + straight.string()).exit_code, 0);
   ASSERT_EQ(run(common + " --out " + resumed.string() + " --stop-after 2").exit_code, 3);
   const auto ckpt = boost::json::parse(slurp(resumed.string() + ".ckpt")).as_object();
-  EXPECT_TRUE(ckpt.at("checkpoint").as_object().contains("aim"));
+  ASSERT_TRUE(ckpt.at("checkpoint").as_object().contains("aim"));
+  EXPECT_TRUE(ckpt.at("checkpoint").as_object().at("aim").as_object().at("mid_run").as_object().contains("step"))
+      << "projected at half of the 3 epochs, before the kill after 2";
   const auto again = run(common + " --out " + resumed.string());
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.err.find("resuming"), std::string::npos) << again.err;
@@ -312,6 +320,31 @@ TEST_F(CliTrain, KilledBudgetRunResumesItsControllerAndEndsBitIdentical) {
   EXPECT_EQ(budget(a).at("trajectory"), budget(b).at("trajectory"));
   EXPECT_EQ(budget(a).at("lambda_final"), budget(b).at("lambda_final"));
   EXPECT_EQ(budget(a).at("achieved_fps"), budget(b).at("achieved_fps"));
+  EXPECT_EQ(budget(a).at("projection_mid_run"), budget(b).at("projection_mid_run"));
+}
+
+// A target no mix reaches is missed, and the run says where the reachable throughputs end: with every filter at
+// k = 1 the design search finds what `flight dse` finds for LightNN-1's uniform mix.
+TEST_F(CliTrain, AnUnreachableTargetSaysHowCloseTheMixesGet) {
+  const auto t = run("train --dataset mnist --net lenet-l --method flightnn --lambda 0.05 --epochs 1 --batch 16"
+                     " --threads 2 --json --cost cycles --target-fps 1000000 --device zynq-7045 --data-dir " +
+                     root().string());
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const auto b = boost::json::parse(last_line(t.out)).as_object().at("budget").as_object();
+  EXPECT_FALSE(b.at("met").as_bool());
+  const auto& gap = b.at("projection").as_object().at("gap").as_object();
+  EXPECT_TRUE(gap.at("above").is_null()) << boost::json::serialize(gap);
+  const auto d = run("dse --net lenet-l --dataset mnist --k-profile uniform:1 --device zynq-7045 --json");
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  const auto dse = boost::json::parse(d.out).as_object();
+  EXPECT_DOUBLE_EQ(gap.at("below").as_double(),
+                   dse.at("profiles").as_array().at(0).as_object().at("fpga").as_object().at("best").as_object().at("images_per_s").as_double())
+      << d.out;
+  const auto text = run("train --dataset mnist --net lenet-l --method flightnn --lambda 0.05 --epochs 1 --batch 16"
+                        " --threads 2 --cost cycles --target-fps 1000000 --device zynq-7045 --data-dir " +
+                        root().string());
+  EXPECT_NE(text.out.find("the target lies in a gap of the reachable throughputs"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("and nothing above it"), std::string::npos) << text.out;
 }
 
 TEST_F(CliTrain, ThroughputTargetNeedsFLightNNAndAKnownCost) {

@@ -5,6 +5,7 @@
 #include "sweeps/grid_error.hpp"
 
 #include <cmath>
+#include <set>
 
 #include "flight/core/error.hpp"
 #include "flight/cost_models/devices.hpp"
@@ -172,7 +173,7 @@ TEST(GridTargets, ATargetIsAnFLightNNRunWithItsOwnKeyAndTheOthersKeepTheirs) {
 
 TEST(GridTargets, ParetoGridKeepsTheGridsProfilesAndLambdas) {
   const std::string paper46 = std::string(FLIGHT_SOURCE_DIR) + "/sweeps/grids/paper46.toml";
-  sweeps::ParetoRequest r{"cifar10", "vgg-s", "zu9eg", {8000, 11000}, "cycles"};
+  sweeps::ParetoRequest r{"cifar10", "vgg-s", "zu9eg", {8000, 11000}, "cycles", {}};
   const auto g = sweeps::pareto_grid(paper46, "quick", r);
   const auto full = sweeps::load_grid(paper46, "quick");
   // fp32 + fixed4 + lightnn1 + lightnn2 + 3 λ + 2 targets.
@@ -193,7 +194,20 @@ TEST(GridTargets, ParetoGridKeepsTheGridsProfilesAndLambdas) {
   }
   EXPECT_EQ(got, lambdas);
   EXPECT_EQ(g.experiments.front().train.epochs, full.experiments.front().train.epochs);
-  EXPECT_THROW(sweeps::pareto_grid(paper46, "quick", {"cifar10", "vgg-s", "", {}, "cycles"}), InputError);
+  EXPECT_THROW(sweeps::pareto_grid(paper46, "quick", {"cifar10", "vgg-s", "", {}, "cycles", {}}), InputError);
+}
+
+// --seeds replaces the profile's seeds (reference: 1, 2, 3) and the grid's: every experiment, targets included,
+// once per given seed.
+TEST(GridTargets, ParetoSeedsReplaceTheProfilesSeeds) {
+  const std::string paper46 = std::string(FLIGHT_SOURCE_DIR) + "/sweeps/grids/paper46.toml";
+  const auto one = sweeps::pareto_grid(paper46, "reference", {"cifar10", "vgg-s", "", {8000}, "cycles", {}});
+  const auto two = sweeps::pareto_grid(paper46, "reference", {"cifar10", "vgg-s", "", {8000}, "cycles", {4, 7}});
+  EXPECT_EQ(one.experiments.size() % 3, 0u);  // the profile's three seeds
+  EXPECT_EQ(two.experiments.size(), one.experiments.size() / 3 * 2);
+  std::set<unsigned> seeds;
+  for (const auto& e : two.experiments) seeds.insert(e.seed);
+  EXPECT_EQ(seeds, (std::set<unsigned>{4, 7}));
 }
 
 }  // namespace

@@ -55,6 +55,9 @@ struct HardwareAim {
   double eta = 0.1;                  // dual-ascent step (nats of λ per unit relative miss)
   long every = 0;                    // steps between controller updates (0: about 25 updates over the run)
   double tolerance = 0.05;           // |achieved/target − 1| the run must end within to have met its target
+  // With a target: the fraction of the run's steps after which the mix is projected onto the target once (the
+  // remaining steps then train the weights under that mix); 1: only after training.
+  double project_at = 0.8;
   bool active() const { return cost != CostKind::macs || target_fps.has_value(); }
 };
 
@@ -65,19 +68,21 @@ class AimController {
   AimController(HardwareAim aim, const ModelMeta& meta);
   // Before training: the regularizer weights of the cost, and the first throughput reading.
   void start(trainer::Model& model);
-  // Every `aim.every` steps: throughput of the current mix, λ update, weights again for cycles+storage.
+  // Every `aim.every` steps: throughput of the current mix, λ update, weights again for cycles+storage; at the first
+  // call at or after aim.project_at · total_steps, the mid-run projection.
   void on_step(trainer::Model& model, long step);
+  void set_total_steps(long steps) { total_steps_ = steps; }
   // After training, with a target: when the throughput misses it by more than the tolerance, a greedy projection
   // (as in HAQ) flips the filters nearest their threshold — per unit of hardware cost — to the other k until the
   // mix reaches the target with as many k = 2 filters as it can keep (a binary search over how many flip; each probe
   // runs the design search).  Only thresholds change; the caller re-measures accuracy when this returns true.
   bool project(trainer::Model& model);
   // After training: {cost, device, target_fps, achieved_fps, miss, met, lambda_final, layer_weights, trajectory,
-  // projection}.
+  // projection (the final one), projection_mid_run}.
   boost::json::object finish(trainer::Model& model);
   double achieved_fps(trainer::Model& model) const;
-  // What a checkpoint keeps ({lambda, trajectory}) and how a resumed run takes it back (InputError naming
-  // `where` when it is malformed); λ is set on the model again.
+  // What a checkpoint keeps ({lambda, trajectory, weights, mid_run}) and how a resumed run takes it back
+  // (InputError naming `where` when it is malformed); λ is set on the model again.
   boost::json::object state() const;
   void restore(const boost::json::object& state, trainer::Model& model, const std::string& where);
 
@@ -89,7 +94,12 @@ class AimController {
   std::optional<DualAscent> ascent_;
   std::vector<double> weights_;
   boost::json::array trajectory_;
-  boost::json::object projection_;
+  boost::json::object projection_, mid_run_;
+  long total_steps_ = 0;
 };
+
+// When a budget run's final projection found no mix within the tolerance: "X images/s (below the target) and Y
+// (above)" — the edges of the gap its target lies in; nothing otherwise.
+std::optional<std::string> projection_gap(const boost::json::object& budget);
 
 }  // namespace flight::sweeps

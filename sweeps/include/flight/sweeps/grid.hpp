@@ -72,6 +72,7 @@ struct ParetoRequest {
   std::string dataset, net, device;
   std::vector<double> targets;
   std::string target_cost = "cycles+storage";
+  std::vector<unsigned> seeds;  // empty: the profile's (else the grid's); else these, replacing both
 };
 Grid pareto_grid(const std::string& file, const std::string& profile, const ParetoRequest& r,
                  const std::map<std::string, std::string>& substitutions = {});
