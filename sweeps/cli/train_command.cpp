@@ -36,7 +36,8 @@ struct TrainOptions {
   int e_bits = 3, a_bits = 8;  // testing: end the process abruptly after this many epochs, as a kill would
   bool json = false;
   std::string cost = "macs", device = "zynq-7045";
-  std::optional<double> target_fps;
+  std::optional<double> target_fps, target_energy;
+  std::string energy_table = "40nm-aladdin";
   double lut_cap = 0.8, eta = 0.1, tolerance = 0.05, project_at = 0.8;
   long budget_every = 0;
 };
@@ -77,6 +78,8 @@ int run_train(const TrainOptions& o) {
   sweeps::TrainRequest req{o.dataset, net, q, cfg, o.profile, o.init, o.out, {}};
   req.aim.cost = sweeps::parse_cost(o.cost);
   req.aim.target_fps = o.target_fps;
+  req.aim.target_energy_uj = o.target_energy;
+  req.aim.energy_table = o.energy_table;
   req.aim.device = o.device;
   req.aim.lut_cap = o.lut_cap;
   req.aim.eta = o.eta;
@@ -84,7 +87,7 @@ int run_train(const TrainOptions& o) {
   req.aim.tolerance = o.tolerance;
   req.aim.project_at = o.project_at;
   if (req.aim.active() && q.method != tr::Method::flightnn) {
-    throw InputError("--cost/--target-fps: only with --method flightnn (found " + o.method + ")");
+    throw InputError("--cost/--target-fps/--target-energy: only with --method flightnn (found " + o.method + ")");
   }
   Progress bar("train " + net.name + " " + o.method);
   sweeps::TrainCallbacks cb;
@@ -125,8 +128,20 @@ int run_train(const TrainOptions& o) {
                   bo.at("target_fps").as_double(), bo.at("achieved_fps").as_double(),
                   100 * bo.at("miss").as_double(), bo.at("met").as_bool() ? "met," : "missed, not",
                   100 * bo.at("tolerance").as_double(), bo.at("lambda_final").as_double());
-      if (const auto g = sweeps::projection_gap(bo)) {
-        std::printf("the target lies in a gap of the reachable throughputs: the mixes the projection tried reach %s\n",
+    }
+    if (const auto* b = out.if_contains("budget"); b && b->as_object().contains("target_energy_uj")) {
+      const auto& bo = b->as_object();
+      std::printf("budget (%s, %s cost): target %.4g µJ/image of ASIC computational energy, achieved %.4g (%+.1f %%, "
+                  "%s within ±%.0f %%), final λ %.4g; FPGA %s %.0f images/s\n",
+                  bo.at("energy_table").as_string().c_str(), bo.at("cost").as_string().c_str(),
+                  bo.at("target_energy_uj").as_double(), bo.at("achieved_energy_uj").as_double(),
+                  100 * bo.at("miss").as_double(), bo.at("met").as_bool() ? "met," : "missed, not",
+                  100 * bo.at("tolerance").as_double(), bo.at("lambda_final").as_double(),
+                  bo.at("device").as_string().c_str(), bo.at("achieved_fps").as_double());
+    }
+    if (const auto* b = out.if_contains("budget"); b && b->is_object()) {
+      if (const auto g = sweeps::projection_gap(b->as_object())) {
+        std::printf("the target lies in a gap of what the k mixes reach: the projection's mixes reach %s\n",
                     g->c_str());
       }
     }
@@ -178,6 +193,12 @@ void register_train_commands(CLI::App& app, Action& chosen) {
   t->add_option("--target-fps", o->target_fps,
                 "FLightNN: train to this FPGA throughput (images/s on --device): λ by dual ascent, starting at --lambda")
       ->check(CLI::PositiveNumber);
+  t->add_option("--target-energy", o->target_energy,
+                "FLightNN: train to this ASIC computational energy per image (µJ, --energy-table) instead: λ by dual "
+                "ascent")
+      ->check(CLI::PositiveNumber)
+      ->excludes("--target-fps");
+  t->add_option("--energy-table", o->energy_table, "ASIC energy table of --target-energy")->capture_default_str();
   t->add_option("--device", o->device, "FPGA device of --cost and --target-fps")->capture_default_str();
   t->add_option("--lut-cap", o->lut_cap, "Fraction of the device's LUTs a design may use")
       ->check(CLI::Range(0.01, 1.0))

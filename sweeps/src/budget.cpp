@@ -8,6 +8,8 @@
 
 #include "flight/core/error.hpp"
 #include "flight/cost_models/devices.hpp"
+#include "flight/cost_models/energy.hpp"
+#include "flight/sim/asic.hpp"
 #include "flight/cost_models/fpga_costs.hpp"
 #include "flight/sim/fpga.hpp"
 #include "flight/sweeps/model_convert.hpp"
@@ -54,26 +56,35 @@ std::vector<double> regularizer_weights(CostKind c, const sim::Workload& current
   return raw;
 }
 
-DualAscent::DualAscent(double target, double eta, double lambda0) : target_(target), eta_(eta), lambda_(lambda0) {
+DualAscent::DualAscent(double target, double eta, double lambda0, bool lower_is_better, const std::string& option)
+    : target_(target), eta_(eta), lambda_(lambda0), lower_(lower_is_better) {
   if (!(target > 0) || !std::isfinite(target)) {
-    throw InputError("--target-fps: expected a positive number of images/s, found " + std::to_string(target));
+    throw InputError(option + ": expected a positive number, found " + std::to_string(target));
   }
   if (!(eta > 0) || !std::isfinite(eta)) throw InputError("--eta: expected a positive step, found " + std::to_string(eta));
 }
 
 double DualAscent::update(double achieved) {
-  const double ratio = achieved > 0 ? target_ / achieved : 2.0;  // nothing fits: push hard
+  // achieved cost / target cost; a throughput of 0 (nothing fits) pushes hard.
+  const double ratio = lower_ ? achieved / target_ : achieved > 0 ? target_ / achieved : 2.0;
   lambda_ = std::max(0.0, lambda_ + eta_ * (ratio - 1.0));
   return lambda_;
 }
 
 AimController::AimController(HardwareAim aim, const ModelMeta& meta) : aim_(std::move(aim)), meta_(meta) {
   if (meta_.quant.method != trainer::Method::flightnn) {
-    throw InputError("--cost/--target-fps: only FLightNN chooses k (found method " +
+    throw InputError("--cost/--target-fps/--target-energy: only FLightNN chooses k (found method " +
                      trainer::method_name(meta_.quant) + ")");
   }
   cost_models::find_device(aim_.device);  // InputError listing the catalog
+  if (aim_.target_fps && aim_.target_energy_uj) {
+    throw InputError("--target-fps and --target-energy: one budget per run (found both)");
+  }
   if (aim_.target_fps) ascent_.emplace(*aim_.target_fps, aim_.eta, meta_.quant.lambda);
+  if (aim_.target_energy_uj) {
+    cost_models::builtin_energy_table(aim_.energy_table);  // InputError listing the tables
+    ascent_.emplace(*aim_.target_energy_uj, aim_.eta, meta_.quant.lambda, true, "--target-energy");
+  }
 }
 
 namespace {
@@ -90,7 +101,21 @@ double AimController::fps_of(const sim::Workload& w) const {
   return r.found ? r.best.images_per_s : 0.0;
 }
 
+double AimController::energy_of(const sim::Workload& w) const {
+  return sim::asic_energy(w, cost_models::builtin_energy_table(aim_.energy_table)).compute_pj * 1e-6;
+}
+
+double AimController::value_of(const sim::Workload& w) const {
+  return aim_.target_energy_uj ? energy_of(w) : fps_of(w);
+}
+
+bool AimController::meets(double value) const {
+  return aim_.target_energy_uj ? value <= ascent_->target() : value >= ascent_->target();
+}
+
 double AimController::achieved_fps(trainer::Model& model) const { return fps_of(to_workload(model, meta_)); }
+
+double AimController::achieved(trainer::Model& model) const { return value_of(to_workload(model, meta_)); }
 
 void AimController::set_weights(trainer::Model& model, const sim::Workload& w) {
   std::optional<sim::KCosts> hw;
@@ -114,9 +139,9 @@ void AimController::on_step(trainer::Model& model, long step) {
   boost::json::object point{{"step", step}, {"fraction_k2", w.fraction_k2()},
                             {"shifts_per_weight", w.mean_terms_per_weight()}};
   if (ascent_) {
-    const double fps = fps_of(w);
-    point["achieved_fps"] = fps;
-    if (step > 0) model.set_lambda(ascent_->update(fps));
+    const double v = value_of(w);
+    point[aim_.target_energy_uj ? "achieved_energy_uj" : "achieved_fps"] = v;
+    if (step > 0) model.set_lambda(ascent_->update(v));
   }
   point["lambda"] = ascent_ ? ascent_->lambda() : meta_.quant.lambda;
   trajectory_.push_back(std::move(point));
@@ -134,11 +159,12 @@ void AimController::on_step(trainer::Model& model, long step) {
 bool AimController::project(trainer::Model& model) {
   if (!ascent_) return false;
   const double target = ascent_->target();
-  const double before = achieved_fps(model);  // also refreshes every layer's k and residual norms
-  projection_ = {{"achieved_fps_before", before}, {"flipped_to_k1", 0}, {"flipped_to_k2", 0}, {"searches", 0}};
+  const double before = achieved(model);  // also refreshes every layer's k and residual norms
+  projection_ = {{"achieved_before", before}, {"flipped_to_k1", 0}, {"flipped_to_k2", 0}, {"searches", 0}};
   long searches = 0;
-  if (before >= target && before <= target * (1 + aim_.tolerance)) return false;
-  const bool need_faster = before < target;
+  if (meets(before) && std::abs(before / target - 1) <= aim_.tolerance) return false;
+  // Not yet at the target: more filters to k = 1 (faster, less energy); beyond it: some back to k = 2.
+  const bool need_faster = !meets(before);
   struct Candidate {
     trainer::WeightQuantizer* q;
     int filter;
@@ -172,30 +198,30 @@ bool AimController::project(trainer::Model& model) {
           i >= m ? original[i] : need_faster ? norm * (1 + 1e-5f) + 1e-30f : norm * (1 - 1e-5f);
     }
     ++searches;
-    const double fps = achieved_fps(model);
-    if (fps < target) below = std::max(below, fps); else above = std::min(above, fps);
-    return fps;
+    const double v = achieved(model);
+    if (v < target) below = std::max(below, v); else above = std::min(above, v);
+    return v;
   };
   if (before < target) below = before; else above = before;
   // Faster: the fewest flips that reach the target.  Slower: the most flips that keep it.  (Throughput moves
   // monotonically with the flips up to the design search's steps.)
   std::size_t lo = 0, hi = cand.size();
   if (need_faster) {
-    if (flip_first(hi) < target) lo = hi;  // even all of them: as close as it gets
+    if (!meets(flip_first(hi))) lo = hi;  // even all of them: as close as it gets
     while (lo < hi) {
       const std::size_t mid = (lo + hi) / 2;
-      if (flip_first(mid) >= target) hi = mid; else lo = mid + 1;
+      if (meets(flip_first(mid))) hi = mid; else lo = mid + 1;
     }
   } else {
     while (lo < hi) {
       const std::size_t mid = (lo + hi + 1) / 2;
-      if (flip_first(mid) >= target) lo = mid; else hi = mid - 1;
+      if (meets(flip_first(mid))) lo = mid; else hi = mid - 1;
     }
   }
-  const double fps = flip_first(lo);  // leaves every layer's k at the chosen mix
+  const double v = flip_first(lo);  // leaves every layer's k at the chosen mix
   projection_[need_faster ? "flipped_to_k1" : "flipped_to_k2"] = lo;
   projection_["searches"] = searches;
-  if (std::abs(fps / target - 1) > aim_.tolerance) {
+  if (std::abs(v / target - 1) > aim_.tolerance) {
     projection_["gap"] = {{"below", below}, {"above", std::isfinite(above) ? boost::json::value(above) : nullptr}};
   }
   return lo > 0;
@@ -245,8 +271,15 @@ boost::json::object AimController::finish(trainer::Model& model) {
   boost::json::object o{{"cost", cost_name(aim_.cost)}, {"device", cost_models::find_device(aim_.device).name},
                         {"layer_weights", weights}, {"achieved_fps", fps}};
   if (ascent_) {
-    const double miss = fps / ascent_->target() - 1.0;
-    o["target_fps"] = ascent_->target();
+    const double value = aim_.target_energy_uj ? achieved(model) : fps;
+    const double miss = value / ascent_->target() - 1.0;
+    if (aim_.target_energy_uj) {
+      o["target_energy_uj"] = ascent_->target();
+      o["achieved_energy_uj"] = value;
+      o["energy_table"] = aim_.energy_table;
+    } else {
+      o["target_fps"] = ascent_->target();
+    }
     o["miss"] = miss;
     o["tolerance"] = aim_.tolerance;
     o["met"] = std::abs(miss) <= aim_.tolerance;
@@ -266,11 +299,12 @@ std::optional<std::string> projection_gap(const boost::json::object& budget) {
   if (!g || !g->is_object()) return std::nullopt;
   const auto& below = g->as_object().at("below");
   const auto& above = g->as_object().at("above");
+  const bool energy = budget.contains("target_energy_uj");
+  const auto num = [&](double x) { return energy ? fmt::format("{:.4g}", x) : fmt::format("{:.0f}", x); };
   std::string text = below.is_number() && below.to_number<double>() > 0
-                         ? fmt::format("{:.0f} images/s below the target", below.to_number<double>())
+                         ? num(below.to_number<double>()) + (energy ? " µJ/image" : " images/s") + " below the target"
                          : std::string("nothing below the target");
-  text += above.is_number() ? fmt::format(" and {:.0f} above it", above.to_number<double>())
-                            : std::string(" and nothing above it");
+  text += above.is_number() ? " and " + num(above.to_number<double>()) + " above it" : std::string(" and nothing above it");
   return text;
 }
 

@@ -104,9 +104,11 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
   if (r.aim.active()) {  // only then, so that the keys of every other run stay as they were
     run_key["cost"] = cost_name(r.aim.cost);
     run_key["device"] = r.aim.device;
-    if (r.aim.target_fps) {
-      run_key["target_fps"] = *r.aim.target_fps, run_key["eta"] = r.aim.eta, run_key["project_at"] = r.aim.project_at;
+    if (r.aim.target_fps) run_key["target_fps"] = *r.aim.target_fps;
+    if (r.aim.target_energy_uj) {
+      run_key["target_energy_uj"] = *r.aim.target_energy_uj, run_key["energy_table"] = r.aim.energy_table;
     }
+    if (r.aim.target()) run_key["eta"] = r.aim.eta, run_key["project_at"] = r.aim.project_at;
   }
   // Resume: a checkpoint of the same run (same key) continues where it stopped; another run's is an error.
   tr::TrainState state;

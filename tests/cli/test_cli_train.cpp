@@ -323,6 +323,34 @@ TEST_F(CliTrain, KilledBudgetRunResumesItsControllerAndEndsBitIdentical) {
   EXPECT_EQ(budget(a).at("projection_mid_run"), budget(b).at("projection_mid_run"));
 }
 
+// An energy budget instead of a throughput: λ by dual ascent on the ASIC computational energy per image, which the
+// saved model then has (flight sim's ASIC figure), between LightNN-1's and LightNN-2's.
+TEST_F(CliTrain, EnergyTargetIsMetAndTheModelFileAgrees) {
+  const auto model = tmp.path() / "energy.json";
+  const auto t = run("train --dataset mnist --net lenet-l --method flightnn --lambda 0.05 --epochs 2 --batch 16"
+                     " --threads 2 --json --target-energy 0.8 --device zynq-7045 --data-dir " + root().string() +
+                     " --out " + model.string());
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const auto j = boost::json::parse(last_line(t.out)).as_object();
+  const auto& b = j.at("budget").as_object();
+  EXPECT_DOUBLE_EQ(b.at("target_energy_uj").as_double(), 0.8);
+  EXPECT_FALSE(b.contains("target_fps"));
+  EXPECT_TRUE(b.at("met").as_bool()) << boost::json::serialize(b);
+  EXPECT_LE(std::abs(b.at("achieved_energy_uj").as_double() / 0.8 - 1), 0.05);
+  EXPECT_TRUE(b.at("trajectory").as_array().back().as_object().contains("achieved_energy_uj"));
+  const double k2 = j.at("fraction_k2").as_double();
+  EXPECT_GT(k2, 0.0);
+  EXPECT_LT(k2, 1.0);
+  const auto s = run("sim --model " + model.string() + " --target asic --json");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  const auto asic = boost::json::parse(s.out).as_object().at("asic").as_object();
+  EXPECT_NEAR(asic.at("compute_energy_j").as_double() * 1e6, b.at("achieved_energy_uj").as_double(), 1e-9) << s.out;
+  const auto both = run("train --dataset mnist --net lenet-l --method flightnn --epochs 1 --target-energy 0.8"
+                        " --target-fps 80000 --data-dir " + root().string());
+  EXPECT_EQ(both.exit_code, 2) << both.err;
+  EXPECT_NE(both.err.find("--target-energy"), std::string::npos) << both.err;
+}
+
 // A target no mix reaches is missed, and the run says where the reachable throughputs end: with every filter at
 // k = 1 the design search finds what `flight dse` finds for LightNN-1's uniform mix.
 TEST_F(CliTrain, AnUnreachableTargetSaysHowCloseTheMixesGet) {
@@ -343,7 +371,7 @@ TEST_F(CliTrain, AnUnreachableTargetSaysHowCloseTheMixesGet) {
   const auto text = run("train --dataset mnist --net lenet-l --method flightnn --lambda 0.05 --epochs 1 --batch 16"
                         " --threads 2 --cost cycles --target-fps 1000000 --device zynq-7045 --data-dir " +
                         root().string());
-  EXPECT_NE(text.out.find("the target lies in a gap of the reachable throughputs"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("the target lies in a gap of what the k mixes reach"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("and nothing above it"), std::string::npos) << text.out;
 }
 

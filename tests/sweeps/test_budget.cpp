@@ -124,6 +124,14 @@ TEST(DualAscent, ReachesTheTargetOnASyntheticCost) {
   sweeps::DualAscent slow(3000, 0.1, 0.05);
   for (int i = 0; i < 50; ++i) slow.update(fps(slow.lambda()));
   EXPECT_EQ(slow.lambda(), 0.0);
+  // A cost to bring down (energy): a plant whose µJ per image falls with λ from 1.0 to 0.5.
+  const auto uj = [](double lambda) { return 0.5 + 0.5 * std::exp(-lambda / 0.2); };
+  for (double target : {0.6, 0.75, 0.9}) {
+    sweeps::DualAscent a(target, 0.1, 0.0, true, "--target-energy");
+    double lambda = 0;
+    for (int i = 0; i < 300; ++i) lambda = a.update(uj(lambda));
+    EXPECT_NEAR(uj(lambda) / target, 1.0, 0.01) << target;
+  }
   EXPECT_THROW(sweeps::DualAscent(0, 0.1, 0), InputError);
   EXPECT_THROW(sweeps::DualAscent(100, -1, 0), InputError);
 }

@@ -6,9 +6,10 @@
 //    bits cost while the weights do not fit on chip.  Always normalized so that the weights of all filters of the
 //    network add up to 1: λ keeps its meaning (moving every filter from k = 2 to k = 1 lowers the loss by λ) and only
 //    where the pressure falls changes.
-//  * Budget: a target throughput on a device.  Every few steps the simulator's design search runs on the model's
-//    current k mix and λ follows dual ascent, λ ← max(0, λ + η·(target/achieved − 1)) (the cost here is time per
-//    image, so achieved cost / target cost = target images/s / achieved images/s).
+//  * Budget: a target throughput on a device, or a target ASIC computational energy per image.  Every few steps the
+//    simulator evaluates the model's current k mix (the design search, or the energy model) and λ follows dual
+//    ascent, λ ← max(0, λ + η·(achieved cost / target cost − 1)); for throughput the cost is time per image, so the
+//    ratio is target images/s / achieved images/s, for energy it is achieved µJ / target µJ.
 //
 // The trainer sees only plain numbers (Model::set_reg_weights, Model::set_lambda, TrainConfig::step_hook).
 #include <boost/json.hpp>
@@ -32,10 +33,12 @@ std::string cost_name(CostKind c);
 // no design).  A cost that is zero everywhere falls back to MACs.
 std::vector<double> regularizer_weights(CostKind c, const sim::Workload& current, const sim::KCosts* hw);
 
-// The dual-ascent rule on a throughput target.
+// The dual-ascent rule on a target: a throughput (higher is better) or, with lower_is_better, a cost such as energy.
+// `option` names the target in errors.
 class DualAscent {
  public:
-  DualAscent(double target_images_per_s, double eta, double lambda0);
+  DualAscent(double target, double eta, double lambda0, bool lower_is_better = false,
+             const std::string& option = "--target-fps");
   void set_lambda(double lambda) { lambda_ = lambda; }
   // One update from the throughput the current mix achieves; returns the new λ.
   double update(double achieved_images_per_s);
@@ -44,12 +47,15 @@ class DualAscent {
 
  private:
   double target_, eta_, lambda_;
+  bool lower_;
 };
 
 // What `flight train --cost/--target-fps` asks for.
 struct HardwareAim {
   CostKind cost = CostKind::macs;
   std::optional<double> target_fps;  // set: λ by dual ascent toward this many images/s
+  std::optional<double> target_energy_uj;  // or: toward this ASIC computational energy per image (µJ)
+  std::string energy_table = "40nm-aladdin";  // the energy table of target_energy_uj
   std::string device;                // the device costs and throughput are measured on
   double lut_cap = 0.8;
   double eta = 0.1;                  // dual-ascent step (nats of λ per unit relative miss)
@@ -58,7 +64,8 @@ struct HardwareAim {
   // With a target: the fraction of the run's steps after which the mix is projected onto the target once (the
   // remaining steps then train the weights under that mix); 1: only after training.
   double project_at = 0.8;
-  bool active() const { return cost != CostKind::macs || target_fps.has_value(); }
+  bool active() const { return cost != CostKind::macs || target(); }
+  bool target() const { return target_fps.has_value() || target_energy_uj.has_value(); }
 };
 
 // Drives one FLightNN training run toward its aim: sets the regularizer weights before training, updates them and λ
@@ -81,6 +88,8 @@ class AimController {
   // projection (the final one), projection_mid_run}.
   boost::json::object finish(trainer::Model& model);
   double achieved_fps(trainer::Model& model) const;
+  // The budget's own measure of the current mix: images/s, or µJ per image for an energy target.
+  double achieved(trainer::Model& model) const;
   // What a checkpoint keeps ({lambda, trajectory, weights, mid_run}) and how a resumed run takes it back
   // (InputError naming `where` when it is malformed); λ is set on the model again.
   boost::json::object state() const;
@@ -89,6 +98,9 @@ class AimController {
  private:
   void set_weights(trainer::Model& model, const sim::Workload& w);
   double fps_of(const sim::Workload& w) const;  // the design search's best images/s (0 when nothing fits)
+  double energy_of(const sim::Workload& w) const;  // ASIC computational µJ per image
+  double value_of(const sim::Workload& w) const;   // the budget's measure: one of the two
+  bool meets(double value) const;                  // at or beyond the target in the budget's direction
   HardwareAim aim_;
   ModelMeta meta_;
   std::optional<DualAscent> ascent_;
@@ -98,8 +110,8 @@ class AimController {
   long total_steps_ = 0;
 };
 
-// When a budget run's final projection found no mix within the tolerance: "X images/s (below the target) and Y
-// (above)" — the edges of the gap its target lies in; nothing otherwise.
+// When a budget run's final projection found no mix within the tolerance: "X images/s below the target and Y above
+// it" (µJ/image for an energy target) — the edges of the gap its target lies in; nothing otherwise.
 std::optional<std::string> projection_gap(const boost::json::object& budget);
 
 }  // namespace flight::sweeps
