@@ -95,9 +95,13 @@ sim::FpgaLimits limits_of(const HardwareAim& a) {
 }
 }  // namespace
 
+sim::SearchResult AimController::search_of(const sim::Workload& w) const {
+  return sim::FpgaModel(w, cost_models::find_device(aim_.device), cost_models::builtin_fpga_costs(), limits_of(aim_))
+      .search();
+}
+
 double AimController::fps_of(const sim::Workload& w) const {
-  const auto r = sim::FpgaModel(w, cost_models::find_device(aim_.device), cost_models::builtin_fpga_costs(),
-                                limits_of(aim_)).search();
+  const auto r = search_of(w);
   return r.found ? r.best.images_per_s : 0.0;
 }
 
@@ -105,8 +109,12 @@ double AimController::energy_of(const sim::Workload& w) const {
   return sim::asic_energy(w, cost_models::builtin_energy_table(aim_.energy_table)).compute_pj * 1e-6;
 }
 
-double AimController::value_of(const sim::Workload& w) const {
-  return aim_.target_energy_uj ? energy_of(w) : fps_of(w);
+double AimController::value_of(const sim::Workload& w, const sim::FpgaDesign* pinned) const {
+  if (aim_.target_energy_uj) return energy_of(w);
+  if (!pinned) return fps_of(w);
+  const auto e = sim::FpgaModel(w, cost_models::find_device(aim_.device), cost_models::builtin_fpga_costs(),
+                                limits_of(aim_)).evaluate(*pinned);
+  return e.fits ? e.images_per_s : 0.0;
 }
 
 bool AimController::meets(double value) const {
@@ -161,70 +169,121 @@ bool AimController::project(trainer::Model& model) {
   const double target = ascent_->target();
   const double before = achieved(model);  // also refreshes every layer's k and residual norms
   projection_ = {{"achieved_before", before}, {"flipped_to_k1", 0}, {"flipped_to_k2", 0}, {"searches", 0}};
-  long searches = 0;
   if (meets(before) && std::abs(before / target - 1) <= aim_.tolerance) return false;
-  // Not yet at the target: more filters to k = 1 (faster, less energy); beyond it: some back to k = 2.
-  const bool need_faster = !meets(before);
-  struct Candidate {
+  // Every filter that has a choice (a non-zero residual), with its trained threshold and where it stands.
+  struct Filter {
     trainer::WeightQuantizer* q;
-    int filter;
-    double key;
+    int f;
+    float norm, trained_threshold;
+    bool trained_k2;
+    double margin, cost;  // distance to its threshold in units of its layer's τ; its layer's hardware weight
   };
-  std::vector<Candidate> cand;
+  std::vector<Filter> filters;
   auto wls = model.weight_layers();
   for (std::size_t l = 0; l < wls.size(); ++l) {
     auto& q = wls[l]->quantizer();
     const auto& norms = q.residual_norms();
-    const auto& k = q.filter_k();
     const double tau = std::max(1e-12, *q.threshold_unit());
     const double cost = std::max(1e-12, l < weights_.size() ? weights_[l] : 1.0);
     for (int f = 0; f < int(norms.size()); ++f) {
-      if (!(norms[f] > 0) || k[f] != (need_faster ? 2 : 1)) continue;
-      const double margin = std::abs(norms[f] - q.thresholds()[f]) / tau;
-      // Faster: the filters nearest k = 1 that free the most cycles; slower: the nearest that cost the least.
-      cand.push_back({&q, f, need_faster ? margin / cost : margin * cost});
+      if (!(norms[f] > 0)) continue;
+      const float t = q.thresholds()[f];
+      filters.push_back({&q, f, norms[f], t, q.filter_k()[f] == 2, std::abs(norms[f] - t) / tau, cost});
     }
   }
-  std::stable_sort(cand.begin(), cand.end(), [](const Candidate& a, const Candidate& b) { return a.key < b.key; });
-  std::vector<float> original(cand.size());
-  for (std::size_t i = 0; i < cand.size(); ++i) original[i] = cand[i].q->thresholds()[cand[i].filter];
+  std::vector<char> k2(filters.size());
+  for (std::size_t i = 0; i < filters.size(); ++i) k2[i] = filters[i].trained_k2;
   // The probes nearest the target on either side: when none lands within the tolerance, the target lies in a gap of
-  // what this order of flips can reach, and the result says where the gap is.
+  // what the projection can reach, and the result says where the gap is.
   double below = 0, above = std::numeric_limits<double>::infinity();
-  const auto flip_first = [&](std::size_t m) {  // the first m candidates to the other k, the rest as trained
-    for (std::size_t i = 0; i < cand.size(); ++i) {
-      const float norm = cand[i].q->residual_norms()[cand[i].filter];
-      cand[i].q->thresholds()[cand[i].filter] =
-          i >= m ? original[i] : need_faster ? norm * (1 + 1e-5f) + 1e-30f : norm * (1 - 1e-5f);
+  long searches = 0, evaluations = 0;
+  // Thresholds for this mix (the trained ones where unchanged), then its value: the design search's, or with `pinned`
+  // that design's (a lower bound of the search's, for the probes of step 2).
+  const auto apply = [&](const std::vector<char>& mix, const sim::FpgaDesign* pinned = nullptr) {
+    for (std::size_t i = 0; i < filters.size(); ++i) {
+      const auto& x = filters[i];
+      x.q->thresholds()[x.f] = mix[i] == char(x.trained_k2) ? x.trained_threshold
+                               : mix[i]                      ? x.norm * (1 - 1e-5f)
+                                                             : x.norm * (1 + 1e-5f) + 1e-30f;
     }
-    ++searches;
-    const double v = achieved(model);
+    ++(pinned ? evaluations : searches);
+    const double v = value_of(to_workload(model, meta_), pinned);
     if (v < target) below = std::max(below, v); else above = std::min(above, v);
     return v;
   };
   if (before < target) below = before; else above = before;
-  // Faster: the fewest flips that reach the target.  Slower: the most flips that keep it.  (Throughput moves
-  // monotonically with the flips up to the design search's steps.)
-  std::size_t lo = 0, hi = cand.size();
-  if (need_faster) {
-    if (!meets(flip_first(hi))) lo = hi;  // even all of them: as close as it gets
+  double v = before;
+  if (!meets(before)) {
+    // 1. Too slow (or too costly): the fewest k = 2 filters to k = 1 that reach the target, in one global order —
+    // nearest their threshold per unit of hardware cost first — by a binary search over the prefix length.
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < filters.size(); ++i)
+      if (k2[i]) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return filters[a].margin / filters[a].cost < filters[b].margin / filters[b].cost;
+    });
+    const auto prefix = [&](std::size_t m) {
+      auto mix = k2;
+      for (std::size_t j = 0; j < m; ++j) mix[order[j]] = 0;
+      return mix;
+    };
+    std::size_t lo = 0, hi = order.size();
+    if (!meets(apply(prefix(hi)))) lo = hi;  // even all of them: as close as it gets
     while (lo < hi) {
       const std::size_t mid = (lo + hi) / 2;
-      if (meets(flip_first(mid))) hi = mid; else lo = mid + 1;
+      if (meets(apply(prefix(mid)))) hi = mid; else lo = mid + 1;
     }
-  } else {
-    while (lo < hi) {
-      const std::size_t mid = (lo + hi + 1) / 2;
-      if (meets(flip_first(mid))) lo = mid; else hi = mid - 1;
-    }
+    k2 = prefix(lo);
+    v = apply(k2);
   }
-  const double v = flip_first(lo);  // leaves every layer's k at the chosen mix
-  projection_[need_faster ? "flipped_to_k1" : "flipped_to_k2"] = lo;
+  if (meets(v)) {
+    // 2. At or beyond the target: give filters back to k = 2 while the target still holds — nearest their threshold
+    // and cheapest first, greedily in doubling batches (a batch that breaks the target is halved; a single filter
+    // that breaks it is skipped).  Throughput falls in steps (a time-multiplexed tile holds `lanes` filters, so a
+    // layer's second terms are free until they fill one more tile), which a prefix search would jump over; the greedy
+    // pass takes the free ones and lands just above the target.  Its probes keep the design the search chose for the
+    // mix this step starts from (milliseconds each instead of a search); the final search can only do better.
+    std::optional<sim::FpgaDesign> pinned;
+    if (!aim_.target_energy_uj) {
+      ++searches;
+      const auto r = search_of(to_workload(model, meta_));
+      if (r.found) pinned = r.best.design;
+    }
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < filters.size(); ++i)
+      if (!k2[i]) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return filters[a].margin * filters[a].cost < filters[b].margin * filters[b].cost;
+    });
+    std::size_t i = 0, batch = 8;
+    for (long tries = 0; i < order.size() && tries < 1024 && (pinned || aim_.target_energy_uj); ++tries) {
+      const std::size_t j = std::min(order.size(), i + batch);
+      auto mix = k2;
+      for (std::size_t t = i; t < j; ++t) mix[order[t]] = 1;
+      const double w = apply(mix, pinned ? &*pinned : nullptr);
+      if (meets(w)) {
+        k2 = std::move(mix), v = w, i = j, batch *= 2;
+      } else if (batch == 1) {
+        ++i;
+      } else {
+        batch /= 2;
+      }
+    }
+    v = apply(k2);
+  }
+  long to_k1 = 0, to_k2 = 0;
+  for (std::size_t i = 0; i < filters.size(); ++i) {
+    to_k1 += filters[i].trained_k2 && !k2[i];
+    to_k2 += !filters[i].trained_k2 && k2[i];
+  }
+  projection_["flipped_to_k1"] = to_k1;
+  projection_["flipped_to_k2"] = to_k2;
   projection_["searches"] = searches;
+  projection_["evaluations"] = evaluations;
   if (std::abs(v / target - 1) > aim_.tolerance) {
     projection_["gap"] = {{"below", below}, {"above", std::isfinite(above) ? boost::json::value(above) : nullptr}};
   }
-  return lo > 0;
+  return to_k1 + to_k2 > 0;
 }
 
 boost::json::object AimController::state() const {

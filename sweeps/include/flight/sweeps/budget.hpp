@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "flight/sim/fpga.hpp"
 #include "flight/sim/k_costs.hpp"
 #include "flight/sim/workload.hpp"
 #include "flight/sweeps/model_file.hpp"
@@ -99,7 +100,10 @@ class AimController {
   void set_weights(trainer::Model& model, const sim::Workload& w);
   double fps_of(const sim::Workload& w) const;  // the design search's best images/s (0 when nothing fits)
   double energy_of(const sim::Workload& w) const;  // ASIC computational µJ per image
-  double value_of(const sim::Workload& w) const;   // the budget's measure: one of the two
+  // The budget's measure: one of the two.  With `pinned`, the throughput of that design on w (0 when it no longer
+  // fits) instead of the search's best — a lower bound of it, computed in a fraction of the time.
+  double value_of(const sim::Workload& w, const sim::FpgaDesign* pinned = nullptr) const;
+  sim::SearchResult search_of(const sim::Workload& w) const;
   bool meets(double value) const;                  // at or beyond the target in the budget's direction
   HardwareAim aim_;
   ModelMeta meta_;
