@@ -1,9 +1,13 @@
 // flight train — quantization-aware training of a network on a data set.
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <optional>
 
 #include "commands.hpp"
@@ -39,8 +43,60 @@ struct TrainOptions {
   std::optional<double> target_fps, target_energy;
   std::string energy_table = "40nm-aladdin";
   double lut_cap = 0.8, eta = 0.1, tolerance = 0.05, project_at = 0.8;
+  bool profile_layers = false;
   long budget_every = 0;
 };
+
+// Layer labels by type and ordinal (conv1, batchnorm1, relu1, …, fc1).
+std::vector<std::string> layer_labels(const std::vector<tr::Model::LayerTime>& layers) {
+  std::map<std::string, int> count;
+  std::vector<std::string> out;
+  for (const auto& l : layers) out.push_back(l.name + std::to_string(++count[l.name]));
+  return out;
+}
+
+boost::json::object profile_json(const tr::StepProfile& p) {
+  boost::json::array layers;
+  const auto labels = layer_labels(p.layers);
+  for (std::size_t i = 0; i < p.layers.size(); ++i) {
+    const auto& l = p.layers[i];
+    layers.push_back({{"layer", labels[i]},
+                      {"forward_s", l.forward_s},
+                      {"backward_s", l.backward_s},
+                      {"quantize_s", l.quantize_s},
+                      {"straight_through_s", l.straight_through_s}});
+  }
+  return {{"steps", p.steps},         {"images", p.images},           {"data_s", p.data_s},
+          {"zero_grad_s", p.zero_grad_s}, {"forward_s", p.forward_s}, {"loss_s", p.loss_s},
+          {"backward_s", p.backward_s}, {"optimizer_s", p.optimizer_s}, {"hook_s", p.hook_s},
+          {"evaluate_s", p.evaluate_s}, {"wall_s", p.wall_s},         {"layers", layers}};
+}
+
+std::string profile_table(const tr::StepProfile& p) {
+  const double steps = double(std::max(1L, p.steps));
+  const double step_s = p.data_s + p.zero_grad_s + p.forward_s + p.loss_s + p.backward_s + p.optimizer_s + p.hook_s;
+  const auto ms = [&](double s) { return 1e3 * s / steps; };
+  const auto share = [&](double s) { return step_s > 0 ? 100 * s / step_s : 0.0; };
+  std::string t = fmt::format(
+      "where the time went: {} steps, {} images, {:.2f} s in steps ({:.0f} images/s), {:.2f} s in test evaluation\n"
+      "  {:<22} {:>9} {:>7}\n",
+      p.steps, p.images, step_s, step_s > 0 ? double(p.images) / step_s : 0.0, p.evaluate_s, "phase", "ms/step",
+      "share");
+  const std::pair<const char*, double> phases[] = {
+      {"data + augmentation", p.data_s}, {"zero_grad", p.zero_grad_s}, {"forward", p.forward_s},
+      {"loss", p.loss_s},               {"backward", p.backward_s},   {"optimizer", p.optimizer_s},
+      {"step hook", p.hook_s}};
+  for (const auto& [name, s] : phases) t += fmt::format("  {:<22} {:9.2f} {:6.1f}%\n", name, ms(s), share(s));
+  t += fmt::format("  {:<12} {:>12} {:>10} {:>12} {:>10} {:>7}\n", "layer", "forward ms", "quantizer", "backward ms",
+                   "STE", "share");
+  const auto labels = layer_labels(p.layers);
+  for (std::size_t i = 0; i < p.layers.size(); ++i) {
+    const auto& l = p.layers[i];
+    t += fmt::format("  {:<12} {:12.2f} {:10.2f} {:12.2f} {:10.2f} {:6.1f}%\n", labels[i], ms(l.forward_s),
+                     ms(l.quantize_s), ms(l.backward_s), ms(l.straight_through_s), share(l.forward_s + l.backward_s));
+  }
+  return t;
+}
 
 int run_train(const TrainOptions& o) {
   const auto id = data::parse_dataset_id(o.dataset);
@@ -89,6 +145,8 @@ int run_train(const TrainOptions& o) {
   if (req.aim.active() && q.method != tr::Method::flightnn) {
     throw InputError("--cost/--target-fps/--target-energy: only with --method flightnn (found " + o.method + ")");
   }
+  tr::StepProfile prof;
+  if (o.profile_layers) req.cfg.profile = &prof;
   Progress bar("train " + net.name + " " + o.method);
   sweeps::TrainCallbacks cb;
   cb.progress = [&](const tr::Progress& p) {
@@ -112,10 +170,12 @@ int run_train(const TrainOptions& o) {
       if (epochs_done == stop) std::_Exit(3);
     };
   }
-  const auto out = sweeps::train_model(req, d, cb);
+  auto out = sweeps::train_model(req, d, cb);
+  if (o.profile_layers) out["profile"] = profile_json(prof);
   if (o.json) {
     std::cout << boost::json::serialize(out) << "\n";
   } else {
+    if (o.profile_layers) std::fputs(profile_table(prof).c_str(), stdout);
     std::printf("test accuracy %.4f, %.0f training images/s, %.1f s; k=2 filters %.1f %%, %.3f shifts per weight\n",
                 out.at("test_accuracy").as_double(), out.at("images_per_s").as_double(),
                 out.at("wall_seconds").as_double(), 100 * out.at("fraction_k2").as_double(),
@@ -216,6 +276,9 @@ void register_train_commands(CLI::App& app, Action& chosen) {
                 "and the remaining steps train under it (1: project only after training)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  t->add_flag("--profile-layers", o->profile_layers,
+              "Time every phase of a training step and every layer's forward and backward (the weight quantizer "
+              "apart); printed as a table, or as \"profile\" with --json");
   t->add_option("--stop-after", o->stop_after, "Testing: end abruptly after N epochs, as a kill would")
       ->group("");  // hidden
   t->callback([o, &chosen] { chosen = [o] { return run_train(*o); }; });

@@ -9,8 +9,8 @@
 #include "flight/core/error.hpp"
 #include "flight/cost_models/devices.hpp"
 #include "flight/cost_models/energy.hpp"
-#include "flight/sim/asic.hpp"
 #include "flight/cost_models/fpga_costs.hpp"
+#include "flight/sim/asic.hpp"
 #include "flight/sim/fpga.hpp"
 #include "flight/sweeps/model_convert.hpp"
 

@@ -351,6 +351,44 @@ TEST_F(CliTrain, EnergyTargetIsMetAndTheModelFileAgrees) {
   EXPECT_NE(both.err.find("--target-energy"), std::string::npos) << both.err;
 }
 
+// --profile-layers: every step counted, every layer named, and the parts add up within their wholes (the layers'
+// forward times within the forward phase, the quantizer within its layer, the phases within the run).
+TEST_F(CliTrain, ProfileLayersAccountsForEveryStepAndLayer) {
+  const auto t = run("train --dataset mnist --net lenet-s --method flightnn --lambda 0.05 --epochs 2 --batch 16"
+                     " --threads 1 --json --profile-layers --data-dir " + root().string());
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const auto j = boost::json::parse(last_line(t.out)).as_object();
+  const auto& p = j.at("profile").as_object();
+  const auto images = p.at("images").to_number<std::int64_t>();
+  EXPECT_EQ(p.at("steps").as_int64(), 2 * ((images / 2 + 15) / 16)) << boost::json::serialize(p);
+  double fwd = 0, bwd = 0;
+  std::vector<std::string> names;
+  for (const auto& v : p.at("layers").as_array()) {
+    const auto& l = v.as_object();
+    names.emplace_back(l.at("layer").as_string());
+    fwd += l.at("forward_s").as_double(), bwd += l.at("backward_s").as_double();
+    EXPECT_LE(l.at("quantize_s").as_double(), l.at("forward_s").as_double()) << names.back();
+    EXPECT_LE(l.at("straight_through_s").as_double(), l.at("backward_s").as_double()) << names.back();
+  }
+  EXPECT_EQ(names.front(), "conv1");
+  EXPECT_EQ(names.back(), "fc" + std::to_string(std::count_if(names.begin(), names.end(), [](const std::string& n) {
+                                   return n.rfind("fc", 0) == 0;
+                                })));
+  EXPECT_GT(fwd, 0);
+  EXPECT_LE(fwd, p.at("forward_s").as_double());
+  EXPECT_LE(bwd, p.at("backward_s").as_double());
+  double phases = 0;
+  for (const char* k : {"data_s", "zero_grad_s", "forward_s", "loss_s", "backward_s", "optimizer_s", "hook_s",
+                        "evaluate_s"})
+    phases += p.at(k).as_double();
+  EXPECT_LE(phases, p.at("wall_s").as_double());
+  const auto text = run("train --dataset mnist --net lenet-s --method fp32 --epochs 1 --threads 1 --profile-layers"
+                        " --data-dir " + root().string());
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("where the time went"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("conv1"), std::string::npos) << text.out;
+}
+
 // A target no mix reaches is missed, and the run says where the reachable throughputs end: with every filter at
 // k = 1 the design search finds what `flight dse` finds for LightNN-1's uniform mix.
 TEST_F(CliTrain, AnUnreachableTargetSaysHowCloseTheMixesGet) {

@@ -1,6 +1,7 @@
 #include "flight/trainer/layers.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -37,14 +38,18 @@ std::vector<ParamRef> WeightLayer::params() {
 }
 
 void WeightLayer::quantize(bool train) {
+  const auto t0 = timed_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   if (train) quant_.forward_train(w_, q_, stream_, step_);
   else quant_.forward(w_, q_);
+  if (timed_) quantize_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 void WeightLayer::finish_backward() {
+  const auto t0 = timed_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   std::vector<float> gw;
   quant_.backward(gq_, gw);
   for (std::size_t i = 0; i < gw.size(); ++i) gw_[i] += gw[i];
+  if (timed_) ste_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 // ---------------- Conv2d ----------------
@@ -468,15 +473,69 @@ void Model::set_reg_weights(const std::vector<double>& per_filter) {
   }
 }
 
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
 const Tensor& Model::forward(const Tensor& x, bool train) {
   acts_[0] = x;
-  for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i]->forward(acts_[i], acts_[i + 1], train);
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (!profiling_) {
+      layers_[i]->forward(acts_[i], acts_[i + 1], train);
+      continue;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    layers_[i]->forward(acts_[i], acts_[i + 1], train);
+    forward_s_[i] += seconds_since(t0);
+  }
   return acts_.back();
 }
 
 void Model::backward(const Tensor& grad_logits) {
   grads_.back() = grad_logits;
-  for (std::size_t i = layers_.size(); i-- > 0;) layers_[i]->backward(acts_[i], acts_[i + 1], grads_[i + 1], grads_[i]);
+  for (std::size_t i = layers_.size(); i-- > 0;) {
+    if (!profiling_) {
+      layers_[i]->backward(acts_[i], acts_[i + 1], grads_[i + 1], grads_[i]);
+      continue;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    layers_[i]->backward(acts_[i], acts_[i + 1], grads_[i + 1], grads_[i]);
+    backward_s_[i] += seconds_since(t0);
+  }
+}
+
+void Model::pause_profiling(bool paused) {
+  if (!profiling_ && !paused_) return;  // not profiling
+  paused_ = paused;
+  profiling_ = !paused;
+  for (auto* w : weight_layers()) w->set_timed(!paused);
+}
+
+void Model::set_profiling(bool on) {
+  profiling_ = on;
+  paused_ = false;
+  forward_s_.assign(layers_.size(), 0.0);
+  backward_s_.assign(layers_.size(), 0.0);
+  for (auto* w : weight_layers()) {
+    w->set_timed(on);
+    w->reset_times();
+  }
+}
+
+std::vector<Model::LayerTime> Model::layer_times() const {
+  std::vector<LayerTime> out;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    LayerTime t{layers_[i]->name(), i < forward_s_.size() ? forward_s_[i] : 0.0,
+                i < backward_s_.size() ? backward_s_[i] : 0.0, 0.0, 0.0};
+    if (const auto* w = dynamic_cast<const WeightLayer*>(layers_[i].get())) {
+      t.quantize_s = w->quantize_seconds();
+      t.straight_through_s = w->straight_through_seconds();
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 std::vector<ParamRef> Model::params() {

@@ -171,11 +171,22 @@ TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
   double lr_sum = 0;
   for (std::size_t s = 0; s < total_steps; ++s)
     lr_sum += learning_rate(cfg, progress_at(int(s / steps_per_epoch), s % steps_per_epoch));
+  // Profiling: each phase of a step adds the time since the previous lap to its sum.
+  StepProfile* prof = cfg.profile;
+  auto last = std::chrono::steady_clock::now();
+  const auto lap = [&](double* into) {
+    if (!prof) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (into) *into += std::chrono::duration<double>(now - last).count();
+    last = now;
+  };
+  if (prof) m.set_profiling(true);
   for (int e = state.epochs_done; e < cfg.epochs; ++e) {
     // The order is reshuffled from the identity each epoch, so a resumed run needs only the RNG state.
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
     const auto t0 = std::chrono::steady_clock::now();
+    lap(nullptr);
     double loss_sum = 0;
     std::size_t correct = 0, seen = 0, step = 0;
     for (std::size_t b = 0; b < n; b += cfg.batch, ++step) {
@@ -183,18 +194,30 @@ TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
       Tensor x = to_tensor(d.train, order, b, cnt);
       if (cfg.augment) augment(x, rng, cfg.flip);
       const auto labels = labels_of(d.train, order, b, cnt);
+      lap(prof ? &prof->data_s : nullptr);
       m.zero_grad();
       m.set_step(std::uint64_t(opt.step));
+      lap(prof ? &prof->zero_grad_s : nullptr);
       const auto& logits = m.forward(x, true);
+      lap(prof ? &prof->forward_s : nullptr);
       Tensor grad;
       int right = 0;
       const double loss = softmax_cross_entropy(logits, labels, grad, &right);
       if (!std::isfinite(loss)) throw RunError("training diverged (loss " + std::to_string(loss) + ") in epoch " +
                                                std::to_string(e + 1) + "; lower --lr");
+      lap(prof ? &prof->loss_s : nullptr);
       m.backward(grad);
+      lap(prof ? &prof->backward_s : nullptr);
       const double lr = learning_rate(cfg, progress_at(e, step));
       opt.apply(params, lr, lr_sum > 0 ? cfg.threshold_travel * lr / lr_sum : 0.0);
-      if (cfg.step_hook && cfg.hook_every > 0 && opt.step % cfg.hook_every == 0) cfg.step_hook(m, opt.step);
+      lap(prof ? &prof->optimizer_s : nullptr);
+      if (cfg.step_hook && cfg.hook_every > 0 && opt.step % cfg.hook_every == 0) {
+        m.pause_profiling(true);
+        cfg.step_hook(m, opt.step);
+        m.pause_profiling(false);
+      }
+      lap(prof ? &prof->hook_s : nullptr);
+      if (prof) ++prof->steps, prof->images += cnt;
       loss_sum += loss * cnt;
       correct += right;
       seen += cnt;
@@ -204,9 +227,13 @@ TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
       }
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    m.pause_profiling(true);
+    lap(nullptr);
+    const double test_acc = evaluate_accuracy(m, d.test, cfg.max_test, 256);
+    lap(prof ? &prof->evaluate_s : nullptr);
+    m.pause_profiling(false);
     EpochStats st{e + 1, loss_sum / std::max<std::size_t>(1, seen), double(correct) / std::max<std::size_t>(1, seen),
-                  evaluate_accuracy(m, d.test, cfg.max_test, 256), seen / std::max(secs, 1e-9), secs,
-                  flightnn_fraction_k2(m)};
+                  test_acc, seen / std::max(secs, 1e-9), secs, flightnn_fraction_k2(m)};
     result.epochs.push_back(st);
     state.epochs_done = e + 1;
     state.history = result.epochs;
@@ -216,6 +243,11 @@ TrainResult train(Model& m, const data::Dataset& d, const TrainConfig& cfg,
     if (on_epoch) on_epoch(st, state);
   }
   result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  if (prof) {
+    prof->layers = m.layer_times();
+    prof->wall_s += result.wall_seconds;
+    m.set_profiling(false);
+  }
   if (!result.epochs.empty()) {
     result.test_acc = result.epochs.back().test_acc;
     result.train_acc = result.epochs.back().train_acc;

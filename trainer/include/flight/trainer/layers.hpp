@@ -57,9 +57,17 @@ class WeightLayer : public Layer {
   // Keys of the stochastic rounding of a training forward: which layer, which optimizer step.
   void set_stream(std::uint64_t stream) { stream_ = stream; }
   void set_step(std::uint64_t step) { step_ = step; }
+  // Profiling (Model::set_profiling): seconds spent in the weight quantizer (forward) and its straight-through
+  // gradient (backward) since the last reset; 0 unless timed.
+  void set_timed(bool on) { timed_ = on; }
+  double quantize_seconds() const { return quantize_s_; }
+  double straight_through_seconds() const { return ste_s_; }
+  void reset_times() { quantize_s_ = ste_s_ = 0; }
 
  protected:
   void quantize(bool train);  // q_ ← quantizer(w_)
+  bool timed_ = false;
+  double quantize_s_ = 0, ste_s_ = 0;
   std::uint64_t stream_ = 0, step_ = 0;
   void finish_backward();     // gw_ ← straight-through(gq_)
   int filters_, fan_in_;
@@ -192,10 +200,24 @@ class Model {
   // InputError unless there is one finite, non-negative weight per weight layer.
   void set_reg_weights(const std::vector<double>& per_filter);
 
+  // Where a training step's time goes, layer by layer (flight train --profile-layers; issue 14).  While profiling
+  // is on, every layer's forward and backward are timed (and a weight layer's quantizer separately); off, nothing
+  // is measured and nothing costs.
+  struct LayerTime {
+    std::string name;
+    double forward_s = 0, backward_s = 0;
+    double quantize_s = 0, straight_through_s = 0;  // weight layers: the part of forward / backward in the quantizer
+  };
+  void set_profiling(bool on);                  // on: from zero
+  void pause_profiling(bool paused);           // e.g. around an evaluation, keeping the sums
+  std::vector<LayerTime> layer_times() const;  // since set_profiling(true)
+
  private:
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Tensor> acts_, grads_;
   QuantConfig quant_;
+  bool profiling_ = false, paused_ = false;
+  std::vector<double> forward_s_, backward_s_;
 };
 
 }  // namespace flight::trainer

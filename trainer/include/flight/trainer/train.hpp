@@ -40,6 +40,23 @@ struct TrainConfig {
   // of what it does.
   std::function<void(Model&, long step)> step_hook;
   long hook_every = 0;
+  // When set, where the run's time goes is added up here (StepProfile below; flight train --profile-layers).
+  struct StepProfile* profile = nullptr;
+};
+
+// Where a run's training steps spent their time: the phases of a step summed over `steps`, and each layer's forward
+// and backward (Model::LayerTime).  The per-epoch test evaluation is counted apart and not in the layers.
+struct StepProfile {
+  long steps = 0;
+  std::size_t images = 0;
+  double data_s = 0;       // batch assembly from the data set, augmentation, labels
+  double zero_grad_s = 0;  // clearing the parameter gradients
+  double forward_s = 0, loss_s = 0, backward_s = 0;
+  double optimizer_s = 0;  // SGD/Adam update of weights, BN parameters and FLightNN thresholds
+  double hook_s = 0;       // the step hook (e.g. a hardware-budget controller's design searches)
+  double evaluate_s = 0;   // per-epoch test evaluation
+  double wall_s = 0;       // the whole run
+  std::vector<Model::LayerTime> layers;
 };
 
 struct EpochStats {
