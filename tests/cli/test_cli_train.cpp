@@ -389,6 +389,29 @@ TEST_F(CliTrain, ProfileLayersAccountsForEveryStepAndLayer) {
   EXPECT_NE(text.out.find("conv1"), std::string::npos) << text.out;
 }
 
+// A budget run's checkpoint whose controller state is damaged is refused naming the file and the key, exit 2, and
+// nothing is trained from it.
+TEST_F(CliTrain, BudgetCheckpointWithABadControllerStateIsExit2NamingTheKey) {
+  const auto out = tmp.path() / "aim.json";
+  const std::string common = "train --dataset mnist --net lenet-l --method flightnn --lambda 0.05 --epochs 2"
+                             " --batch 16 --threads 1 --target-fps 80000 --data-dir " + root().string() +
+                             " --out " + out.string();
+  ASSERT_EQ(run(common + " --stop-after 1").exit_code, 3);
+  const auto ckpt = out.string() + ".ckpt";
+  const auto good = boost::json::parse(slurp(ckpt)).as_object();
+  const std::vector<std::pair<const char*, boost::json::value>> damage = {
+      {"lambda", -1.0}, {"weights", boost::json::array{1.0}}, {"mid_run", "yes"}, {"trajectory", 3}};
+  for (const auto& [key, value] : damage) {
+    auto doc = good;
+    doc["checkpoint"].as_object()["aim"].as_object()[key] = value;
+    std::ofstream(ckpt) << boost::json::serialize(doc);
+    const auto r = run(common);
+    EXPECT_EQ(r.exit_code, 2) << key << ": " << r.err;
+    EXPECT_NE(r.err.find(ckpt + ": key 'checkpoint.aim'"), std::string::npos) << key << ": " << r.err;
+    EXPECT_FALSE(fs::exists(out)) << key;
+  }
+}
+
 // A target no mix reaches is missed, and the run says where the reachable throughputs end: with every filter at
 // k = 1 the design search finds what `flight dse` finds for LightNN-1's uniform mix.
 TEST_F(CliTrain, AnUnreachableTargetSaysHowCloseTheMixesGet) {
