@@ -296,23 +296,26 @@ boost::json::object AimController::state() const {
 }
 
 void AimController::restore(const boost::json::object& s, trainer::Model& model, const std::string& where) {
+  // One line naming the first bad field, what it should be and (shortened) what it is.
+  const auto bad = [&](const std::string& key, const std::string& expected, const boost::json::value* found) {
+    std::string text = found ? boost::json::serialize(*found) : std::string("nothing");
+    if (text.size() > 80) text = text.substr(0, 77) + "...";
+    throw InputError(where + ": key 'checkpoint.aim." + key + "': expected " + expected + ", found " + text);
+  };
   const auto* l = s.if_contains("lambda");
+  if (!l || !l->is_number() || !(l->to_number<double>() >= 0)) bad("lambda", "a number ≥ 0", l);
   const auto* t = s.if_contains("trajectory");
+  if (!t || !t->is_array()) bad("trajectory", "an array", t);
   const auto* w = s.if_contains("weights");
-  const auto* m = s.if_contains("mid_run");
-  bool ok = l && l->is_number() && l->to_number<double>() >= 0 && t && t->is_array() && w && w->is_array() &&
-            w->as_array().size() == weights_.size() && m && m->is_object();
+  const std::string n_weights = std::to_string(weights_.size()) + " numbers ≥ 0 (one per weight layer)";
+  if (!w || !w->is_array() || w->as_array().size() != weights_.size()) bad("weights", n_weights, w);
   std::vector<double> weights;
-  for (std::size_t i = 0; ok && i < w->as_array().size(); ++i) {
-    const auto& x = w->as_array()[i];
-    ok = x.is_number() && x.to_number<double>() >= 0;
-    if (ok) weights.push_back(x.to_number<double>());
+  for (const auto& x : w->as_array()) {
+    if (!x.is_number() || !(x.to_number<double>() >= 0)) bad("weights", n_weights, w);
+    weights.push_back(x.to_number<double>());
   }
-  if (!ok) {
-    throw InputError(where + ": key 'checkpoint.aim': expected {lambda ≥ 0, trajectory: [...], weights: " +
-                     std::to_string(weights_.size()) + " numbers ≥ 0, mid_run: {...}}, found " +
-                     boost::json::serialize(s));
-  }
+  const auto* m = s.if_contains("mid_run");
+  if (!m || !m->is_object()) bad("mid_run", "an object (empty before the mid-run projection)", m);
   trajectory_ = t->as_array();
   mid_run_ = m->as_object();
   weights_ = std::move(weights);
