@@ -346,7 +346,13 @@ SearchResult FpgaModel::search(std::optional<Mapping> only,
     ++r.candidates;
     if (!ev.fits) {
       if (!r.found && r.reason.empty()) r.reason = ev.reason;
-      return false;
+      // The lane sweep stops at the first design that does not fit — its logic (LUT, FF, DSP) grows with the lanes,
+      // and a refused structure stays refused — except when only its block RAM is over: that does not grow with the
+      // lanes (the weight buffer holds ⌈filters / lanes⌉ filters per bank of each layer, so 63 lanes can need more
+      // BRAM than 64), and a wider design further on may fit.
+      const bool logic_fits = ev.used.lut > 0 && ev.used.lut <= limits_.lut_cap * device_.lut &&
+                              ev.used.ff <= limits_.ff_cap * device_.ff && ev.used.dsp <= limits_.dsp_cap * device_.dsp;
+      return logic_fits;
     }
     ++r.feasible;
     if (!r.found || ev.images_per_s > r.best.images_per_s * (1 + 1e-12) ||

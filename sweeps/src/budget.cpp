@@ -256,20 +256,37 @@ bool AimController::project(trainer::Model& model) {
       return filters[a].margin * filters[a].cost < filters[b].margin * filters[b].cost;
     });
     std::size_t i = 0, batch = 8;
+    std::vector<std::vector<char>> accepted{k2};  // the mix after each accepted batch
     for (long tries = 0; i < order.size() && tries < 1024 && (pinned || aim_.target_energy_uj); ++tries) {
       const std::size_t j = std::min(order.size(), i + batch);
       auto mix = k2;
       for (std::size_t t = i; t < j; ++t) mix[order[t]] = 1;
       const double w = apply(mix, pinned ? &*pinned : nullptr);
       if (meets(w)) {
-        k2 = std::move(mix), v = w, i = j, batch *= 2;
+        k2 = mix, v = w, i = j, batch *= 2;
+        accepted.push_back(std::move(mix));
       } else if (batch == 1) {
         ++i;
       } else {
         batch /= 2;
       }
     }
+    // The design search decides: when it does not confirm the last accepted mix (its best design for that mix can
+    // be slower than the pinned one — e.g. the pinned lane split is not among its candidates), the longest run of
+    // accepted batches it confirms, by a binary search over them (the first entry is the step's starting mix).
+    const double pinned_value = v;
     v = apply(k2);
+    if (!meets(v) && accepted.size() > 1) {
+      std::size_t lo = 0, hi = accepted.size() - 2;  // the last one failed
+      while (lo < hi) {
+        const std::size_t mid = (lo + hi + 1) / 2;
+        if (meets(apply(accepted[mid]))) lo = mid; else hi = mid - 1;
+      }
+      k2 = accepted[lo];
+      v = apply(k2);
+      projection_["pinned_not_confirmed"] = {{"pinned", pinned_value}, {"kept_batches", lo},
+                                             {"accepted_batches", accepted.size() - 1}};
+    }
   }
   long to_k1 = 0, to_k2 = 0;
   for (std::size_t i = 0; i < filters.size(); ++i) {
