@@ -208,7 +208,8 @@ bool AimController::project(trainer::Model& model) {
     }
     ++(pinned ? evaluations : searches);
     const double v = value_of(to_workload(model, meta_), pinned);
-    if (v < target) below = std::max(below, v); else above = std::min(above, v);
+    if (v >= target) above = std::min(above, v);
+    else if (v > 0) below = std::max(below, v);  // 0: nothing (or the pinned design) fits — not a reachable value
     return v;
   };
   if (before < target) below = before; else above = before;
@@ -256,12 +257,22 @@ bool AimController::project(trainer::Model& model) {
       return filters[a].margin * filters[a].cost < filters[b].margin * filters[b].cost;
     });
     std::size_t i = 0, batch = 8;
+    int repins = 0;
     std::vector<std::vector<char>> accepted{k2};  // the mix after each accepted batch
     for (long tries = 0; i < order.size() && tries < 1024 && (pinned || aim_.target_energy_uj); ++tries) {
       const std::size_t j = std::min(order.size(), i + batch);
       auto mix = k2;
       for (std::size_t t = i; t < j; ++t) mix[order[t]] = 1;
-      const double w = apply(mix, pinned ? &*pinned : nullptr);
+      double w = apply(mix, pinned ? &*pinned : nullptr);
+      if (pinned && w == 0 && repins < 16) {
+        // The pinned design no longer fits this mix (a k = 2 filter's second term adds weight bits): another
+        // design may, e.g. with the weights in DDR.  A full search decides, and its design is pinned from here on.
+        ++repins, ++searches;
+        const auto r = search_of(to_workload(model, meta_));
+        w = r.found ? r.best.images_per_s : 0.0;
+        if (w > 0 && w < target) below = std::max(below, w);
+        if (meets(w)) pinned = r.best.design;
+      }
       if (meets(w)) {
         k2 = mix, v = w, i = j, batch *= 2;
         accepted.push_back(std::move(mix));
