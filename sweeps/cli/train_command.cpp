@@ -272,7 +272,7 @@ void register_train_commands(CLI::App& app, Action& chosen) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   t->add_option("--project-at", o->project_at,
-                "With --target-fps: after this fraction of the run's steps the k mix is projected onto the target once "
+                "With --target-fps or --target-energy: after this fraction of the run's steps the k mix is projected onto the target once "
                 "and the remaining steps train under it (1: project only after training)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();

@@ -186,7 +186,7 @@ bool AimController::project(trainer::Model& model) {
     const double tau = std::max(1e-12, *q.threshold_unit());
     const double cost = std::max(1e-12, l < weights_.size() ? weights_[l] : 1.0);
     for (int f = 0; f < int(norms.size()); ++f) {
-      if (!(norms[f] > 0)) continue;
+      if (!(norms[f] > 0) || q.filter_k()[f] == 0) continue;  // no second term to choose, or pruned (--allow-k0)
       const float t = q.thresholds()[f];
       filters.push_back({&q, f, norms[f], t, q.filter_k()[f] == 2, std::abs(norms[f] - t) / tau, cost});
     }
@@ -208,8 +208,10 @@ bool AimController::project(trainer::Model& model) {
     }
     ++(pinned ? evaluations : searches);
     const double v = value_of(to_workload(model, meta_), pinned);
-    if (v >= target) above = std::min(above, v);
-    else if (v > 0) below = std::max(below, v);  // 0: nothing (or the pinned design) fits — not a reachable value
+    // The gap report takes only what the search (or the exact energy) says of a mix: a pinned design's value is not
+    // what `flight sim` would find, and 0 means nothing fits.
+    if (!pinned && v >= target) above = std::min(above, v);
+    else if (!pinned && v > 0) below = std::max(below, v);
     return v;
   };
   if (before < target) below = before; else above = before;
@@ -243,7 +245,8 @@ bool AimController::project(trainer::Model& model) {
     // that breaks it is skipped).  Throughput falls in steps (a time-multiplexed tile holds `lanes` filters, so a
     // layer's second terms are free until they fill one more tile), which a prefix search would jump over; the greedy
     // pass takes the free ones and lands just above the target.  Its probes keep the design the search chose for the
-    // mix this step starts from (milliseconds each instead of a search); the final search can only do better.
+    // mix this step starts from (milliseconds each instead of a search; a full search when that design stops
+    // fitting), and a final search confirms the result (below).
     std::optional<sim::FpgaDesign> pinned;
     if (!aim_.target_energy_uj) {
       ++searches;
@@ -342,10 +345,10 @@ void AimController::restore(const boost::json::object& s, trainer::Model& model,
     if (!x.is_number() || !(x.to_number<double>() >= 0)) bad("weights", n_weights, w);
     weights.push_back(x.to_number<double>());
   }
-  const auto* m = s.if_contains("mid_run");
-  if (!m || !m->is_object()) bad("mid_run", "an object (empty before the mid-run projection)", m);
+  const auto* m = s.if_contains("mid_run");  // absent in checkpoints written before the mid-run projection existed
+  if (m && !m->is_object()) bad("mid_run", "an object (empty before the mid-run projection)", m);
   trajectory_ = t->as_array();
-  mid_run_ = m->as_object();
+  mid_run_ = m ? m->as_object() : boost::json::object{};
   weights_ = std::move(weights);
   model.set_reg_weights(weights_);
   if (ascent_) {

@@ -101,7 +101,8 @@ class AimController {
   double fps_of(const sim::Workload& w) const;  // the design search's best images/s (0 when nothing fits)
   double energy_of(const sim::Workload& w) const;  // ASIC computational µJ per image
   // The budget's measure: one of the two.  With `pinned`, the throughput of that design on w (0 when it no longer
-  // fits) instead of the search's best — a lower bound of it, computed in a fraction of the time.
+  // fits) instead of the search's best — usually a lower bound of it (not always: the search's candidates for a
+  // mix need not include a pinned lane split), computed in a fraction of the time.
   double value_of(const sim::Workload& w, const sim::FpgaDesign* pinned = nullptr) const;
   sim::SearchResult search_of(const sim::Workload& w) const;
   bool meets(double value) const;                  // at or beyond the target in the budget's direction
