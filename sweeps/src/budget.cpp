@@ -93,12 +93,14 @@ sim::FpgaLimits limits_of(const HardwareAim& a) {
   l.lut_cap = a.lut_cap;
   return l;
 }
+
+// The FPGA model of a workload on the aim's device and LUT cap.
+sim::FpgaModel fpga_model(const sim::Workload& w, const HardwareAim& a) {
+  return sim::FpgaModel(w, cost_models::find_device(a.device), cost_models::builtin_fpga_costs(), limits_of(a));
+}
 }  // namespace
 
-sim::SearchResult AimController::search_of(const sim::Workload& w) const {
-  return sim::FpgaModel(w, cost_models::find_device(aim_.device), cost_models::builtin_fpga_costs(), limits_of(aim_))
-      .search();
-}
+sim::SearchResult AimController::search_of(const sim::Workload& w) const { return fpga_model(w, aim_).search(); }
 
 double AimController::fps_of(const sim::Workload& w) const {
   const auto r = search_of(w);
@@ -112,8 +114,7 @@ double AimController::energy_of(const sim::Workload& w) const {
 double AimController::value_of(const sim::Workload& w, const sim::FpgaDesign* pinned) const {
   if (aim_.target_energy_uj) return energy_of(w);
   if (!pinned) return fps_of(w);
-  const auto e = sim::FpgaModel(w, cost_models::find_device(aim_.device), cost_models::builtin_fpga_costs(),
-                                limits_of(aim_)).evaluate(*pinned);
+  const auto e = fpga_model(w, aim_).evaluate(*pinned);
   return e.fits ? e.images_per_s : 0.0;
 }
 

@@ -14,6 +14,9 @@
 #include "flight/sim/k_costs.hpp"
 #include "flight/sweeps/budget.hpp"
 #include "flight/sweeps/grid.hpp"
+#include "flight/sweeps/model_convert.hpp"
+#include "flight/sweeps/model_file.hpp"
+#include "flight/trainer/layers.hpp"
 #include "flight/sweeps/network_file.hpp"
 #include "flight/sweeps/workload_builder.hpp"
 
@@ -89,6 +92,50 @@ TEST(KCosts, StorageWeighsTheLayerThatKeepsTheWeightsOffChip) {
   EXPECT_LT(share(macs), 0.05);                // MAC-light …
   EXPECT_GT(share(cycles), 5 * share(macs));   // … but its weights stream from DDR every image
   EXPECT_GT(share(storage), share(cycles));    // … and keep every weight off chip
+}
+
+// The projection on a model whose every filter starts at one k (thresholds 0: all k = 2; thresholds huge: all
+// k = 1), lenet-l at random weights on the Zynq-7045, targets between LightNN-2's and LightNN-1's throughput (66,867
+// and 89,166 images/s) and energy: from all k = 2 step 1 flips to k = 1 until the target holds; from all k = 1 step 2
+// gives filters back — its first probes cannot use the starting design (a uniform k = 1 engine refuses any k = 2
+// filter), so it must search again.  Each lands within the tolerance, and the model keeps the mix it reports.
+TEST(BudgetProjection, LandsWithinTheToleranceFromEitherSide) {
+  sweeps::ModelMeta meta;
+  meta.dataset = "mnist";
+  meta.network = sweeps::load_network("lenet-l");
+  meta.input = ImageShape{1, 28, 28};
+  meta.classes = 10;
+  meta.quant.method = trainer::Method::flightnn;
+  meta.quant.lambda = 0.1;
+  struct Case {
+    float threshold;
+    bool energy;
+    double target;
+  };
+  for (const Case c : {Case{0.0f, false, 80000}, Case{1e30f, false, 80000}, Case{0.0f, true, 0.8},
+                       Case{1e30f, true, 0.8}}) {
+    trainer::Model model(meta.network, meta.input, meta.classes, meta.quant, 1);
+    for (auto* l : model.weight_layers())
+      for (auto& t : l->quantizer().thresholds()) t = c.threshold;
+    sweeps::to_workload(model, meta);  // residual norms and k of the starting mix
+    sweeps::HardwareAim aim;
+    aim.device = "zynq-7045";
+    (c.energy ? aim.target_energy_uj : aim.target_fps) = c.target;
+    sweeps::AimController ctl(aim, meta);
+    const auto start = ctl.achieved(model);
+    EXPECT_FALSE(c.energy ? start <= c.target * 1.05 && start >= c.target * 0.95
+                          : start >= c.target * 0.95 && start <= c.target * 1.05)
+        << "the starting mix is off target: " << start;
+    EXPECT_TRUE(ctl.project(model));
+    const auto b = ctl.finish(model);
+    EXPECT_TRUE(b.at("met").as_bool()) << boost::json::serialize(b.at("projection"));
+    EXPECT_LE(std::abs(b.at("miss").as_double()), 0.05) << boost::json::serialize(b.at("projection"));
+    EXPECT_DOUBLE_EQ(ctl.achieved(model), c.energy ? b.at("achieved_energy_uj").as_double()
+                                                  : b.at("achieved_fps").as_double());
+    const auto& p = b.at("projection").as_object();
+    EXPECT_GT(p.at(c.threshold == 0 ? "flipped_to_k1" : "flipped_to_k2").as_int64(), 0);
+    EXPECT_FALSE(p.contains("gap"));
+  }
 }
 
 TEST(RegularizerWeights, EveryCostAddsUpToOneOverAllFilters) {
