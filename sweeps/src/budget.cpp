@@ -168,7 +168,17 @@ void AimController::on_step(trainer::Model& model, long step) {
 bool AimController::project(trainer::Model& model) {
   if (!ascent_) return false;
   const double target = ascent_->target();
-  const double before = achieved(model);  // also refreshes every layer's k and residual norms
+  // The current mix's value: the design search's (its design kept in `searched`), the exact energy, or with `pinned`
+  // that design's (usually a lower bound of the search's, for the probes of step 2).
+  std::optional<sim::FpgaDesign> searched;
+  const auto measure = [&](const sim::FpgaDesign* pinned) {
+    const auto w = to_workload(model, meta_);  // also refreshes every layer's k and residual norms
+    if (aim_.target_energy_uj || pinned) return value_of(w, pinned);
+    const auto r = search_of(w);
+    searched = r.found ? std::optional(r.best.design) : std::nullopt;
+    return r.found ? r.best.images_per_s : 0.0;
+  };
+  const double before = measure(nullptr);
   projection_ = {{"achieved_before", before}, {"flipped_to_k1", 0}, {"flipped_to_k2", 0}, {"searches", 0}};
   if (meets(before) && std::abs(before / target - 1) <= aim_.tolerance) return false;
   // Every filter that has a choice (a non-zero residual), with its trained threshold and where it stands.
@@ -198,8 +208,7 @@ bool AimController::project(trainer::Model& model) {
   // what the projection can reach, and the result says where the gap is.
   double below = 0, above = std::numeric_limits<double>::infinity();
   long searches = 0, evaluations = 0;
-  // Thresholds for this mix (the trained ones where unchanged), then its value: the design search's, or with `pinned`
-  // that design's (a lower bound of the search's, for the probes of step 2).
+  // Thresholds for this mix (the trained ones where unchanged), then its value (measure above).
   const auto apply = [&](const std::vector<char>& mix, const sim::FpgaDesign* pinned = nullptr) {
     for (std::size_t i = 0; i < filters.size(); ++i) {
       const auto& x = filters[i];
@@ -208,7 +217,7 @@ bool AimController::project(trainer::Model& model) {
                                                              : x.norm * (1 + 1e-5f) + 1e-30f;
     }
     ++(pinned ? evaluations : searches);
-    const double v = value_of(to_workload(model, meta_), pinned);
+    const double v = measure(pinned);
     // The gap report takes only what the search (or the exact energy) says of a mix: a pinned design's value is not
     // what `flight sim` would find, and 0 means nothing fits.
     if (!pinned && v >= target) above = std::min(above, v);
@@ -248,12 +257,7 @@ bool AimController::project(trainer::Model& model) {
     // pass takes the free ones and lands just above the target.  Its probes keep the design the search chose for the
     // mix this step starts from (milliseconds each instead of a search; a full search when that design stops
     // fitting), and a final search confirms the result (below).
-    std::optional<sim::FpgaDesign> pinned;
-    if (!aim_.target_energy_uj) {
-      ++searches;
-      const auto r = search_of(to_workload(model, meta_));
-      if (r.found) pinned = r.best.design;
-    }
+    std::optional<sim::FpgaDesign> pinned = searched;  // the last search was of this step's starting mix
     std::vector<std::size_t> order;
     for (std::size_t i = 0; i < filters.size(); ++i)
       if (!k2[i]) order.push_back(i);
@@ -271,11 +275,9 @@ bool AimController::project(trainer::Model& model) {
       if (pinned && w == 0 && repins < 16) {
         // The pinned design no longer fits this mix (a k = 2 filter's second term adds weight bits): another
         // design may, e.g. with the weights in DDR.  A full search decides, and its design is pinned from here on.
-        ++repins, ++searches;
-        const auto r = search_of(to_workload(model, meta_));
-        w = r.found ? r.best.images_per_s : 0.0;
-        if (w > 0 && w < target) below = std::max(below, w);
-        if (meets(w)) pinned = r.best.design;
+        ++repins;
+        w = apply(mix);
+        if (meets(w)) pinned = searched;
       }
       if (meets(w)) {
         k2 = mix, v = w, i = j, batch *= 2;
