@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +19,7 @@
 #include "flight/core/error.hpp"
 #include "flight/db/repository.hpp"
 #include "flight/sweeps/budget.hpp"
+#include "flight/sweeps/claims.hpp"
 #include "flight/sweeps/grid.hpp"
 #include "flight/sweeps/report.hpp"
 #include "flight/sweeps/model_file.hpp"
@@ -188,12 +188,8 @@ int pareto_command(const ParetoOptions& p) {
   if (seeds) {
     auto ms = [](const std::vector<double>& v, double scale, const char* f) {
       if (v.empty()) return std::string("–");
-      double m = 0, q = 0;
-      for (double x : v) m += x;
-      m /= double(v.size());
-      for (double x : v) q += (x - m) * (x - m);
-      const double sd = v.size() > 1 ? std::sqrt(q / double(v.size() - 1)) : 0.0;
-      return fmt::format(fmt::runtime(f), m * scale, sd * scale);
+      const auto s = sweeps::spread(v);  // the report's statistics (claims.hpp)
+      return fmt::format(fmt::runtime(f), s.mean * scale, (v.size() > 1 ? s.std : 0.0) * scale);
     };
     std::printf("\nthe front, mean ± sample std over seeds (n: seeds):\n%-24s %2s %15s %14s %18s %8s  %s\n", "method",
                 "n", "test acc %", "k=2 %", "FPGA img/s", "target", "budget miss (met)");
