@@ -64,7 +64,8 @@ boost::json::object profile_json(const tr::StepProfile& p) {
                       {"forward_s", l.forward_s},
                       {"backward_s", l.backward_s},
                       {"quantize_s", l.quantize_s},
-                      {"straight_through_s", l.straight_through_s}});
+                      {"straight_through_s", l.straight_through_s},
+                      {"fused_into_previous", l.fused}});
   }
   return {{"steps", p.steps},         {"images", p.images},           {"data_s", p.data_s},
           {"zero_grad_s", p.zero_grad_s}, {"forward_s", p.forward_s}, {"loss_s", p.loss_s},
@@ -92,6 +93,10 @@ std::string profile_table(const tr::StepProfile& p) {
   const auto labels = layer_labels(p.layers);
   for (std::size_t i = 0; i < p.layers.size(); ++i) {
     const auto& l = p.layers[i];
+    if (l.fused) {
+      t += fmt::format("  {:<12} {:>12}\n", labels[i], fmt::format("(one pass with {})", labels[i - 1]));
+      continue;
+    }
     t += fmt::format("  {:<12} {:12.2f} {:10.2f} {:12.2f} {:10.2f} {:6.1f}%\n", labels[i], ms(l.forward_s),
                      ms(l.quantize_s), ms(l.backward_s), ms(l.straight_through_s), share(l.forward_s + l.backward_s));
   }

@@ -738,5 +738,145 @@ TEST(Kernels, Pow2TwoTermsEqualsPow2Round) {
     }
 }
 
+// The batch-norm kernels of one plane against plain loops: the fused batch norm + ReLU (+ quantization) forward equals
+// bn_plane then the ReLU kernels bit for bit, and the ReLU-masked sums and backward equal the unmasked kernels on the
+// gradient relu_backward passes.
+TEST(Kernels, FusedBatchNormReluKernelsEqualTheTwoPassesApart) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> d(-2, 2);
+  for (std::size_t n : {std::size_t(1), std::size_t(15), std::size_t(37), std::size_t(1000)})
+    for (float gamma : {0.8f, -0.6f}) {
+      std::vector<float> x(n), g(n), y(n), z(n), ref(n), gr(n);
+      for (auto& v : x) v = d(rng);
+      for (auto& v : g) v = d(rng);
+      BnRelu f{0.1f, gamma, 1.7f, 0.2f};
+      bn_plane(x.data(), y.data(), n, f);
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(y[i], f.gamma * (x[i] - f.mean) * f.inv_std + f.beta) << i;
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(y[i], bn_value(x[i], f)) << i;
+      // Plain ReLU (top = 0).
+      bn_relu_plane(x.data(), z.data(), n, f);
+      relu_max(y.data(), ref.data(), n);
+      EXPECT_EQ(z, ref);
+      // ReLU + 8-bit quantization.
+      const float scale = activation_scale(1.5f, 8);
+      f.inv = 1.0f / scale, f.top = 255.0f, f.scale = scale;
+      bn_relu_plane(x.data(), z.data(), n, f);
+      relu_quantize(y.data(), ref.data(), n, f.inv, f.top, f.scale);
+      EXPECT_EQ(z, ref);
+      // The extremes of the plane (and the same sums as sum_and_squares).
+      float s, s2, lo, hi, rs, rs2;
+      sum_squares_min_max(x.data(), n, s, s2, lo, hi);
+      sum_and_squares(x.data(), n, rs, rs2);
+      EXPECT_EQ(s, rs);
+      EXPECT_EQ(s2, rs2);
+      EXPECT_EQ(lo, *std::min_element(x.begin(), x.end()));
+      EXPECT_EQ(hi, *std::max_element(x.begin(), x.end()));
+      // Backward with the ReLU's mask inside: the two kernels on relu_backward's gradient.
+      for (float clip : {std::numeric_limits<float>::infinity(), 0.5f}) {
+        f.clip = clip;
+        relu_backward(y.data(), g.data(), gr.data(), n, clip);
+        float fs, fd, us, ud;
+        sum_and_dot_centered_relu(g.data(), x.data(), n, f, fs, fd);
+        sum_and_dot_centered(gr.data(), x.data(), n, f.mean, us, ud);
+        EXPECT_EQ(fs, us);
+        EXPECT_EQ(fd, ud);
+        bn_relu_backward_plane(g.data(), x.data(), z.data(), n, f, 0.7f, 0.1f, 0.3f);
+        bn_backward_plane(gr.data(), x.data(), ref.data(), n, f.mean, 0.7f, 0.1f, 0.3f);
+        EXPECT_EQ(z, ref);
+      }
+    }
+}
+
+// A model runs each batch norm → ReLU pair as one pass each way: the same logits, gradients, running statistics
+// and activation scales as layer by layer, bit for bit, in training and evaluation, with and without activation
+// quantization (both signs of γ: the quantizing ReLU's batch maximum comes from the channel's extreme input).
+TEST(Model, FusedBatchNormReluEqualsTheLayersApart) {
+  init_kernels();
+  NetworkSpec net;
+  auto of = [](LayerType t) { LayerSpec l; l.type = t; return l; };
+  LayerSpec conv = of(LayerType::conv);
+  conv.out = 8, conv.kernel = 3, conv.pad = 1, conv.bias = false;
+  LayerSpec pool = of(LayerType::maxpool);
+  pool.kernel = 2, pool.stride = 2;
+  LayerSpec fc = of(LayerType::fc);
+  fc.out = 16;
+  LayerSpec out = of(LayerType::fc);
+  out.out_is_classes = true;
+  net.layers = {conv, of(LayerType::batchnorm), of(LayerType::relu), pool, of(LayerType::flatten), fc,
+                of(LayerType::batchnorm), of(LayerType::relu), out};
+  ThreadLimit two(2);
+  for (Method method : {Method::fp32, Method::lightnn}) {
+    QuantConfig q;
+    q.method = method;
+    Model fused(net, ImageShape{3, 8, 8}, 5, q, 7), apart(net, ImageShape{3, 8, 8}, 5, q, 7);
+    apart.set_fusion(false);
+    // Negative γ in some channels.
+    for (Model* m : {&fused, &apart})
+      for (Layer* l : m->layers())
+        if (auto* bn = dynamic_cast<BatchNorm*>(l))
+          for (std::size_t c = 0; c < bn->gamma().size(); c += 3) bn->gamma()[c] = -0.7f;
+    const std::vector<int> labels{0, 1, 2, 3, 4, 0};
+    for (int step = 0; step < 3; ++step) {
+      const Tensor x = random_tensor(6, 3, 8, 8, 40 + step);
+      Tensor g1, g2;
+      const Tensor l1 = fused.forward(x, true), l2 = apart.forward(x, true);
+      ASSERT_EQ(l1.v, l2.v) << method_name(q) << " step " << step;
+      softmax_cross_entropy(l1, labels, g1, nullptr);
+      softmax_cross_entropy(l2, labels, g2, nullptr);
+      fused.zero_grad();
+      apart.zero_grad();
+      fused.backward(g1);
+      apart.backward(g2);
+      const auto p1 = fused.params(), p2 = apart.params();
+      ASSERT_EQ(p1.size(), p2.size());
+      for (std::size_t i = 0; i < p1.size(); ++i) EXPECT_EQ(*p1[i].grad, *p2[i].grad) << p1[i].name << " step " << step;
+      // Move the weights the same way so that the next step differs.
+      for (std::size_t i = 0; i < p1.size(); ++i)
+        for (std::size_t j = 0; j < p1[i].value->size(); ++j) {
+          (*p1[i].value)[j] -= 0.1f * (*p1[i].grad)[j];
+          (*p2[i].value)[j] -= 0.1f * (*p2[i].grad)[j];
+        }
+    }
+    const auto l1 = fused.layers(), l2 = apart.layers();
+    for (std::size_t i = 0; i < l1.size(); ++i) {
+      if (auto* bn = dynamic_cast<BatchNorm*>(l1[i])) {
+        EXPECT_EQ(bn->running_mean(), static_cast<BatchNorm*>(l2[i])->running_mean());
+        EXPECT_EQ(bn->running_var(), static_cast<BatchNorm*>(l2[i])->running_var());
+      }
+      if (auto* r = dynamic_cast<ReLU*>(l1[i])) {
+        EXPECT_EQ(r->running_max(), static_cast<ReLU*>(l2[i])->running_max());
+        EXPECT_EQ(r->scale(), static_cast<ReLU*>(l2[i])->scale());
+        if (method != Method::fp32) {
+          EXPECT_GT(r->running_max(), 0.0f);
+        }
+      }
+    }
+    const Tensor x = random_tensor(6, 3, 8, 8, 77);
+    const Tensor e1 = fused.forward(x, false), e2 = apart.forward(x, false);
+    EXPECT_EQ(e1.v, e2.v) << method_name(q) << " evaluation";
+  }
+}
+
+// The fused pass's gradients by central differences (L = Σ r·z over the ReLU's output), away from ReLU's kink and
+// without quantization.
+TEST(GradientCheck, FusedBatchNormRelu) {
+  BatchNorm bn(3);
+  bn.gamma() = {1.2f, -0.8f, 0.5f};
+  bn.beta() = {0.3f, 0.1f, -0.2f};
+  ReLU relu;
+  struct Pair : Layer {
+    BatchNorm& b;
+    ReLU& r;
+    Pair(BatchNorm& bb, ReLU& rr) : b(bb), r(rr) {}
+    void forward(const Tensor& x, Tensor& y, bool train) override { b.forward_relu(x, r, y, train); }
+    void backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) override {
+      b.backward_relu(x, r, gy, gx);
+    }
+    std::vector<ParamRef> params() override { return b.params(); }
+    std::string name() const override { return "batchnorm+relu"; }
+  } pair(bn, relu);
+  gradient_check(pair, random_tensor(4, 3, 3, 3, 21, -2, 2), true, 1e-3f);
+}
+
 }  // namespace
 }  // namespace flight::trainer

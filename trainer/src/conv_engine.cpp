@@ -87,6 +87,10 @@ struct ConvEngine::Impl {
   // forward: x, w → y.  backward weights: x, gy → gw.  backward data: gy, w → gx.
   Port f_x, f_w, f_y, bw_x, bw_gy, bw_gw, bd_gy, bd_w, bd_gx;
   memory scratch;
+  // The input of the last forward pass: a backward pass on the same input whose weight-gradient primitive wants
+  // the forward's layout reads the forward's reordered copy instead of reordering again.
+  const float* forward_x = nullptr;
+  bool backward_reads_forward_x = false;
 };
 
 ConvEngine::ConvEngine(const ConvShape& s) : shape_(s), impl_(std::make_unique<Impl>()) {
@@ -117,6 +121,7 @@ ConvEngine::ConvEngine(const ConvShape& s) : shape_(s), impl_(std::make_unique<I
   m.f_w = Port(w_user, m.fwd_pd.weights_desc(), true);
   m.f_y = Port(y_user, m.fwd_pd.dst_desc(), false);
   m.bw_x = Port(x_user, m.bwd_weights_pd.src_desc(), true);
+  m.backward_reads_forward_x = !m.f_x.same && m.bwd_weights_pd.src_desc() == m.fwd_pd.src_desc();
   m.bw_gy = Port(y_user, m.bwd_weights_pd.diff_dst_desc(), true);
   m.bw_gw = Port(w_user, m.bwd_weights_pd.diff_weights_desc(), false);
   if (!(m.bwd_data_pd.diff_dst_desc() == m.bwd_weights_pd.diff_dst_desc()))
@@ -136,6 +141,7 @@ ConvEngine::~ConvEngine() = default;
 void ConvEngine::forward(const float* x, const float* w, float* y) {
   one_thread_here();
   Impl& m = *impl_;
+  m.forward_x = x;
   m.fwd.execute(m.stream, {{DNNL_ARG_SRC, m.f_x.in(x, m.stream, m.scratch)},
                            {DNNL_ARG_WEIGHTS, m.f_w.in(w, m.stream, m.scratch)},
                            {DNNL_ARG_DST, m.f_y.out(y)},
@@ -148,7 +154,8 @@ void ConvEngine::backward(const float* x, const float* w, const float* gy, float
   one_thread_here();
   Impl& m = *impl_;
   const memory& gy_w = m.bw_gy.in(gy, m.stream, m.scratch);
-  m.bwd_weights.execute(m.stream, {{DNNL_ARG_SRC, m.bw_x.in(x, m.stream, m.scratch)},
+  const bool reuse_x = m.backward_reads_forward_x && x == m.forward_x;
+  m.bwd_weights.execute(m.stream, {{DNNL_ARG_SRC, reuse_x ? m.f_x.inner : m.bw_x.in(x, m.stream, m.scratch)},
                                    {DNNL_ARG_DIFF_DST, gy_w},
                                    {DNNL_ARG_DIFF_WEIGHTS, m.bw_gw.out(gw)},
                                    {DNNL_ARG_SCRATCHPAD, m.scratch}});

@@ -32,6 +32,8 @@ class ConvEngine {
   // y (N, c_out, Ho, Wo) = conv(x (N, c_in, H, W), w (c_out, c_in, k, k)); y is overwritten.
   void forward(const float* x, const float* w, float* y);
   // gw (c_out, c_in, k, k) = ∂/∂w (overwritten); gx (N, c_in, H, W) = ∂/∂x (overwritten), skipped when null.
+  // When x is the last forward's input (same pointer; the caller must not have changed it in between), the
+  // forward's reordered copy of it is reused.
   void backward(const float* x, const float* w, const float* gy, float* gw, float* gx);
   // The implementation oneDNN chose, e.g. "jit:avx512_core" (forward / backward data / backward weights).
   std::string implementation() const;

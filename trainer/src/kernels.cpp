@@ -333,6 +333,97 @@ FLIGHT_CLONES void bn_backward_plane(const float* g, const float* p, float* o, s
   for (std::size_t i = 0; i < n; ++i) o[i] = a * g[i] - b - c * (p[i] - mean);
 }
 
+float bn_value(float p, const BnRelu& f) { return f.gamma * (p - f.mean) * f.inv_std + f.beta; }
+
+namespace {
+// relu_quantize's value of one element (top = 0: max(x, 0)).
+inline float relu_value(float x, const BnRelu& f) {
+  const float r = x > 0.0f ? x : 0.0f;
+  if (f.top == 0.0f) return r;
+  float v = r * f.inv;
+  const float cap = f.top + 1.0f;
+  v = v < cap ? v : cap;
+  v = (v + 12582912.0f) - 12582912.0f;  // round half to even (|v| < 2^22)
+  v = v < 0.0f ? 0.0f : (v > f.top ? f.top : v);
+  return v * f.scale;
+}
+inline float relu_pass(float g, float y, float clip) { return (y > 0.0f && y <= clip) ? g : 0.0f; }
+}  // namespace
+
+FLIGHT_CLONES void bn_plane(const float* p, float* y, std::size_t n, const BnRelu& f) {
+  const BnRelu c = f;  // a local copy: the compiler need not reload it after each store
+  for (std::size_t i = 0; i < n; ++i) y[i] = c.gamma * (p[i] - c.mean) * c.inv_std + c.beta;
+}
+
+FLIGHT_CLONES void bn_relu_plane(const float* p, float* z, std::size_t n, const BnRelu& f) {
+  const BnRelu c = f;
+  if (c.top == 0.0f) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const float y = c.gamma * (p[i] - c.mean) * c.inv_std + c.beta;
+      z[i] = y > 0.0f ? y : 0.0f;
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i) z[i] = relu_value(c.gamma * (p[i] - c.mean) * c.inv_std + c.beta, c);
+}
+
+FLIGHT_CLONES void sum_squares_min_max(const float* p, std::size_t n, float& sum, float& sum_sq, float& lo,
+                                       float& hi) {
+  float s[16] = {0}, s2[16] = {0}, mn[16], mx[16];
+  for (int l = 0; l < 16; ++l) mn[l] = mx[l] = p[0];
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; ++l) {
+      const float v = p[i + l];
+      s[l] += v;
+      s2[l] += v * v;
+      mn[l] = mn[l] < v ? mn[l] : v;
+      mx[l] = mx[l] > v ? mx[l] : v;
+    }
+  for (; i < n; ++i) {
+    const float v = p[i];
+    s[0] += v, s2[0] += v * v;
+    mn[0] = mn[0] < v ? mn[0] : v;
+    mx[0] = mx[0] > v ? mx[0] : v;
+  }
+  sum = sum_sq = 0;
+  lo = hi = p[0];
+  for (int l = 0; l < 16; ++l) {
+    sum += s[l], sum_sq += s2[l];
+    lo = lo < mn[l] ? lo : mn[l];
+    hi = hi > mx[l] ? hi : mx[l];
+  }
+}
+
+FLIGHT_CLONES void sum_and_dot_centered_relu(const float* g, const float* p, std::size_t n, const BnRelu& f,
+                                             float& sum_g, float& dot) {
+  const BnRelu c = f;
+  float s[16] = {0}, d[16] = {0};
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int l = 0; l < 16; ++l) {
+      const float x = p[i + l];
+      const float gi = relu_pass(g[i + l], c.gamma * (x - c.mean) * c.inv_std + c.beta, c.clip);
+      s[l] += gi;
+      d[l] += gi * (x - c.mean);
+    }
+  for (; i < n; ++i) {
+    const float gi = relu_pass(g[i], c.gamma * (p[i] - c.mean) * c.inv_std + c.beta, c.clip);
+    s[0] += gi, d[0] += gi * (p[i] - c.mean);
+  }
+  sum_g = dot = 0;
+  for (int l = 0; l < 16; ++l) sum_g += s[l], dot += d[l];
+}
+
+FLIGHT_CLONES void bn_relu_backward_plane(const float* g, const float* p, float* o, std::size_t n, const BnRelu& f,
+                                          float a, float b, float c) {
+  const BnRelu k = f;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float gi = relu_pass(g[i], k.gamma * (p[i] - k.mean) * k.inv_std + k.beta, k.clip);
+    o[i] = a * gi - b - c * (p[i] - k.mean);
+  }
+}
+
 namespace {
 // pow2_round (quant.cpp) without branches, so that the loops below vectorize: the exponent and the top mantissa bit
 // from the IEEE-754 bits, clamped to the window, the zero code below its bottom.

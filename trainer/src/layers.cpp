@@ -242,42 +242,85 @@ std::vector<ParamRef> BatchNorm::params() {
   return {{"bn.gamma", &gamma_, &g_gamma_, false}, {"bn.beta", &beta_, &g_beta_, false}};
 }
 
-void BatchNorm::forward(const Tensor& x, Tensor& y, bool train) {
+void BatchNorm::statistics(const Tensor& x, bool train, bool extremes) {
   FLIGHT_CHECK(x.c() == c_, "batchnorm channels");
-  y.reshape(x.n(), x.c(), x.h(), x.w());
   const int plane = x.h() * x.w(), n = x.n();
   last_train_ = train;
+  if (extremes) lo_.resize(c_), hi_.resize(c_);
   parallel_for_each(c_, [&](int ch) {
-    float mean, inv_std;
-    if (train) {
+    if (train || extremes) {
       double s = 0, s2 = 0;  // float partial sums per plane, double across planes
+      float lo = std::numeric_limits<float>::infinity(), hi = -lo;
       for (int i = 0; i < n; ++i) {
         const float* p = x.data() + i * x.per_sample() + std::size_t(ch) * plane;
-        float ps, ps2;
-        sum_and_squares(p, std::size_t(plane), ps, ps2);
+        float ps, ps2, pl, ph;
+        if (extremes) {
+          sum_squares_min_max(p, std::size_t(plane), ps, ps2, pl, ph);
+          lo = std::min(lo, pl), hi = std::max(hi, ph);
+        } else {
+          sum_and_squares(p, std::size_t(plane), ps, ps2);
+        }
         s += ps, s2 += ps2;
       }
-      const double cnt = double(n) * plane;
-      const double m = s / cnt, var = std::max(0.0, s2 / cnt - m * m);
-      mean = float(m);
-      inv_std = float(1.0 / std::sqrt(var + eps_));
-      mean_[ch] = mean;
-      inv_std_[ch] = inv_std;
-      run_mean_[ch] = (1 - momentum_) * run_mean_[ch] + momentum_ * mean;
-      run_var_[ch] = (1 - momentum_) * run_var_[ch] + momentum_ * float(var * cnt / std::max(1.0, cnt - 1));
-    } else {
-      mean = run_mean_[ch];
-      inv_std = 1.0f / std::sqrt(run_var_[ch] + eps_);
+      if (extremes) lo_[ch] = lo, hi_[ch] = hi;
+      if (train) {
+        const double cnt = double(n) * plane;
+        const double m = s / cnt, var = std::max(0.0, s2 / cnt - m * m);
+        mean_[ch] = float(m);
+        inv_std_[ch] = float(1.0 / std::sqrt(var + eps_));
+        run_mean_[ch] = (1 - momentum_) * run_mean_[ch] + momentum_ * mean_[ch];
+        run_var_[ch] = (1 - momentum_) * run_var_[ch] + momentum_ * float(var * cnt / std::max(1.0, cnt - 1));
+        return;
+      }
     }
-    for (int i = 0; i < n; ++i) {
-      const float* p = x.data() + i * x.per_sample() + std::size_t(ch) * plane;
-      float* q = y.data() + i * y.per_sample() + std::size_t(ch) * plane;
-      for (int j = 0; j < plane; ++j) q[j] = gamma_[ch] * (p[j] - mean) * inv_std + beta_[ch];
-    }
+    mean_[ch] = run_mean_[ch];
+    inv_std_[ch] = 1.0f / std::sqrt(run_var_[ch] + eps_);
   });
 }
 
-void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) {
+void BatchNorm::forward(const Tensor& x, Tensor& y, bool train) {
+  statistics(x, train, false);
+  y.reshape(x.n(), x.c(), x.h(), x.w());
+  const int plane = x.h() * x.w();
+  parallel_for_each(c_, [&](int ch) {
+    const BnRelu f{mean_[ch], gamma_[ch], inv_std_[ch], beta_[ch]};
+    for (int i = 0; i < x.n(); ++i)
+      bn_plane(x.data() + i * x.per_sample() + std::size_t(ch) * plane,
+               y.data() + i * y.per_sample() + std::size_t(ch) * plane, std::size_t(plane), f);
+  });
+}
+
+void BatchNorm::forward_relu(const Tensor& x, ReLU& relu, Tensor& z, bool train) {
+  const bool quantized = relu.a_bits() > 0;
+  // A quantizing ReLU's scale follows the batch maximum of its input: batch norm is monotone in x per channel
+  // (increasing for γ > 0, decreasing for γ < 0, in float too: every rounding is monotone), so the maximum of a
+  // channel's output is bn_value of its largest (γ ≥ 0) or smallest (γ < 0) input — the same float relu_max finds.
+  statistics(x, train, quantized && train);
+  if (quantized && train) {
+    float batch_max = 0;
+    for (int ch = 0; ch < c_; ++ch) {
+      const BnRelu f{mean_[ch], gamma_[ch], inv_std_[ch], beta_[ch]};
+      batch_max = std::max(batch_max, bn_value(gamma_[ch] < 0 ? lo_[ch] : hi_[ch], f));
+    }
+    relu.observe_batch_max(batch_max, train);
+  } else if (quantized) {
+    relu.observe_batch_max(0, false);
+  }
+  z.reshape(x.n(), x.c(), x.h(), x.w());
+  const int plane = x.h() * x.w();
+  const float top = quantized ? std::ldexp(1.0f, relu.a_bits()) - 1 : 0.0f;
+  parallel_for_each(c_, [&](int ch) {
+    const BnRelu f{mean_[ch], gamma_[ch], inv_std_[ch], beta_[ch], 1.0f / relu.scale(), top, relu.scale()};
+    for (int i = 0; i < x.n(); ++i)
+      bn_relu_plane(x.data() + i * x.per_sample() + std::size_t(ch) * plane,
+                    z.data() + i * z.per_sample() + std::size_t(ch) * plane, std::size_t(plane), f);
+  });
+}
+
+// The backward pass of batch norm for the gradient g (of its output), per channel: sums Σg and Σg·x̂ (plane_sums),
+// then gx = k·(g − Σg/cnt − x̂·Σgx̂/cnt), x̂ = (p − mean)·inv_std (plane_out).
+template <class PlaneBackward>
+void BatchNorm::backward_planes(const Tensor& x, const Tensor& g_in, Tensor& gx, const PlaneBackward& planes) {
   FLIGHT_CHECK(last_train_, "batchnorm backward after a training forward");
   gx.reshape(x.n(), x.c(), x.h(), x.w());
   const int plane = x.h() * x.w(), n = x.n();
@@ -286,26 +329,67 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tenso
     double sg = 0, sgx = 0;  // Σ g and Σ g·x̂; float partial sums per plane, double across planes
     for (int i = 0; i < n; ++i) {
       const float* p = x.data() + i * x.per_sample() + std::size_t(ch) * plane;
-      const float* g = gy.data() + i * gy.per_sample() + std::size_t(ch) * plane;
+      const float* g = g_in.data() + i * g_in.per_sample() + std::size_t(ch) * plane;
       float ps, pd;
-      sum_and_dot_centered(g, p, std::size_t(plane), mean_[ch], ps, pd);
+      planes.sums(ch, g, p, std::size_t(plane), ps, pd);
       sg += ps, sgx += double(pd) * inv_std_[ch];
     }
     g_beta_[ch] += float(sg);
     g_gamma_[ch] += float(sgx);
-    // gx = k·(g − Σg/cnt − x̂·Σgx̂/cnt), x̂ = (p − mean)·inv_std
     const double k = gamma_[ch] * inv_std_[ch];
     const float a = float(k), b = float(k * sg / cnt), c = float(k * sgx / cnt * inv_std_[ch]);
     for (int i = 0; i < n; ++i) {
       const float* p = x.data() + i * x.per_sample() + std::size_t(ch) * plane;
-      const float* g = gy.data() + i * gy.per_sample() + std::size_t(ch) * plane;
+      const float* g = g_in.data() + i * g_in.per_sample() + std::size_t(ch) * plane;
       float* o = gx.data() + i * gx.per_sample() + std::size_t(ch) * plane;
-      bn_backward_plane(g, p, o, std::size_t(plane), mean_[ch], a, b, c);
+      planes.out(ch, g, p, o, std::size_t(plane), a, b, c);
     }
   });
 }
 
+void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) {
+  struct {
+    const BatchNorm& bn;
+    void sums(int ch, const float* g, const float* p, std::size_t n, float& s, float& d) const {
+      sum_and_dot_centered(g, p, n, bn.mean_[ch], s, d);
+    }
+    void out(int ch, const float* g, const float* p, float* o, std::size_t n, float a, float b, float c) const {
+      bn_backward_plane(g, p, o, n, bn.mean_[ch], a, b, c);
+    }
+  } planes{*this};
+  backward_planes(x, gy, gx, planes);
+}
+
+void BatchNorm::backward_relu(const Tensor& x, const ReLU& relu, const Tensor& gz, Tensor& gx) {
+  // The ReLU's gradient mask, 0 < y ≤ clip, from y recomputed from x (bit for bit the forward's y).
+  struct {
+    const BatchNorm& bn;
+    float clip;
+    BnRelu at(int ch) const {
+      BnRelu f{bn.mean_[ch], bn.gamma_[ch], bn.inv_std_[ch], bn.beta_[ch]};
+      f.clip = clip;
+      return f;
+    }
+    void sums(int ch, const float* g, const float* p, std::size_t n, float& s, float& d) const {
+      sum_and_dot_centered_relu(g, p, n, at(ch), s, d);
+    }
+    void out(int ch, const float* g, const float* p, float* o, std::size_t n, float a, float b, float c) const {
+      bn_relu_backward_plane(g, p, o, n, at(ch), a, b, c);
+    }
+  } planes{*this, relu.clip()};
+  backward_planes(x, gz, gx, planes);
+}
+
 // ---------------- ReLU (+ activation quantization) ----------------
+
+void ReLU::observe_batch_max(float batch_max, bool train) {
+  if (train) running_max_ = running_max_ == 0 ? batch_max : 0.9f * running_max_ + 0.1f * batch_max;
+  scale_ = activation_scale(running_max_, a_bits_);
+}
+
+float ReLU::clip() const {
+  return a_bits_ > 0 ? (std::ldexp(1.0f, a_bits_) - 1) * scale_ : std::numeric_limits<float>::infinity();
+}
 
 void ReLU::forward(const Tensor& x, Tensor& y, bool train) {
   y.reshape(x.n(), x.c(), x.h(), x.w());
@@ -320,14 +404,15 @@ void ReLU::forward(const Tensor& x, Tensor& y, bool train) {
     });
     return;
   }
-  // Pass 1: the batch maximum (sets the scale); pass 2: ReLU and quantization in one sweep.
-  parallel_chunks(int(n), chunks, [&](int b, int e, int c) {
-    const auto [at, cnt] = range(b, e);
-    chunk_max[c] = relu_max(x.data() + at, nullptr, cnt);
-  });
-  const float batch_max = *std::max_element(chunk_max.begin(), chunk_max.end());
-  if (train) running_max_ = running_max_ == 0 ? batch_max : 0.9f * running_max_ + 0.1f * batch_max;
-  scale_ = activation_scale(running_max_, a_bits_);
+  // Pass 1: the batch maximum (sets the scale; an evaluation forward uses the running maximum only); pass 2: ReLU
+  // and quantization in one sweep.
+  if (train) {
+    parallel_chunks(int(n), chunks, [&](int b, int e, int c) {
+      const auto [at, cnt] = range(b, e);
+      chunk_max[c] = relu_max(x.data() + at, nullptr, cnt);
+    });
+  }
+  observe_batch_max(*std::max_element(chunk_max.begin(), chunk_max.end()), train);
   // activation_quantize() with its constants hoisted: scale is a power of two, so ·(1/scale) is exact.
   const float inv = 1.0f / scale_, top = std::ldexp(1.0f, a_bits_) - 1;
   parallel_chunks(int(n), chunks, [&](int b, int e, int) {
@@ -338,10 +423,10 @@ void ReLU::forward(const Tensor& x, Tensor& y, bool train) {
 
 void ReLU::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) {
   gx.reshape(gy.n(), gy.c(), gy.h(), gy.w());
-  const float clip = a_bits_ > 0 ? (std::ldexp(1.0f, a_bits_) - 1) * scale_ : std::numeric_limits<float>::infinity();
+  const float clip_at = clip();
   const int n = int(gx.size());
   parallel_chunks(n, chunks_for(std::max(1, n / 16384)), [&](int b, int e, int) {
-    relu_backward(x.data() + b, gy.data() + b, gx.data() + b, std::size_t(e - b), clip);
+    relu_backward(x.data() + b, gy.data() + b, gx.data() + b, std::size_t(e - b), clip_at);
   });
 }
 
@@ -350,29 +435,38 @@ void ReLU::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx
 void MaxPool::forward(const Tensor& x, Tensor& y, bool) {
   const int ho = (x.h() - k_) / stride_ + 1, wo = (x.w() - k_) / stride_ + 1;
   y.reshape(x.n(), x.c(), ho, wo);
-  argmax_.assign(y.size(), 0);
-  const int planes = x.n() * x.c();
+  argmax_.resize(y.size());
+  const int planes = x.n() * x.c(), w = x.w();
   parallel_for_each(planes, [&](int pl) {
-    const float* in = x.data() + std::size_t(pl) * x.h() * x.w();
+    const float* in = x.data() + std::size_t(pl) * x.h() * w;
+    float* out = y.data() + std::size_t(pl) * ho * wo;
+    int* arg = argmax_.data() + std::size_t(pl) * ho * wo;
     for (int oy = 0; oy < ho; ++oy)
       for (int ox = 0; ox < wo; ++ox) {
-        int best = (oy * stride_) * x.w() + ox * stride_;
-        for (int ky = 0; ky < k_; ++ky)
-          for (int kx = 0; kx < k_; ++kx) {
-            const int idx = (oy * stride_ + ky) * x.w() + ox * stride_ + kx;
-            if (in[idx] > in[best]) best = idx;
-          }
-        const std::size_t o = std::size_t(pl) * ho * wo + oy * wo + ox;
-        y[o] = in[best];
-        argmax_[o] = best;
+        // The first maximum in row-major window order wins a tie.
+        int best = (oy * stride_) * w + ox * stride_;
+        for (int ky = 0; ky < k_; ++ky) {
+          const int row = (oy * stride_ + ky) * w + ox * stride_;
+          for (int kx = 0; kx < k_; ++kx)
+            if (in[row + kx] > in[best]) best = row + kx;
+        }
+        out[oy * wo + ox] = in[best];
+        arg[oy * wo + ox] = best;
       }
   });
 }
 
 void MaxPool::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) {
-  gx.zeros(x.n(), x.c(), x.h(), x.w());
+  gx.reshape(x.n(), x.c(), x.h(), x.w());
   const std::size_t in_plane = std::size_t(x.h()) * x.w(), out_plane = std::size_t(y.h()) * y.w();
-  for (std::size_t o = 0; o < gy.size(); ++o) gx[(o / out_plane) * in_plane + argmax_[o]] += gy[o];
+  // Plane by plane: each writes only its own plane of gx, in the order of the serial loop.
+  parallel_for_each(x.n() * x.c(), [&](int pl) {
+    float* g = gx.data() + std::size_t(pl) * in_plane;
+    std::fill(g, g + in_plane, 0.0f);
+    const float* gin = gy.data() + std::size_t(pl) * out_plane;
+    const int* arg = argmax_.data() + std::size_t(pl) * out_plane;
+    for (std::size_t o = 0; o < out_plane; ++o) g[arg[o]] += gin[o];
+  });
 }
 
 // ---------------- Flatten ----------------
@@ -479,16 +573,25 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 }  // namespace
 
+bool Model::fused_pair(std::size_t i) const {
+  return fusion_ && i + 1 < layers_.size() && dynamic_cast<const BatchNorm*>(layers_[i].get()) &&
+         dynamic_cast<const ReLU*>(layers_[i + 1].get());
+}
+
 const Tensor& Model::forward(const Tensor& x, bool train) {
   acts_[0] = x;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
-    if (!profiling_) {
+    const auto t0 = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    if (fused_pair(i)) {
+      // The batch norm's own output is never written: the ReLU's input stays empty.
+      auto& bn = static_cast<BatchNorm&>(*layers_[i]);
+      bn.forward_relu(acts_[i], static_cast<ReLU&>(*layers_[i + 1]), acts_[i + 2], train);
+      acts_[i + 1] = Tensor();
+    } else {
       layers_[i]->forward(acts_[i], acts_[i + 1], train);
-      continue;
     }
-    const auto t0 = std::chrono::steady_clock::now();
-    layers_[i]->forward(acts_[i], acts_[i + 1], train);
-    forward_s_[i] += seconds_since(t0);
+    if (profiling_) forward_s_[i] += seconds_since(t0);
+    if (fused_pair(i)) ++i;
   }
   return acts_.back();
 }
@@ -496,13 +599,16 @@ const Tensor& Model::forward(const Tensor& x, bool train) {
 void Model::backward(const Tensor& grad_logits) {
   grads_.back() = grad_logits;
   for (std::size_t i = layers_.size(); i-- > 0;) {
-    if (!profiling_) {
+    const bool fused = i > 0 && fused_pair(i - 1);
+    if (fused) --i;  // the pair (i, i + 1) from the ReLU's gradient to the batch norm's input
+    const auto t0 = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    if (fused) {
+      auto& bn = static_cast<BatchNorm&>(*layers_[i]);
+      bn.backward_relu(acts_[i], static_cast<const ReLU&>(*layers_[i + 1]), grads_[i + 2], grads_[i]);
+    } else {
       layers_[i]->backward(acts_[i], acts_[i + 1], grads_[i + 1], grads_[i]);
-      continue;
     }
-    const auto t0 = std::chrono::steady_clock::now();
-    layers_[i]->backward(acts_[i], acts_[i + 1], grads_[i + 1], grads_[i]);
-    backward_s_[i] += seconds_since(t0);
+    if (profiling_) backward_s_[i] += seconds_since(t0);
   }
 }
 
@@ -528,7 +634,7 @@ std::vector<Model::LayerTime> Model::layer_times() const {
   std::vector<LayerTime> out;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     LayerTime t{layers_[i]->name(), i < forward_s_.size() ? forward_s_[i] : 0.0,
-                i < backward_s_.size() ? backward_s_[i] : 0.0, 0.0, 0.0};
+                i < backward_s_.size() ? backward_s_[i] : 0.0, 0.0, 0.0, i > 0 && fused_pair(i - 1)};
     if (const auto* w = dynamic_cast<const WeightLayer*>(layers_[i].get())) {
       t.quantize_s = w->quantize_seconds();
       t.straight_through_s = w->straight_through_seconds();

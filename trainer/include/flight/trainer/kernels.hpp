@@ -58,6 +58,30 @@ void sum_and_squares(const float* p, std::size_t n, float& sum, float& sum_sq);
 void sum_and_dot_centered(const float* g, const float* p, std::size_t n, float mean, float& sum_g, float& dot);
 // o = a·g − b − c·(p − mean): batch-norm backward of one plane.
 void bn_backward_plane(const float* g, const float* p, float* o, std::size_t n, float mean, float a, float b, float c);
+// Batch norm of one plane followed by the ReLU that reads it (BatchNorm::forward_relu / backward_relu run the pair as
+// one pass each way).  y = gamma·(p − mean)·inv_std + beta is the batch-norm output, computed by bn_value in every
+// kernel below with the same operations (kernels.cpp is built without floating-point contraction), so a fused pass
+// gives bit for bit what batch norm then ReLU give apart.  `top` = 0: plain ReLU; else relu_quantize's A-bit
+// quantization (inv, top, scale).  The ReLU's gradient passes where 0 < y ≤ clip.
+struct BnRelu {
+  float mean = 0, gamma = 1, inv_std = 1, beta = 0;
+  float inv = 1, top = 0, scale = 1;
+  float clip = 0;
+};
+float bn_value(float p, const BnRelu& f);
+// y = bn_value(p) for n values (batch norm alone).
+void bn_plane(const float* p, float* y, std::size_t n, const BnRelu& f);
+// z = ReLU (and quantization) of bn_value(p) for n values.
+void bn_relu_plane(const float* p, float* z, std::size_t n, const BnRelu& f);
+// Σ p and Σ p² (as sum_and_squares, the same partial sums) and the smallest and largest p (n > 0).
+void sum_squares_min_max(const float* p, std::size_t n, float& sum, float& sum_sq, float& lo, float& hi);
+// sum_and_dot_centered of g·[0 < bn_value(p) ≤ clip]: the ReLU's gradient taken inside batch norm's sums.
+void sum_and_dot_centered_relu(const float* g, const float* p, std::size_t n, const BnRelu& f, float& sum_g,
+                               float& dot);
+// bn_backward_plane of g·[0 < bn_value(p) ≤ clip].
+void bn_relu_backward_plane(const float* g, const float* p, float* o, std::size_t n, const BnRelu& f, float a,
+                            float b, float c);
+
 // FLightNN's two terms of n weights (one filter) under the power-of-two window (base, min_exp, zero_code):
 // first = R(w), second = R(w − R(w)), element by element exactly as pow2_round (quant.hpp); returns Σ (w − R(w))² in
 // float with 16 partial sums.

@@ -118,11 +118,18 @@ class Linear : public WeightLayer {
   std::string name() const override { return "fc"; }
 };
 
+class ReLU;
+
 class BatchNorm : public Layer {
  public:
   explicit BatchNorm(int channels, float momentum = 0.1f, float eps = 1e-5f);
   void forward(const Tensor& x, Tensor& y, bool train) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) override;
+  // This batch norm and the ReLU after it as one pass over the activations each way (Model runs every batch norm →
+  // ReLU pair so): z is bit for bit relu.forward of forward(x), and gx what relu.backward then backward give, without
+  // the batch-norm output in memory.  The ReLU's state (running maximum, scale) moves as if it ran alone.
+  void forward_relu(const Tensor& x, ReLU& relu, Tensor& z, bool train);
+  void backward_relu(const Tensor& x, const ReLU& relu, const Tensor& gz, Tensor& gx);
   std::vector<ParamRef> params() override;
   std::string name() const override { return "batchnorm"; }
   std::vector<float>& running_mean() { return run_mean_; }
@@ -131,10 +138,16 @@ class BatchNorm : public Layer {
   std::vector<float>& beta() { return beta_; }
 
  private:
+  // Per channel: mean and 1/std of the batch (training) or the running ones; with `extremes`, also the smallest and
+  // largest input (lo_, hi_).  The last training batch's mean_ and inv_std_ serve the backward pass.
+  void statistics(const Tensor& x, bool train, bool extremes);
+  template <class PlaneBackward>
+  void backward_planes(const Tensor& x, const Tensor& g, Tensor& gx, const PlaneBackward& plane_backward);
   int c_;
   float momentum_, eps_;
   std::vector<float> gamma_, beta_, g_gamma_, g_beta_, run_mean_, run_var_;
   std::vector<float> mean_, inv_std_;  // of the last training batch
+  std::vector<float> lo_, hi_;
   bool last_train_ = false;
 };
 
@@ -150,6 +163,11 @@ class ReLU : public Layer {
   float eval_scale() const { return activation_scale(running_max_, a_bits_); }
   float& running_max() { return running_max_; }
   int a_bits() const { return a_bits_; }
+  // The largest output of a batch (before quantization; ≥ 0) sets the scale: a training batch moves the running
+  // maximum first.  forward() does this itself; BatchNorm::forward_relu calls it.
+  void observe_batch_max(float batch_max, bool train);
+  // The gradient passes where 0 < x ≤ clip() (infinite without quantization).
+  float clip() const;
 
  private:
   int a_bits_;
@@ -207,7 +225,11 @@ class Model {
     std::string name;
     double forward_s = 0, backward_s = 0;
     double quantize_s = 0, straight_through_s = 0;  // weight layers: the part of forward / backward in the quantizer
+    bool fused = false;  // run inside the previous layer's pass (a ReLU after batch norm): its time is counted there
   };
+  // Every batch norm → ReLU pair runs as one pass each way (BatchNorm::forward_relu; the same bits as apart).  Off:
+  // layer by layer, for the tests that compare the two.
+  void set_fusion(bool on) { fusion_ = on; }
   void set_profiling(bool on);                  // on: from zero
   void pause_profiling(bool paused);           // e.g. around an evaluation, keeping the sums
   std::vector<LayerTime> layer_times() const;  // since set_profiling(true)
@@ -216,8 +238,11 @@ class Model {
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Tensor> acts_, grads_;
   QuantConfig quant_;
+  bool fusion_ = true;
   bool profiling_ = false, paused_ = false;
   std::vector<double> forward_s_, backward_s_;
+  // Layer i and i + 1 run as one pass (a batch norm and its ReLU) when fusion is on; the ReLU's index.
+  bool fused_pair(std::size_t i) const;
 };
 
 }  // namespace flight::trainer
