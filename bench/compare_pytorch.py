@@ -3,9 +3,11 @@
 
     /usr/bin/python3 bench/compare_pytorch.py --net lenet-l --dataset mnist --threads 2 --batch 64 --images 12800
 
-Both train FP32 from scratch with SGD (momentum 0.9, weight decay 5e-4) over the first N training images of the
-same files under the data root; the network is built from the same networks/*.toml file.  Prints images/s of each
-and the ratio flight / PyTorch.  Run it alone on the machine: a second busy process halves every number.
+Both train from scratch with SGD (momentum 0.9, weight decay 5e-4) over the first N training images of the same
+files under the data root; the network is built from the same networks/*.toml file.  flight runs in both precisions
+(`--precision fp32` and `bf16`; it says which ran: bf16 falls back to fp32 on a CPU without AVX512_BF16), PyTorch in
+fp32 (the anchor) and, with --torch-bf16, also under torch.autocast(bfloat16).  Prints images/s of each and the
+ratios flight / PyTorch fp32.  Run it alone on the machine: a second busy process halves every number.
 PyTorch comes from Debian (scripts/install-deps bench installs python3-torch); run with /usr/bin/python3.
 """
 import argparse
@@ -75,7 +77,8 @@ def build_torch(net_file, shape, classes):
     return nn.Sequential(*layers)
 
 
-def torch_images_per_s(args, x, y, classes):
+def torch_images_per_s(args, x, y, classes, bf16=False):
+    import contextlib
     import torch
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
@@ -87,18 +90,24 @@ def torch_images_per_s(args, x, y, classes):
     start = time.perf_counter()
     for b in range(0, len(x), args.batch):
         opt.zero_grad()
-        loss = loss_fn(model(xt[b:b + args.batch]), yt[b:b + args.batch])
+        with torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
+            loss = loss_fn(model(xt[b:b + args.batch]), yt[b:b + args.batch])
         loss.backward()
         opt.step()
     return len(x) / (time.perf_counter() - start)
 
 
-def flight_images_per_s(args, root):
-    cmd = [str(args.flight), "train", "--dataset", args.dataset, "--net", args.net, "--method", "fp32",
+def flight_images_per_s(args, root, precision):
+    """(images/s, the precision that ran, flight's line saying so or "")."""
+    cmd = [str(args.flight), "train", "--dataset", args.dataset, "--net", args.net, "--method", args.method,
            "--epochs", "1", "--max-train", str(args.images), "--max-test", "256", "--batch", str(args.batch),
-           "--threads", str(args.threads), "--data-dir", str(root), "--json"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    return json.loads(out)["images_per_s"]
+           "--threads", str(args.threads), "--data-dir", str(root), "--precision", precision, "--json"]
+    if args.method == "flightnn":
+        cmd += ["--lambda", "0.2"]
+    run = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    said = [l.split("precision: ", 1)[1] for l in run.stderr.splitlines() if "precision: " in l]
+    return result["images_per_s"], result.get("precision", "fp32"), said[-1] if said else ""
 
 
 def main():
@@ -110,17 +119,25 @@ def main():
     ap.add_argument("--images", type=int, default=12800)
     ap.add_argument("--data-dir", default=os.environ.get("FLIGHT_DATA", str(REPO / "data")))
     ap.add_argument("--flight", default=str(REPO / "build" / "sweeps" / "flight"))
+    ap.add_argument("--method", default="fp32",
+                    help="flight's method (fp32, lightnn2, flightnn at λ 0.2, …); PyTorch always trains FP32")
+    ap.add_argument("--torch-bf16", action="store_true", help="also PyTorch under torch.autocast(bfloat16)")
     args = ap.parse_args()
     root = pathlib.Path(args.data_dir)
     classes = 100 if args.dataset == "cifar100" else 10
     x, y = load_images(args.dataset, root, args.images)
-    ours = flight_images_per_s(args, root)
+    ours = {p: flight_images_per_s(args, root, p) for p in ("fp32", "bf16")}
     theirs = torch_images_per_s(args, x, y, classes)
+    theirs_bf16 = torch_images_per_s(args, x, y, classes, bf16=True) if args.torch_bf16 else None
     import torch
-    print(f"{args.net} on {args.dataset}, batch {args.batch}, {args.threads} threads, {len(x)} images, FP32 training:")
-    print(f"  flight  {ours:9.1f} images/s")
-    print(f"  PyTorch {theirs:9.1f} images/s  (torch {torch.__version__})")
-    print(f"  ratio   {ours / theirs:9.2f}x")
+    print(f"{args.net} on {args.dataset}, batch {args.batch}, {args.threads} threads, {len(x)} images, "
+          f"flight {args.method} training against PyTorch FP32:")
+    for asked, (ips, ran, said) in ours.items():
+        note = f"  ({said})" if said else ""
+        print(f"  flight {asked:<4} {ips:9.1f} images/s  {ips / theirs:5.2f}x PyTorch   ran {ran}{note}")
+    print(f"  PyTorch fp32 {theirs:9.1f} images/s  (torch {torch.__version__})")
+    if theirs_bf16 is not None:
+        print(f"  PyTorch bf16 {theirs_bf16:9.1f} images/s  (torch.autocast cpu bfloat16)")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ struct TrainOptions {
   std::string energy_table = "40nm-aladdin";
   double lut_cap = 0.8, eta = 0.1, tolerance = 0.05, project_at = 0.8;
   bool profile_layers = false;
+  std::string precision = "fp32";
   long budget_every = 0;
 };
 
@@ -150,6 +151,7 @@ int run_train(const TrainOptions& o) {
   if (req.aim.active() && q.method != tr::Method::flightnn) {
     throw InputError("--cost/--target-fps/--target-energy: only with --method flightnn (found " + o.method + ")");
   }
+  req.precision = o.precision == "bf16" ? tr::Precision::bf16 : tr::Precision::fp32;  // CLI11 allows only these
   tr::StepProfile prof;
   if (o.profile_layers) req.cfg.profile = &prof;
   Progress bar("train " + net.name + " " + o.method);
@@ -232,6 +234,11 @@ void register_train_commands(CLI::App& app, Action& chosen) {
                 "FLightNN, expert: how far a threshold can move over the run, in units of its layer's mean residual "
                 "norm (default 8; docs/flightnn.md)")
       ->check(CLI::PositiveNumber);
+  t->add_option("--precision", o->precision,
+                "Convolution arithmetic: fp32, or bf16 (inputs rounded to bfloat16, fp32 accumulation; oneDNN's native "
+                "kernels on CPUs with AVX512_BF16, else fp32 runs and says so)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
   t->add_option("--optimizer", o->optimizer, "sgd or adam")->check(CLI::IsMember({"sgd", "adam"}))->capture_default_str();
   t->add_option("--max-train", o->max_train, "Use only the first N training images");
   t->add_option("--max-test", o->max_test, "Evaluate on the first N test images");

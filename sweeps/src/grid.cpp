@@ -84,14 +84,17 @@ TrainSettings read_train(const std::string& file, const std::string& path, const
                                  "knob, or nothing: docs/flightnn.md)", "a value");
   }
   s.threshold_travel = t.number_or("threshold_travel", base.threshold_travel, 1e-3, 1e4);
+  if (t.has("precision")) s.precision = t.one_of("precision", {"fp32", "bf16"});
   t.finish();
   return s;
 }
 
 boost::json::object train_json(const TrainSettings& s) {
-  return {{"epochs", s.epochs}, {"max_train", s.max_train}, {"max_test", s.max_test},
-          {"lr", s.lr},         {"batch", s.batch},         {"optimizer", s.optimizer},
-          {"threshold_travel", s.threshold_travel}};
+  boost::json::object o{{"epochs", s.epochs}, {"max_train", s.max_train}, {"max_test", s.max_test},
+                        {"lr", s.lr},         {"batch", s.batch},         {"optimizer", s.optimizer},
+                        {"threshold_travel", s.threshold_travel}};
+  if (s.precision != "fp32") o["precision"] = s.precision;  // only then: every fp32 experiment keeps its key
+  return o;
 }
 
 // The `seeds` list of a table (grid or profile); empty when unset.

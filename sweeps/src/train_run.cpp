@@ -101,6 +101,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
                                     {"max_train", cfg.max_train.value_or(0)}, {"optimizer", tr::optimizer_name(cfg.optimizer)},
                                     {"threshold_travel", cfg.threshold_travel}, {"allow_k0", q.allow_k0},
                                     {"kones_stochastic", q.kones_stochastic}};
+  if (r.precision != tr::Precision::fp32) run_key["precision"] = tr::precision_name(r.precision);  // as below
   if (r.aim.active()) {  // only then, so that the keys of every other run stay as they were
     run_key["cost"] = cost_name(r.aim.cost);
     run_key["device"] = r.aim.device;
@@ -132,6 +133,9 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
     }
   }
   tr::Model& model = *model_ptr;
+  // Which arithmetic ran, said whenever bf16 was asked for (it may have fallen back to fp32).
+  const std::string precision_line = model.set_precision(r.precision);
+  if (cb.note && r.precision != tr::Precision::fp32) cb.note(precision_line);
   // A hardware aim (FLightNN): the regularizer's per-layer weights from the device, λ toward a throughput target.
   std::optional<AimController> aim;
   tr::TrainConfig run_cfg = cfg;
@@ -172,6 +176,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
                           {"epochs", cfg.epochs},
                           {"batch", cfg.batch},
                           {"threads", ThreadLimit::current()},
+                          {"precision", tr::precision_name(model.precision())},
                           {"test_accuracy", result.test_acc},
                           {"train_accuracy", result.train_acc},
                           {"k_histogram_per_layer", hist},
@@ -191,6 +196,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
     meta.training["lr"] = cfg.lr;
     meta.training["optimizer"] = tr::optimizer_name(cfg.optimizer);
     meta.training["threshold_travel"] = cfg.threshold_travel;
+    meta.training["precision_asked"] = tr::precision_name(r.precision);
     meta.training["profile"] = r.profile;
     save_model(r.out, model, meta);  // written aside and renamed: a model file that exists is always whole
     if (!ckpt.empty()) std::filesystem::remove(ckpt);

@@ -252,6 +252,41 @@ TEST(GradientCheck, MaxPoolWithDistinctValues) {
   gradient_check(pool, x, true, 1e-3f);
 }
 
+// 2×2 stride-2 pooling against a plain loop over each window, with many ties (values from {0, 1, 2}) and odd sizes,
+// on the vectorized path (rows of ≥ 8 outputs) and the general loop: the first maximum in row-major order wins, and
+// the backward pass routes each gradient to it.
+TEST(MaxPool, TwoByTwoTakesTheFirstMaximumOfEachWindow) {
+  for (const auto& [h, w] : {std::pair{5, 7}, std::pair{6, 19}}) {
+    MaxPool pool(2, 2);
+    Tensor x(3, 2, h, w);
+    std::mt19937 rng(4);
+    for (auto& v : x.v) v = float(rng() % 3);
+    Tensor y, gx;
+    pool.forward(x, y, true);
+    const int ho = h / 2, wo = w / 2;
+    ASSERT_EQ(y.h(), ho);
+    ASSERT_EQ(y.w(), wo);
+    const Tensor gy = random_tensor(3, 2, ho, wo, 8);
+    pool.backward(x, y, gy, gx);
+    std::vector<float> want_gx(x.size(), 0.0f);
+    for (int pl = 0; pl < 6; ++pl)
+      for (int oy = 0; oy < ho; ++oy)
+        for (int ox = 0; ox < wo; ++ox) {
+          const std::size_t base = std::size_t(pl) * h * w;
+          std::size_t best = base + std::size_t(2 * oy * w + 2 * ox);
+          for (int ky = 0; ky < 2; ++ky)
+            for (int kx = 0; kx < 2; ++kx) {
+              const std::size_t i = base + std::size_t((2 * oy + ky) * w + 2 * ox + kx);
+              if (x[i] > x[best]) best = i;
+            }
+          const std::size_t o = std::size_t(pl) * ho * wo + std::size_t(oy * wo + ox);
+          EXPECT_EQ(y[o], x[best]) << h << "x" << w << " " << o;
+          want_gx[best] += gy[o];
+        }
+    EXPECT_EQ(gx.v, want_gx) << h << "x" << w;
+  }
+}
+
 TEST(GradientCheck, Flatten) {
   Flatten f;
   gradient_check(f, random_tensor(2, 3, 2, 2, 16));

@@ -93,26 +93,106 @@ struct ConvEngine::Impl {
   bool backward_reads_forward_x = false;
 };
 
-ConvEngine::ConvEngine(const ConvShape& s) : shape_(s), impl_(std::make_unique<Impl>()) {
+namespace {
+
+// The three primitive descriptors of one shape.  bf16: the operands each pass reads (x, w; gy) in bf16, what it
+// writes (y; gx; gw) in fp32.  Throws dnnl::error when oneDNN has no implementation.
+struct Descs {
+  dnnl::convolution_forward::primitive_desc fwd;
+  dnnl::convolution_backward_data::primitive_desc bwd_data;
+  dnnl::convolution_backward_weights::primitive_desc bwd_weights;
+};
+
+Descs make_descs(const ConvShape& s, bool bf16) {
+  const memory::dims x_dims{s.n, s.c_in, s.h, s.w}, w_dims{s.c_out, s.c_in, s.k, s.k},
+      y_dims{s.n, s.c_out, s.ho(), s.wo()}, strides{s.stride, s.stride}, pads{s.pad, s.pad};
+  const dt in = bf16 ? dt::bf16 : dt::f32;
+  const memory::desc x_in(x_dims, in, tag::any), w_in(w_dims, in, tag::any), y_in(y_dims, in, tag::any),
+      x_out(x_dims, dt::f32, tag::any), w_out(w_dims, dt::f32, tag::any), y_out(y_dims, dt::f32, tag::any);
+  const auto attr = user_scratchpad();
+  Descs d;
+  d.fwd = {{dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x_in, w_in, y_out, strides, pads,
+            pads},
+           attr, cpu()};
+  d.bwd_data = {{dnnl::algorithm::convolution_direct, x_out, w_in, y_in, strides, pads, pads}, attr, cpu(), d.fwd};
+  d.bwd_weights = {{dnnl::algorithm::convolution_direct, x_in, w_out, y_in, strides, pads, pads}, attr, cpu(),
+                   d.fwd};
+  return d;
+}
+
+// A bf16 engine only where every pass has a native kernel: oneDNN's reference ("ref") implementations would run,
+// but far slower than fp32.
+bool native(const Descs& d) {
+  for (const std::string& impl : {std::string(d.fwd.impl_info_str()), std::string(d.bwd_data.impl_info_str()),
+                                  std::string(d.bwd_weights.impl_info_str())})
+    if (impl.find("ref") != std::string::npos) return false;
+  return true;
+}
+
+struct Bf16Probe {
+  std::string unavailable, implementation;
+};
+
+const Bf16Probe& bf16_probe() {
+  static const Bf16Probe probe = [] {
+    Bf16Probe p;
+    one_thread_here();
+    try {
+      const Descs d = make_descs(ConvShape{4, 16, 8, 8, 16, 3, 1, 1}, true);
+      p.implementation = d.fwd.impl_info_str();
+      const auto isa = dnnl::get_effective_cpu_isa();
+      if (isa != dnnl::cpu_isa::avx512_core_bf16 && isa != dnnl::cpu_isa::avx512_core_amx) {
+        p.unavailable = "oneDNN would emulate bf16 on this CPU (" + p.implementation + ")";
+      } else if (!native(d)) {
+        p.unavailable = "oneDNN has only reference bf16 convolutions for this CPU (" + p.implementation + " / " +
+                        d.bwd_data.impl_info_str() + " / " + d.bwd_weights.impl_info_str() + ")";
+      }
+    } catch (const dnnl::error&) {
+      p.unavailable = "oneDNN has no bf16 convolution for this CPU";
+    }
+    if (!p.unavailable.empty()) {
+      p.unavailable += " (it needs AVX512_BF16; oneDNN's best instruction set here: ";
+      switch (dnnl::get_effective_cpu_isa()) {
+        case dnnl::cpu_isa::avx2: p.unavailable += "avx2"; break;
+        case dnnl::cpu_isa::avx512_core: p.unavailable += "avx512_core"; break;
+        case dnnl::cpu_isa::avx512_core_vnni: p.unavailable += "avx512_core_vnni"; break;
+        default: p.unavailable += "another"; break;
+      }
+      p.unavailable += ")";
+    }
+    return p;
+  }();
+  return probe;
+}
+
+}  // namespace
+
+const std::string& bf16_unavailable_reason() { return bf16_probe().unavailable; }
+const std::string& bf16_implementation() { return bf16_probe().implementation; }
+
+ConvEngine::ConvEngine(const ConvShape& s, bool bf16) : shape_(s), impl_(std::make_unique<Impl>()) {
   FLIGHT_CHECK(s.n > 0 && s.c_in > 0 && s.c_out > 0 && s.k > 0 && s.stride > 0 && s.pad >= 0 && s.ho() > 0 &&
                    s.wo() > 0,
                "convolution shape");
   one_thread_here();
   Impl& m = *impl_;
   const memory::dims x_dims{s.n, s.c_in, s.h, s.w}, w_dims{s.c_out, s.c_in, s.k, s.k},
-      y_dims{s.n, s.c_out, s.ho(), s.wo()}, strides{s.stride, s.stride}, pads{s.pad, s.pad};
+      y_dims{s.n, s.c_out, s.ho(), s.wo()};
   const memory::desc x_user(x_dims, dt::f32, tag::nchw), w_user(w_dims, dt::f32, tag::oihw),
       y_user(y_dims, dt::f32, tag::nchw);
-  const memory::desc x_any(x_dims, dt::f32, tag::any), w_any(w_dims, dt::f32, tag::any),
-      y_any(y_dims, dt::f32, tag::any);
-  const auto attr = user_scratchpad();
-  m.fwd_pd = {{dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x_any, w_any, y_any, strides,
-               pads, pads},
-              attr, cpu()};
-  m.bwd_data_pd = {{dnnl::algorithm::convolution_direct, x_any, w_any, y_any, strides, pads, pads}, attr, cpu(),
-                   m.fwd_pd};
-  m.bwd_weights_pd = {{dnnl::algorithm::convolution_direct, x_any, w_any, y_any, strides, pads, pads}, attr, cpu(),
-                      m.fwd_pd};
+  Descs d;
+  bf16_ = false;
+  if (bf16 && bf16_unavailable_reason().empty()) {
+    try {
+      d = make_descs(s, true);
+      bf16_ = native(d);
+    } catch (const dnnl::error&) {
+    }
+  }
+  if (!bf16_) d = make_descs(s, false);
+  m.fwd_pd = d.fwd;
+  m.bwd_data_pd = d.bwd_data;
+  m.bwd_weights_pd = d.bwd_weights;
   m.fwd = dnnl::convolution_forward(m.fwd_pd);
   m.bwd_data = dnnl::convolution_backward_data(m.bwd_data_pd);
   m.bwd_weights = dnnl::convolution_backward_weights(m.bwd_weights_pd);

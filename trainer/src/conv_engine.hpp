@@ -21,9 +21,14 @@ struct ConvShape {
   bool operator==(const ConvShape&) const = default;
 };
 
+// bf16: the primitives read their inputs (x, w and gy) rounded to bfloat16 and accumulate and write in fp32; the
+// caller's tensors stay fp32.  Only where oneDNN has a native bf16 kernel for this CPU (AVX512_BF16 and later): the
+// probe below says whether it does, and an engine asked for bf16 on a shape without one runs fp32 (bf16() says
+// which ran).
 class ConvEngine {
  public:
-  explicit ConvEngine(const ConvShape& shape);
+  explicit ConvEngine(const ConvShape& shape, bool bf16 = false);
+  bool bf16() const { return bf16_; }
   ~ConvEngine();
   ConvEngine(const ConvEngine&) = delete;
   ConvEngine& operator=(const ConvEngine&) = delete;
@@ -41,7 +46,14 @@ class ConvEngine {
  private:
   struct Impl;
   ConvShape shape_;
+  bool bf16_ = false;
   std::unique_ptr<Impl> impl_;
 };
+
+// Whether oneDNN runs bf16 convolutions natively on this CPU (probed once, on a 16→16 3×3 convolution): "" when it
+// does, else why not (e.g. "oneDNN has no bf16 convolution for this CPU (it lacks AVX512_BF16; best ISA avx2)").
+const std::string& bf16_unavailable_reason();
+// The forward implementation oneDNN picks for bf16 on this CPU, e.g. "jit_bf16:avx512_core_bf16" ("" when none).
+const std::string& bf16_implementation();
 
 }  // namespace flight::trainer

@@ -333,6 +333,35 @@ FLIGHT_CLONES void bn_backward_plane(const float* g, const float* p, float* o, s
   for (std::size_t i = 0; i < n; ++i) o[i] = a * g[i] - b - c * (p[i] - mean);
 }
 
+namespace {
+inline void maxpool2x2_row(const float* r0, const float* r1, float* out, int* arg, int wo, int at, int w) {
+  for (int j = 0; j < wo; ++j) {
+    const float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+    float m = a;
+    int i = at + 2 * j;
+    i = b > m ? at + 2 * j + 1 : i;
+    m = b > m ? b : m;
+    i = c > m ? at + w + 2 * j : i;
+    m = c > m ? c : m;
+    i = d > m ? at + w + 2 * j + 1 : i;
+    m = d > m ? d : m;
+    out[j] = m;
+    arg[j] = i;
+  }
+}
+}  // namespace
+
+FLIGHT_CLONES void maxpool2x2(const float* in, float* out, int* arg, int planes, int h, int w) {
+  const int ho = h / 2, wo = w / 2;
+  for (int p = 0; p < planes; ++p) {
+    const float* plane = in + std::size_t(p) * h * w;
+    for (int oy = 0; oy < ho; ++oy) {
+      const std::size_t o = (std::size_t(p) * ho + oy) * wo;
+      maxpool2x2_row(plane + 2 * oy * w, plane + (2 * oy + 1) * w, out + o, arg + o, wo, 2 * oy * w, w);
+    }
+  }
+}
+
 float bn_value(float p, const BnRelu& f) { return f.gamma * (p - f.mean) * f.inv_std + f.beta; }
 
 namespace {

@@ -17,6 +17,7 @@ struct TrainSettings {
   int batch = 64;
   std::string optimizer = "sgd";
   double threshold_travel = 8.0;  // FLightNN thresholds' travel over the run (trainer::TrainConfig)
+  std::string precision = "fp32";  // the convolutions' arithmetic (trainer::Precision): fp32 or bf16
 };
 
 struct ExperimentSpec {

@@ -34,12 +34,13 @@ struct TrainRequest {
   std::string init;     // model file to fine-tune from ("" none)
   std::string out;      // model file to write ("" none); the checkpoint is out + ".ckpt"
   HardwareAim aim;      // FLightNN: a hardware cost for the regularizer and/or a throughput target (budget.hpp)
+  trainer::Precision precision = trainer::Precision::fp32;  // the convolutions' arithmetic (trainer::Precision)
 };
 
 struct TrainCallbacks {
   std::function<void(const trainer::Progress&)> progress;
   std::function<void(const trainer::EpochStats&)> epoch;
-  std::function<void(const std::string&)> note;  // "resuming … after epoch 3 of 10"
+  std::function<void(const std::string&)> note;  // "resuming … after epoch 3 of 10", "precision: bf16 (…)"
   // After each checkpoint is on disk (epochs done so far); `flight train --stop-after` ends the process here to
   // simulate a kill.
   std::function<void(int)> checkpointed;

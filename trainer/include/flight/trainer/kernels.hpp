@@ -82,6 +82,11 @@ void sum_and_dot_centered_relu(const float* g, const float* p, std::size_t n, co
 void bn_relu_backward_plane(const float* g, const float* p, float* o, std::size_t n, const BnRelu& f, float a,
                             float b, float c);
 
+// 2×2, stride-2 max pooling of `planes` planes of h×w (output ho × wo = h/2 × w/2, rounded down): each output is the
+// largest of its window (the first in row-major order wins a tie, as MaxPool's general loop) and arg its index in
+// its input plane.
+void maxpool2x2(const float* in, float* out, int* arg, int planes, int h, int w);
+
 // FLightNN's two terms of n weights (one filter) under the power-of-two window (base, min_exp, zero_code):
 // first = R(w), second = R(w − R(w)), element by element exactly as pow2_round (quant.hpp); returns Σ (w − R(w))² in
 // float with 16 partial sums.

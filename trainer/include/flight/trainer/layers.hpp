@@ -18,6 +18,13 @@ namespace flight::trainer {
 
 class ConvEngine;  // oneDNN convolution (src/conv_engine.hpp)
 
+// The arithmetic of the oneDNN convolutions: fp32, or bf16 — their inputs rounded to bfloat16, products accumulated
+// and written in fp32 (DESIGN.md §4; in the quantized methods a convolution's weights and A = 8 activations are
+// exact in bf16, so only the summation order differs from fp32).  Master weights, batch norm, the optimizer, the
+// first convolution (im2col + OpenBLAS) and the fc layers stay fp32.
+enum class Precision { fp32, bf16 };
+std::string precision_name(Precision p);  // "fp32", "bf16"
+
 struct ParamRef {
   std::string name;
   std::vector<float>* value;
@@ -47,6 +54,7 @@ class Layer {
 class WeightLayer : public Layer {
  public:
   WeightLayer(int filters, int fan_in, bool bias, const QuantConfig& q);
+  ~WeightLayer() override;
   std::vector<ParamRef> params() override;
   WeightQuantizer& quantizer() { return quant_; }
   std::vector<float>& weights() { return w_; }
@@ -63,17 +71,34 @@ class WeightLayer : public Layer {
   double quantize_seconds() const { return quantize_s_; }
   double straight_through_seconds() const { return ste_s_; }
   void reset_times() { quantize_s_ = ste_s_ = 0; }
+  // The arithmetic of the layer's oneDNN primitives (a Conv2d on the im2col path ignores it); bf16 runs only where
+  // oneDNN has native bf16 kernels, else fp32 (Model::set_precision says which).
+  void set_precision(Precision p);
+  Precision precision() const { return precision_; }
 
  protected:
+  // oneDNN through ConvEngine, one engine per chunk of the batch (chunk bounds as in parallel_chunks) run
+  // single-threaded inside a oneTBB task; an fc layer is a 1×1 convolution of a 1×1 image.  `shape(images)` gives a
+  // chunk's shape.  forward: y ← x ∗ q_ (+ bias).  backward: gq_ ← Σ over chunks (fixed order), gb_ likewise, gx
+  // unless the input gradient is not needed.
+  template <class ShapeOf>
+  void onednn_forward(const Tensor& x, Tensor& y, const ShapeOf& shape);
+  template <class ShapeOf>
+  void onednn_backward(const Tensor& x, const Tensor& gy, Tensor& gx, const ShapeOf& shape);
   void quantize(bool train);  // q_ ← quantizer(w_)
   bool timed_ = false;
   double quantize_s_ = 0, ste_s_ = 0;
   std::uint64_t stream_ = 0, step_ = 0;
   void finish_backward();     // gw_ ← straight-through(gq_)
+  void finish_chunks(int chunks);  // gq_, gb_ ← Σ of the chunks' parts (fixed order), then finish_backward()
   int filters_, fan_in_;
   bool has_bias_;
   std::vector<float> w_, b_, q_, gw_, gb_, gq_;
   WeightQuantizer quant_;
+  Precision precision_ = Precision::fp32;
+  std::vector<std::unique_ptr<ConvEngine>> engines_;
+  // Per chunk (kept between steps: no allocation per step): partial weight and bias gradients.
+  std::vector<std::vector<float>> gq_part_, gb_part_;
 };
 
 class Conv2d : public WeightLayer {
@@ -96,18 +121,15 @@ class Conv2d : public WeightLayer {
   void set_algorithm(Algorithm a) { algorithm_ = a; }
 
  private:
-  void prepare_engines(const Tensor& x, int chunks);
   void forward_gemm(const Tensor& x, Tensor& y, bool train);
   void backward_gemm(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx);
 
   int c_in_, k_, stride_, pad_;
   Algorithm algorithm_;
-  // oneDNN convolutions, one per chunk of the batch, each run single-threaded inside a oneTBB task.
-  std::vector<std::unique_ptr<ConvEngine>> engines_;
   // im2col + GEMM: the columns of the last training forward, (N, fan_in, Ho·Wo), reused by the backward pass.
   std::vector<float> cols_cache_;
-  // Per chunk (kept between steps: no allocation per step): partial weight and bias gradients; column gradient.
-  std::vector<std::vector<float>> gq_part_, gb_part_, gcols_;
+  // Per chunk (kept between steps): the column gradient.
+  std::vector<std::vector<float>> gcols_;
 };
 
 class Linear : public WeightLayer {
@@ -230,6 +252,10 @@ class Model {
   // Every batch norm → ReLU pair runs as one pass each way (BatchNorm::forward_relu; the same bits as apart).  Off:
   // layer by layer, for the tests that compare the two.
   void set_fusion(bool on) { fusion_ = on; }
+  // The convolutions' arithmetic (Precision).  Returns which ran, in one line for people: bf16 asked for on a CPU
+  // without native bf16 convolutions runs fp32 and says why.
+  std::string set_precision(Precision p);
+  Precision precision() const { return precision_; }
   void set_profiling(bool on);                  // on: from zero
   void pause_profiling(bool paused);           // e.g. around an evaluation, keeping the sums
   std::vector<LayerTime> layer_times() const;  // since set_profiling(true)
@@ -239,6 +265,7 @@ class Model {
   std::vector<Tensor> acts_, grads_;
   QuantConfig quant_;
   bool fusion_ = true;
+  Precision precision_ = Precision::fp32;
   bool profiling_ = false, paused_ = false;
   std::vector<double> forward_s_, backward_s_;
   // Layer i and i + 1 run as one pass (a batch norm and its ReLU) when fusion is on; the ReLU's index.
