@@ -453,5 +453,47 @@ TEST_F(CliTrain, ThroughputTargetNeedsFLightNNAndAKnownCost) {
   EXPECT_NE(c.err.find("nonesuch"), std::string::npos) << c.err;
 }
 
+// --precision bf16 says which arithmetic ran, in one line and in the JSON: on a CPU with native bf16 convolutions the
+// 16 → 16 convolution runs bf16 and the first one (im2col) and the fc layer fp32; with oneDNN held to AVX-512 without
+// bf16 (DNNL_MAX_CPU_ISA, as on an older CPU) fp32 runs and the line says why.  An unknown precision is exit 2.
+TEST_F(CliTrain, Bf16SaysWhichPrecisionRanAndFallsBackToFp32WhereUnavailable) {
+  const auto net = tmp.path() / "net.toml";
+  std::ofstream(net) << "name = \"bf16-probe\"\n"
+                        "[[layer]]\ntype = \"conv\"\nout = 16\nkernel = 3\npad = 1\nbias = false\n"
+                        "[[layer]]\ntype = \"batchnorm\"\n[[layer]]\ntype = \"relu\"\n"
+                        "[[layer]]\ntype = \"conv\"\nout = 16\nkernel = 3\npad = 1\nbias = false\n"
+                        "[[layer]]\ntype = \"batchnorm\"\n[[layer]]\ntype = \"relu\"\n"
+                        "[[layer]]\ntype = \"maxpool\"\nkernel = 2\nstride = 2\n"
+                        "[[layer]]\ntype = \"flatten\"\n[[layer]]\ntype = \"fc\"\nout = \"classes\"\n";
+  const std::string args = "train --dataset mnist --net " + net.string() +
+                           " --method lightnn2 --epochs 1 --batch 16 --threads 2 --json --precision bf16 --data-dir " +
+                           root().string();
+  const auto native = run_flight(args, tmp.path());
+  ASSERT_EQ(native.exit_code, 0) << native.err;
+  const auto j = boost::json::parse(last_line(native.out)).as_object();
+  const auto probe = run_flight(args, tmp.path(), "DNNL_MAX_CPU_ISA=AVX512_CORE");
+  ASSERT_EQ(probe.exit_code, 0) << probe.err;
+  const auto f = boost::json::parse(last_line(probe.out)).as_object();
+  EXPECT_EQ(f.at("precision").as_string(), "fp32");
+  EXPECT_NE(probe.err.find("precision: fp32 (bf16 asked for: "), std::string::npos) << probe.err;
+  EXPECT_NE(probe.err.find("AVX512_BF16"), std::string::npos) << probe.err;
+  if (j.at("precision").as_string() == "bf16") {
+    EXPECT_NE(native.err.find("precision: bf16 (oneDNN "), std::string::npos) << native.err;
+    EXPECT_NE(native.err.find(") for conv2; fp32 for conv1, fc1, batch norm"), std::string::npos) << native.err;
+  } else {  // a CPU without AVX512_BF16: the same fallback line
+    EXPECT_NE(native.err.find("precision: fp32 (bf16 asked for: "), std::string::npos) << native.err;
+  }
+  // fp32 (the default) says nothing; an unknown precision is refused.
+  const auto plain = run("train --dataset mnist --net lenet-s --epochs 1 --batch 16 --json --data-dir " +
+                         root().string());
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.err.find("precision:"), std::string::npos) << plain.err;
+  EXPECT_EQ(boost::json::parse(last_line(plain.out)).as_object().at("precision").as_string(), "fp32");
+  const auto bad = run("train --dataset mnist --net lenet-s --epochs 1 --precision fp16 --data-dir " +
+                       root().string());
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("--precision"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace flight::test

@@ -136,6 +136,29 @@ TEST(Grid, BadFilesNameTheKey) {
   EXPECT_NE(grid_error(with("name = \"t\"", "name = \"t\"\ncolour = 1")).find("colour"), std::string::npos);
   EXPECT_NE(grid_error(kGood, "paper").find("profile 'paper'"), std::string::npos);
   EXPECT_NE(grid_error("name = \"t\"\n[[configuration]\n").find("g.toml:"), std::string::npos);
+  EXPECT_NE(grid_error(with("epochs = 1 }\nchild", "epochs = 1, precision = \"fp16\" }\nchild"))
+                .find("profiles.smoke.parent.precision"),
+            std::string::npos);
+}
+
+// precision = "bf16" in a profile reaches both the parent and its children (a child inherits the parent's settings)
+// and changes their keys; "fp32", the default, leaves every key as it was without the key.
+TEST(Grid, PrecisionIsPartOfTheKeyOnlyWhenBf16) {
+  auto with = [](const std::string& to) {
+    std::string s = kGood;
+    const std::string from = "parent = { epochs = 1 }";
+    s.replace(s.find(from), from.size(), to);
+    return parse_grid(s, "g.toml", "smoke");
+  };
+  const auto plain = parse_grid(kGood, "g.toml", "smoke");
+  const auto fp32 = with("parent = { epochs = 1, precision = \"fp32\" }");
+  const auto bf16 = with("parent = { epochs = 1, precision = \"bf16\" }");
+  ASSERT_EQ(bf16.experiments.size(), plain.experiments.size());
+  for (std::size_t i = 0; i < plain.experiments.size(); ++i) {
+    EXPECT_EQ(fp32.experiments[i].key, plain.experiments[i].key);
+    EXPECT_NE(bf16.experiments[i].key, plain.experiments[i].key);
+    EXPECT_EQ(bf16.experiments[i].train.precision, "bf16") << bf16.experiments[i].name;
+  }
 }
 
 // A results database with fixed results (as a sweep would write them) → the report, compared with a golden file.

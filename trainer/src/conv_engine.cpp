@@ -142,16 +142,16 @@ const Bf16Probe& bf16_probe() {
       p.implementation = d.fwd.impl_info_str();
       const auto isa = dnnl::get_effective_cpu_isa();
       if (isa != dnnl::cpu_isa::avx512_core_bf16 && isa != dnnl::cpu_isa::avx512_core_amx) {
-        p.unavailable = "oneDNN would emulate bf16 on this CPU (" + p.implementation + ")";
+        p.unavailable = "oneDNN would only emulate bf16 here (" + p.implementation + ")";
       } else if (!native(d)) {
         p.unavailable = "oneDNN has only reference bf16 convolutions for this CPU (" + p.implementation + " / " +
                         d.bwd_data.impl_info_str() + " / " + d.bwd_weights.impl_info_str() + ")";
       }
     } catch (const dnnl::error&) {
-      p.unavailable = "oneDNN has no bf16 convolution for this CPU";
+      p.unavailable = "oneDNN has no bf16 convolution here";
     }
     if (!p.unavailable.empty()) {
-      p.unavailable += " (it needs AVX512_BF16; oneDNN's best instruction set here: ";
+      p.unavailable += "; native bf16 needs AVX512_BF16 (oneDNN's best instruction set here: ";
       switch (dnnl::get_effective_cpu_isa()) {
         case dnnl::cpu_isa::avx2: p.unavailable += "avx2"; break;
         case dnnl::cpu_isa::avx512_core: p.unavailable += "avx512_core"; break;

@@ -50,9 +50,6 @@ class ConvEngine {
   std::unique_ptr<Impl> impl_;
 };
 
-// Whether oneDNN runs bf16 convolutions natively on this CPU (probed once, on a 16→16 3×3 convolution): "" when it
-// does, else why not (e.g. "oneDNN has no bf16 convolution for this CPU (it lacks AVX512_BF16; best ISA avx2)").
-const std::string& bf16_unavailable_reason();
 // The forward implementation oneDNN picks for bf16 on this CPU, e.g. "jit_bf16:avx512_core_bf16" ("" when none).
 const std::string& bf16_implementation();
 

@@ -24,6 +24,10 @@ class ConvEngine;  // oneDNN convolution (src/conv_engine.hpp)
 // first convolution (im2col + OpenBLAS) and the fc layers stay fp32.
 enum class Precision { fp32, bf16 };
 std::string precision_name(Precision p);  // "fp32", "bf16"
+// Whether oneDNN runs bf16 convolutions natively on this CPU (probed once, on a 16→16 3×3 convolution; src/
+// conv_engine.cpp): "" when it does, else why not, e.g. "oneDNN has no bf16 convolution here; native bf16 needs
+// AVX512_BF16 (oneDNN's best instruction set here: avx2)".
+const std::string& bf16_unavailable_reason();
 
 struct ParamRef {
   std::string name;
