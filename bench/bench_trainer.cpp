@@ -37,6 +37,25 @@ void BM_Gemm(benchmark::State& state) {
 }
 BENCHMARK(BM_Gemm)->Args({128, 0})->Args({128, 1})->Args({512, 0})->Unit(benchmark::kMillisecond);
 
+// Batch norm + ReLU (+ A = 8 quantization) as one pass each way, on vgg-s's batchnorm1 shape (batch 64, 32 channels,
+// 32×32); range(0) threads, range(1) 1 = with activation quantization.  Bytes: one tensor in and out per pass.
+void BM_BatchNormRelu(benchmark::State& state) {
+  ThreadLimit limit(int(state.range(0)));
+  BatchNorm bn(32);
+  ReLU relu(state.range(1) ? 8 : 0);
+  Tensor x(64, 32, 32, 32), z, gx;
+  x.v = random_vec(x.size(), 6);
+  const Tensor gz = x;
+  for (auto _ : state) {
+    bn.forward_relu(x, relu, z, true);
+    bn.backward_relu(x, relu, gz, gx);
+    benchmark::DoNotOptimize(gx.data());
+  }
+  state.SetBytesProcessed(state.iterations() * std::int64_t(x.size() * sizeof(float)) * 4);
+  state.SetLabel(std::string(state.range(1) ? "A=8" : "fp32") + ", " + std::to_string(state.range(0)) + " threads");
+}
+BENCHMARK(BM_BatchNormRelu)->ArgsProduct({{1, 2}, {0, 1}})->UseRealTime()->Unit(benchmark::kMillisecond);
+
 // vgg-s conv2 shape: 32 → 32 channels, 3×3, 32×32, batch 64; range(0) threads, range(1) quantization method.
 void BM_ConvForwardBackward(benchmark::State& state) {
   init_kernels();

@@ -620,11 +620,12 @@ TEST(Determinism, SameSeedAndThreadsGiveIdenticalGradients) {
   }
 }
 
-TEST(Conv2d, DefaultAlgorithmFollowsTheChannelCounts) {
-  EXPECT_EQ(Conv2d::default_algorithm(3, 32), Conv2d::Algorithm::im2col_gemm);   // few input channels
-  EXPECT_EQ(Conv2d::default_algorithm(20, 50), Conv2d::Algorithm::im2col_gemm);  // padded to 32 and 64
-  EXPECT_EQ(Conv2d::default_algorithm(32, 64), Conv2d::Algorithm::onednn);
-  EXPECT_EQ(Conv2d::default_algorithm(128, 128), Conv2d::Algorithm::onednn);
+TEST(Conv2d, DefaultAlgorithmFollowsTheChannelCountsAndTheInstructionSet) {
+  EXPECT_EQ(Conv2d::default_algorithm(3, 32, false), Conv2d::Algorithm::im2col_gemm);   // few input channels
+  EXPECT_EQ(Conv2d::default_algorithm(20, 50, false), Conv2d::Algorithm::im2col_gemm);  // padded to 32 and 64
+  EXPECT_EQ(Conv2d::default_algorithm(32, 64, false), Conv2d::Algorithm::onednn);
+  EXPECT_EQ(Conv2d::default_algorithm(128, 128, false), Conv2d::Algorithm::onednn);
+  for (int c_in : {1, 3, 20, 128}) EXPECT_EQ(Conv2d::default_algorithm(c_in, 50, true), Conv2d::Algorithm::onednn);
 }
 
 }  // namespace

@@ -167,6 +167,19 @@ const Bf16Probe& bf16_probe() {
 
 }  // namespace
 
+bool onednn_has_avx512() {
+  static const bool yes = [] {
+    switch (dnnl::get_effective_cpu_isa()) {
+      case dnnl::cpu_isa::avx512_core:
+      case dnnl::cpu_isa::avx512_core_vnni:
+      case dnnl::cpu_isa::avx512_core_bf16:
+      case dnnl::cpu_isa::avx512_core_amx: return true;
+      default: return false;
+    }
+  }();
+  return yes;
+}
+
 const std::string& bf16_unavailable_reason() { return bf16_probe().unavailable; }
 const std::string& bf16_implementation() { return bf16_probe().implementation; }
 

@@ -57,15 +57,18 @@ void WeightLayer::finish_backward() {
 
 Conv2d::Conv2d(int c_in, int c_out, int kernel, int stride, int pad, bool bias, const QuantConfig& q)
     : WeightLayer(c_out, c_in * kernel * kernel, bias, q), c_in_(c_in), k_(kernel), stride_(stride), pad_(pad),
-      algorithm_(default_algorithm(c_in, c_out)) {}
+      algorithm_(default_algorithm(c_in, c_out, onednn_has_avx512())) {}
 
 Conv2d::~Conv2d() = default;
 
-Conv2d::Algorithm Conv2d::default_algorithm(int c_in, int c_out) {
-  // oneDNN's fast kernels block channels by 16 (AVX-512) and pad the rest, and gain little when the input has few
-  // channels.  Measured with bench_trainer BM_Conv (batch 64, 2 threads; docs/ARCHITECTURE.md): vgg-s conv2…conv6
-  // (32…128 channels) run 1.4–1.8× faster on oneDNN; vgg-s conv1 (3 → 32) and lenet-l's 1 → 20 and 20 → 50 (padded
-  // to 32 and 64) run faster on im2col + OpenBLAS.
+Conv2d::Algorithm Conv2d::default_algorithm(int c_in, int c_out, bool avx512) {
+  // Measured with bench_trainer BM_Conv (batch 64, 2 threads; docs/ARCHITECTURE.md).  With AVX-512 (oneDNN's
+  // avx512_core kernels; Debian's OpenBLAS runs its Haswell kernels on CPUs it does not know) oneDNN is faster on
+  // every shipped shape: vgg-s conv1 (3 → 32) forward 0.74 against 0.99 ms, backward 0.60 against 1.15 ms; lenet-l's
+  // 20 → 50 1.39 against 1.96 ms forward.  On AVX2 its kernels block channels by 8–16 and gain little when the input
+  // has few channels: there vgg-s conv2…conv6 (32…128 channels) ran 1.4–1.8× faster on oneDNN, vgg-s conv1 and
+  // lenet-l's 1 → 20 and 20 → 50 faster on im2col + OpenBLAS.
+  if (avx512) return Algorithm::onednn;
   const auto used = [](int c) { return double(c) / ((c + 15) / 16 * 16); };
   return c_in >= 16 && used(c_in) * used(c_out) >= 0.9 ? Algorithm::onednn : Algorithm::im2col_gemm;
 }
@@ -281,6 +284,7 @@ void BatchNorm::statistics(const Tensor& x, bool train, bool extremes) {
       float lo = std::numeric_limits<float>::infinity(), hi = -lo;
       for (int i = 0; i < n; ++i) {
         const float* p = x.data() + i * x.per_sample() + std::size_t(ch) * plane;
+        if (i + 1 < n) prefetch(p + x.per_sample(), std::size_t(plane));
         float ps, ps2, pl, ph;
         if (extremes) {
           sum_squares_min_max(p, std::size_t(plane), ps, ps2, pl, ph);
@@ -358,6 +362,7 @@ void BatchNorm::backward_planes(const Tensor& x, const Tensor& g_in, Tensor& gx,
     for (int i = 0; i < n; ++i) {
       const float* p = x.data() + i * x.per_sample() + std::size_t(ch) * plane;
       const float* g = g_in.data() + i * g_in.per_sample() + std::size_t(ch) * plane;
+      if (i + 1 < n) prefetch(p + x.per_sample(), std::size_t(plane)), prefetch(g + g_in.per_sample(), std::size_t(plane));
       float ps, pd;
       planes.sums(ch, g, p, std::size_t(plane), ps, pd);
       sg += ps, sgx += double(pd) * inv_std_[ch];
@@ -621,7 +626,9 @@ std::string Model::set_precision(Precision asked) {
     if (!wl) continue;
     const std::string label = wl->name() + std::to_string(++count[wl->name()]);
     auto* conv = dynamic_cast<Conv2d*>(wl);
-    const bool bf16 = p == Precision::bf16 && conv && conv->algorithm() == Conv2d::Algorithm::onednn;
+    // Not the first layer: its input (normalized pixels) is not exact in bf16.
+    const bool bf16 = p == Precision::bf16 && conv && conv->algorithm() == Conv2d::Algorithm::onednn &&
+                      l.get() != layers_.front().get();
     wl->set_precision(bf16 ? Precision::bf16 : Precision::fp32);
     (bf16 ? in_bf16 : in_fp32) += (bf16 ? in_bf16 : in_fp32).empty() ? label : ", " + label;
   }

@@ -19,15 +19,17 @@ namespace flight::trainer {
 class ConvEngine;  // oneDNN convolution (src/conv_engine.hpp)
 
 // The arithmetic of the oneDNN convolutions: fp32, or bf16 — their inputs rounded to bfloat16, products accumulated
-// and written in fp32 (DESIGN.md §4; in the quantized methods a convolution's weights and A = 8 activations are
-// exact in bf16, so only the summation order differs from fp32).  Master weights, batch norm, the optimizer, the
-// first convolution (im2col + OpenBLAS) and the fc layers stay fp32.
+// and written in fp32 (issue 14: in the quantized methods a convolution's weights and A = 8 activations are exact
+// in bf16, so only the summation order differs from fp32).  Master weights, batch norm, the optimizer, the first
+// layer (its input, normalized pixels, is not exact in bf16), im2col convolutions and the fc layers stay fp32.
 enum class Precision { fp32, bf16 };
 std::string precision_name(Precision p);  // "fp32", "bf16"
 // Whether oneDNN runs bf16 convolutions natively on this CPU (probed once, on a 16→16 3×3 convolution; src/
 // conv_engine.cpp): "" when it does, else why not, e.g. "oneDNN has no bf16 convolution here; native bf16 needs
 // AVX512_BF16 (oneDNN's best instruction set here: avx2)".
 const std::string& bf16_unavailable_reason();
+// Whether oneDNN runs its AVX-512 kernels on this CPU (Conv2d::default_algorithm).
+bool onednn_has_avx512();
 
 struct ParamRef {
   std::string name;
@@ -118,9 +120,10 @@ class Conv2d : public WeightLayer {
   int c_in() const { return c_in_; }
 
   // How the convolution is computed.  Both give the same values up to float rounding; the default is picked from
-  // the channel counts (default_algorithm), so a run is reproducible for a given network and thread count.
+  // the channel counts and whether oneDNN runs AVX-512 kernels here (default_algorithm), so a run is reproducible
+  // for a given network, thread count and instruction set.
   enum class Algorithm { onednn, im2col_gemm };
-  static Algorithm default_algorithm(int c_in, int c_out);
+  static Algorithm default_algorithm(int c_in, int c_out, bool avx512);
   Algorithm algorithm() const { return algorithm_; }
   void set_algorithm(Algorithm a) { algorithm_ = a; }
 
