@@ -99,7 +99,7 @@ class WeightLayer : public Layer {
   void finish_chunks(int chunks);  // gq_, gb_ ← Σ of the chunks' parts (fixed order), then finish_backward()
   int filters_, fan_in_;
   bool has_bias_;
-  std::vector<float> w_, b_, q_, gw_, gb_, gq_;
+  std::vector<float> w_, b_, q_, gw_, gb_, gq_, gw_step_;
   WeightQuantizer quant_;
   Precision precision_ = Precision::fp32;
   std::vector<std::unique_ptr<ConvEngine>> engines_;
