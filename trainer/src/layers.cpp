@@ -348,8 +348,8 @@ void BatchNorm::forward_relu(const Tensor& x, ReLU& relu, Tensor& z, bool train)
   });
 }
 
-// The backward pass of batch norm for the gradient g (of its output), per channel: sums Σg and Σg·x̂ (plane_sums),
-// then gx = k·(g − Σg/cnt − x̂·Σgx̂/cnt), x̂ = (p − mean)·inv_std (plane_out).
+// The backward pass of batch norm for the gradient g (of its output), per channel: sums Σg and Σg·x̂ over the planes
+// (planes.sums), then gx = k·(g − Σg/cnt − x̂·Σgx̂/cnt), x̂ = (p − mean)·inv_std (planes.out).
 template <class PlaneBackward>
 void BatchNorm::backward_planes(const Tensor& x, const Tensor& g_in, Tensor& gx, const PlaneBackward& planes) {
   FLIGHT_CHECK(last_train_, "batchnorm backward after a training forward");
@@ -361,7 +361,10 @@ void BatchNorm::backward_planes(const Tensor& x, const Tensor& g_in, Tensor& gx,
     for (int i = 0; i < n; ++i) {
       const float* p = x.data() + i * x.per_sample() + std::size_t(ch) * plane;
       const float* g = g_in.data() + i * g_in.per_sample() + std::size_t(ch) * plane;
-      if (i + 1 < n) prefetch(p + x.per_sample(), std::size_t(plane)), prefetch(g + g_in.per_sample(), std::size_t(plane));
+      if (i + 1 < n) {
+        prefetch(p + x.per_sample(), std::size_t(plane));
+        prefetch(g + g_in.per_sample(), std::size_t(plane));
+      }
       float ps, pd;
       planes.sums(ch, g, p, std::size_t(plane), ps, pd);
       sg += ps, sgx += double(pd) * inv_std_[ch];

@@ -59,7 +59,7 @@ void sum_and_dot_centered(const float* g, const float* p, std::size_t n, float m
 // o = a·g − b − c·(p − mean): batch-norm backward of one plane.
 void bn_backward_plane(const float* g, const float* p, float* o, std::size_t n, float mean, float a, float b, float c);
 // Asks the CPU to bring n floats at p into the cache ahead of use.  Batch norm walks a channel's planes, one per
-// image, each often a page of its own, where the hardware prefetcher stops (vgg-s batch norm 1.3–1.6× faster).
+// image, each often a page of its own, where the hardware prefetcher stops (vgg-s batch norm backward 1.2× faster).
 inline void prefetch(const float* p, std::size_t n) {
   for (std::size_t i = 0; i < n; i += 16) __builtin_prefetch(p + i);
 }
