@@ -48,7 +48,9 @@ void WeightLayer::quantize(bool train) {
 void WeightLayer::finish_backward() {
   const auto t0 = timed_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   quant_.backward(gq_, gw_step_);  // a buffer kept between steps: no allocation per step
-  for (std::size_t i = 0; i < gw_step_.size(); ++i) gw_[i] += gw_step_[i];
+  parallel_blocks(gw_.size(), 1 << 16, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) gw_[i] += gw_step_[i];
+  });
   if (timed_) ste_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 

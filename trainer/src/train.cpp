@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "flight/core/error.hpp"
+#include "flight/core/parallel.hpp"
 #include "flight/trainer/kernels.hpp"
 
 namespace flight::trainer {
@@ -52,6 +53,9 @@ std::vector<int> labels_of(const data::Split& s, const std::vector<std::size_t>&
   return l;
 }
 
+// Elements per parallel block of an optimizer update (smaller tensors update in one block, on the calling thread).
+constexpr std::size_t kOptimizerGrain = 1 << 16;
+
 struct OptimizerState {
   TrainConfig cfg;
   std::vector<std::vector<float>>& m;
@@ -86,19 +90,27 @@ struct OptimizerState {
         }
         continue;
       }
+      // Element by element, so blocks of a large tensor (vgg-l's fc1: 2 M weights) update in parallel with the
+      // same result as one loop.
       const double wd = params[i].decay ? cfg.weight_decay : 0.0;
+      float* mi = m[i].data();
+      float* vi = v[i].data();
       if (cfg.optimizer == Optimizer::adam) {
-        for (std::size_t j = 0; j < w.size(); ++j) {
-          const double gj = g[j] + wd * w[j];
-          m[i][j] = float(b1 * m[i][j] + (1 - b1) * gj);
-          v[i][j] = float(b2 * v[i][j] + (1 - b2) * gj * gj);
-          w[j] -= float(base_lr * (m[i][j] / c1) / (std::sqrt(v[i][j] / c2) + 1e-8));
-        }
+        parallel_blocks(w.size(), kOptimizerGrain, [&](std::size_t b, std::size_t e) {
+          for (std::size_t j = b; j < e; ++j) {
+            const double gj = g[j] + wd * w[j];
+            mi[j] = float(b1 * mi[j] + (1 - b1) * gj);
+            vi[j] = float(b2 * vi[j] + (1 - b2) * gj * gj);
+            w[j] -= float(base_lr * (mi[j] / c1) / (std::sqrt(vi[j] / c2) + 1e-8));
+          }
+        });
       } else {
-        for (std::size_t j = 0; j < w.size(); ++j) {
-          m[i][j] = float(cfg.momentum * m[i][j] + g[j] + wd * w[j]);
-          w[j] -= float(base_lr * m[i][j]);
-        }
+        parallel_blocks(w.size(), kOptimizerGrain, [&](std::size_t b, std::size_t e) {
+          for (std::size_t j = b; j < e; ++j) {
+            mi[j] = float(cfg.momentum * mi[j] + g[j] + wd * w[j]);
+            w[j] -= float(base_lr * mi[j]);
+          }
+        });
       }
     }
   }
