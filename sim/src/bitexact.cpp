@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "flight/core/clones.hpp"
 #include "flight/core/error.hpp"
 
 namespace flight::sim {
@@ -12,6 +13,21 @@ namespace {
 // acc · mult needs up to 64 + kRequantMultBits bits (GCC and Clang both have a 128-bit integer).
 __extension__ typedef __int128 Int128;
 }  // namespace
+
+// acc[p] += w · col[p] for n values with the product in 32 bits: the caller checked |w| · max|col| < 2^31, so every
+// product is exact and the sums are those of the 64-bit loop.  Vectorizes (32-bit multiply, widen, 64-bit add),
+// where the 64-bit multiply of the general loop did not: vgg-l's bit-accurate inference 4× faster.
+namespace detail {
+FLIGHT_CLONES void mac_row32(std::int64_t* __restrict acc, const std::int32_t* __restrict col, std::int32_t w, int n) {
+  for (int p = 0; p < n; ++p) acc[p] += std::int64_t(w * col[p]);
+}
+// Σ w[j] · x[j] over n values, the products in 32 bits (same bound); an fc layer's filter (a plane of one pixel).
+FLIGHT_CLONES std::int64_t dot32(const std::int32_t* __restrict w, const std::int32_t* __restrict x, int n) {
+  std::int64_t s = 0;
+  for (int j = 0; j < n; ++j) s += std::int64_t(w[j] * x[j]);
+  return s;
+}
+}  // namespace detail
 
 int LayerStats::acc_bits() const {
   int b = 1;
@@ -91,6 +107,9 @@ IntInference::IntInference(IntNetwork net) : net_(std::move(net)) {
       rq = fold_requant(L, scale);
       if (L.relu) scale = L.out_scale;
     }
+    std::int64_t max_w = 0;
+    for (std::int32_t v : comb) max_w = std::max<std::int64_t>(max_w, std::llabs(v));
+    max_abs_weight_.push_back(max_w);
     combined_.push_back(std::move(comb));
     requant_.push_back(std::move(rq));
   }
@@ -156,13 +175,21 @@ IntResult IntInference::run(const std::uint8_t* image, std::vector<LayerStats>* 
     std::vector<std::int32_t> out(std::size_t(L.c_out) * plane);
     std::vector<std::int64_t> raw(L.relu ? 0 : out.size());
     std::vector<std::int64_t> acc(plane);
+    // The activations are the image's bytes or A-bit codes: a 32-bit product is exact below 2^31.
+    const std::int64_t max_act = std::max<std::int64_t>(255, amax);
+    const bool narrow = max_abs_weight_[li - 1] * max_act < (std::int64_t(1) << 31);
     for (int f = 0; f < L.c_out; ++f) {
       std::fill(acc.begin(), acc.end(), 0);
       const std::int32_t* wf = comb.data() + std::size_t(f) * fan_in;
-      for (int j = 0; j < fan_in; ++j) {
+      if (narrow && plane == 1) acc[0] = detail::dot32(wf, cols.data(), fan_in);
+      for (int j = 0; j < fan_in && !(narrow && plane == 1); ++j) {
         const std::int64_t wj = wf[j];
         if (wj == 0) continue;
         const std::int32_t* col = cols.data() + std::size_t(j) * plane;
+        if (narrow) {
+          detail::mac_row32(acc.data(), col, wf[j], plane);
+          continue;
+        }
         for (int p = 0; p < plane; ++p) acc[p] += wj * col[p];
       }
       for (int p = 0; p < plane; ++p) {

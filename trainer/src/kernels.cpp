@@ -1,5 +1,7 @@
 #include "flight/trainer/kernels.hpp"
 
+#include "flight/core/clones.hpp"
+
 #include <cblas.h>
 
 #include <algorithm>
@@ -88,11 +90,6 @@ void im2col(const float* x, int c, int h, int w, int k, int stride, int pad, int
       }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define FLIGHT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define FLIGHT_CLONES
-#endif
 
 namespace {
 // out[i] += in[i]: the stride-1 rows of col2im, vectorized for the machine it runs on.

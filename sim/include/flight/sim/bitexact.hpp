@@ -96,6 +96,7 @@ class IntInference {
   IntNetwork net_;
   std::vector<std::vector<std::int32_t>> combined_;  // per layer: (c_out, fan_in) integer weights
   std::vector<Requant> requant_;                      // per layer
+  std::vector<std::int64_t> max_abs_weight_;          // per layer: max |combined weight| (0 without weights)
 };
 
 // The fixed-point form of one layer's output stage (exposed for tests and the RTL generator).
