@@ -16,7 +16,7 @@ __extension__ typedef __int128 Int128;
 
 // acc[p] += w · col[p] for n values with the product in 32 bits: the caller checked |w| · max|col| < 2^31, so every
 // product is exact and the sums are those of the 64-bit loop.  Vectorizes (32-bit multiply, widen, 64-bit add),
-// where the 64-bit multiply of the general loop did not: vgg-l's bit-accurate inference 4× faster.
+// where the 64-bit multiply of the general loop did not (with dot32: vgg-l, 100 images, 9.6 → 3.5 s).
 namespace detail {
 FLIGHT_CLONES void mac_row32(std::int64_t* __restrict acc, const std::int32_t* __restrict col, std::int32_t w, int n) {
   for (int p = 0; p < n; ++p) acc[p] += std::int64_t(w * col[p]);
@@ -181,16 +181,19 @@ IntResult IntInference::run(const std::uint8_t* image, std::vector<LayerStats>* 
     for (int f = 0; f < L.c_out; ++f) {
       std::fill(acc.begin(), acc.end(), 0);
       const std::int32_t* wf = comb.data() + std::size_t(f) * fan_in;
-      if (narrow && plane == 1) acc[0] = detail::dot32(wf, cols.data(), fan_in);
-      for (int j = 0; j < fan_in && !(narrow && plane == 1); ++j) {
+      if (narrow && plane == 1) {
+        acc[0] = detail::dot32(wf, cols.data(), fan_in);
+      } else {
+        for (int j = 0; j < fan_in; ++j) {
         const std::int64_t wj = wf[j];
         if (wj == 0) continue;
         const std::int32_t* col = cols.data() + std::size_t(j) * plane;
-        if (narrow) {
-          detail::mac_row32(acc.data(), col, wf[j], plane);
-          continue;
+          if (narrow) {
+            detail::mac_row32(acc.data(), col, wf[j], plane);
+            continue;
+          }
+          for (int p = 0; p < plane; ++p) acc[p] += wj * col[p];
         }
-        for (int p = 0; p < plane; ++p) acc[p] += wj * col[p];
       }
       for (int p = 0; p < plane; ++p) {
         if (st) st->max_abs_acc = std::max<std::int64_t>(st->max_abs_acc, std::llabs(acc[p]));

@@ -151,7 +151,7 @@ int run_train(const TrainOptions& o) {
   if (req.aim.active() && q.method != tr::Method::flightnn) {
     throw InputError("--cost/--target-fps/--target-energy: only with --method flightnn (found " + o.method + ")");
   }
-  req.precision = o.precision == "bf16" ? tr::Precision::bf16 : tr::Precision::fp32;  // CLI11 allows only these
+  req.precision = tr::parse_precision(o.precision);  // CLI11 allows only fp32 and bf16
   tr::StepProfile prof;
   if (o.profile_layers) req.cfg.profile = &prof;
   Progress bar("train " + net.name + " " + o.method);

@@ -105,7 +105,7 @@ boost::json::object run_experiment(const boost::json::object& c, const std::stri
   r.cfg.batch = ts.batch;
   r.cfg.optimizer = ts.optimizer == "adam" ? tr::Optimizer::adam : tr::Optimizer::sgd;  // checked by the grid reader
   r.cfg.threshold_travel = ts.threshold_travel;
-  r.precision = ts.precision == "bf16" ? tr::Precision::bf16 : tr::Precision::fp32;  // checked by the grid reader
+  r.precision = tr::parse_precision(ts.precision);  // checked by the grid reader
   r.cfg.seed = unsigned(c.at("seed").as_int64());
   set_augmentation(r.cfg, id);
   r.profile = std::string(c.at("profile").as_string());

@@ -176,7 +176,7 @@ boost::json::object train_model(const TrainRequest& r, const data::Dataset& d, c
                           {"epochs", cfg.epochs},
                           {"batch", cfg.batch},
                           {"threads", ThreadLimit::current()},
-                          {"precision", tr::precision_name(model.precision())},
+                          {"precision", model.precision_ran()},
                           {"test_accuracy", result.test_acc},
                           {"train_accuracy", result.train_acc},
                           {"k_histogram_per_layer", hist},

@@ -129,6 +129,13 @@ bool native(const Descs& d) {
   return true;
 }
 
+// Whether oneDNN's instruction set here includes `feature` (oneDNN's ISA values are sets of feature bits: each
+// includes the ones it extends, e.g. avx512_core_bf16 ⊃ avx512_core, while avx2_vnni does not include avx512_core).
+bool isa_has(dnnl::cpu_isa feature) {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa()), want = static_cast<unsigned>(feature);
+  return (isa & want) == want;
+}
+
 struct Bf16Probe {
   std::string unavailable, implementation;
 };
@@ -140,8 +147,7 @@ const Bf16Probe& bf16_probe() {
     try {
       const Descs d = make_descs(ConvShape{4, 16, 8, 8, 16, 3, 1, 1}, true);
       p.implementation = d.fwd.impl_info_str();
-      const auto isa = dnnl::get_effective_cpu_isa();
-      if (isa != dnnl::cpu_isa::avx512_core_bf16 && isa != dnnl::cpu_isa::avx512_core_amx) {
+      if (!isa_has(dnnl::cpu_isa::avx512_core_bf16)) {
         p.unavailable = "oneDNN would only emulate bf16 here (" + p.implementation + ")";
       } else if (!native(d)) {
         p.unavailable = "oneDNN has only reference bf16 convolutions for this CPU (" + p.implementation + " / " +
@@ -168,15 +174,7 @@ const Bf16Probe& bf16_probe() {
 }  // namespace
 
 bool onednn_has_avx512() {
-  static const bool yes = [] {
-    switch (dnnl::get_effective_cpu_isa()) {
-      case dnnl::cpu_isa::avx512_core:
-      case dnnl::cpu_isa::avx512_core_vnni:
-      case dnnl::cpu_isa::avx512_core_bf16:
-      case dnnl::cpu_isa::avx512_core_amx: return true;
-      default: return false;
-    }
-  }();
+  static const bool yes = isa_has(dnnl::cpu_isa::avx512_core);
   return yes;
 }
 

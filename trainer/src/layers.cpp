@@ -75,8 +75,16 @@ Conv2d::Algorithm Conv2d::default_algorithm(int c_in, int c_out, bool avx512) {
 }
 
 std::string precision_name(Precision p) { return p == Precision::bf16 ? "bf16" : "fp32"; }
+Precision parse_precision(const std::string& name) { return name == "bf16" ? Precision::bf16 : Precision::fp32; }
 
 WeightLayer::~WeightLayer() = default;
+
+std::pair<int, int> WeightLayer::engines_and_bf16() const {
+  int n = 0, bf16 = 0;
+  for (const auto& e : engines_)
+    if (e) ++n, bf16 += e->bf16();
+  return {n, bf16};
+}
 
 void WeightLayer::set_precision(Precision p) {
   if (p != precision_) engines_.clear();
@@ -637,9 +645,25 @@ std::string Model::set_precision(Precision asked) {
     (bf16 ? in_bf16 : in_fp32) += (bf16 ? in_bf16 : in_fp32).empty() ? label : ", " + label;
   }
   if (p == Precision::fp32) return unavailable.empty() ? "precision: fp32" : "precision: fp32 (bf16 asked for: " + unavailable + ")";
+  std::string inexact;
+  if (quant_.method != Method::fp32 && (quant_.a_bits > 8 || (quant_.method != Method::fixed && quant_.e_bits > 3))) {
+    inexact = "; with " + std::to_string(quant_.e_bits) + " exponent bits and " + std::to_string(quant_.a_bits) +
+              "-bit activations not every operand is exact in bf16 (mixed precision, not exact products)";
+  }
   return "precision: bf16 (oneDNN " + bf16_implementation() + ") for " + (in_bf16.empty() ? "no layer" : in_bf16) +
          "; fp32 for " + (in_fp32.empty() ? "no weight layer" : in_fp32) +
-         ", batch norm, the optimizer and the master weights";
+         ", batch norm, the optimizer and the master weights" + inexact;
+}
+
+std::string Model::precision_ran() const {
+  if (precision_ == Precision::fp32) return "fp32";
+  int n = 0, bf16 = 0;
+  for (const auto& l : layers_)
+    if (const auto* wl = dynamic_cast<const WeightLayer*>(l.get()); wl && wl->precision() == Precision::bf16) {
+      const auto [e, b] = wl->engines_and_bf16();
+      n += e, bf16 += b;
+    }
+  return bf16 == 0 ? "fp32" : bf16 == n ? "bf16" : "bf16, some shapes fp32";
 }
 
 bool Model::fused_pair(std::size_t i) const {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "flight/core/network.hpp"
@@ -19,11 +20,13 @@ namespace flight::trainer {
 class ConvEngine;  // oneDNN convolution (src/conv_engine.hpp)
 
 // The arithmetic of the oneDNN convolutions: fp32, or bf16 — their inputs rounded to bfloat16, products accumulated
-// and written in fp32 (issue 14: in the quantized methods a convolution's weights and A = 8 activations are exact
-// in bf16, so only the summation order differs from fp32).  Master weights, batch norm, the optimizer, the first
+// and written in fp32 (issue 14: in the quantized methods at E ≤ 3 exponent bits and A ≤ 8 activation bits a
+// convolution's weights and activations are exact in bf16, so only the summation order differs from fp32; with wider
+// settings bf16 is ordinary mixed precision, and Model::set_precision says so).  Master weights, batch norm, the optimizer, the first
 // layer (its input, normalized pixels, is not exact in bf16), im2col convolutions and the fc layers stay fp32.
 enum class Precision { fp32, bf16 };
 std::string precision_name(Precision p);  // "fp32", "bf16"
+Precision parse_precision(const std::string& name);  // "bf16" → bf16, else fp32 (callers check the name first)
 // Whether oneDNN runs bf16 convolutions natively on this CPU (probed once, on a 16→16 3×3 convolution; src/
 // conv_engine.cpp): "" when it does, else why not, e.g. "oneDNN has no bf16 convolution here; native bf16 needs
 // AVX512_BF16 (oneDNN's best instruction set here: avx2)".
@@ -81,10 +84,12 @@ class WeightLayer : public Layer {
   // oneDNN has native bf16 kernels, else fp32 (Model::set_precision says which).
   void set_precision(Precision p);
   Precision precision() const { return precision_; }
+  // Of the oneDNN engines built so far (one per batch chunk and shape): how many, and how many run bf16.
+  std::pair<int, int> engines_and_bf16() const;
 
  protected:
   // oneDNN through ConvEngine, one engine per chunk of the batch (chunk bounds as in parallel_chunks) run
-  // single-threaded inside a oneTBB task; an fc layer is a 1×1 convolution of a 1×1 image.  `shape(images)` gives a
+  // single-threaded inside a oneTBB task (Conv2d's oneDNN path; fc layers use OpenBLAS GEMMs).  `shape(images)` gives a
   // chunk's shape.  forward: y ← x ∗ q_ (+ bias).  backward: gq_ ← Σ over chunks (fixed order), gb_ likewise, gx
   // unless the input gradient is not needed.
   template <class ShapeOf>
@@ -257,12 +262,16 @@ class Model {
     bool fused = false;  // run inside the previous layer's pass (a ReLU after batch norm): its time is counted there
   };
   // Every batch norm → ReLU pair runs as one pass each way (BatchNorm::forward_relu; the same bits as apart).  Off:
-  // layer by layer, for the tests that compare the two.
+  // layer by layer, for the tests that compare the two.  Switch it between steps only (a backward pass follows the
+  // forward pass's choice).
   void set_fusion(bool on) { fusion_ = on; }
   // The convolutions' arithmetic (Precision).  Returns which ran, in one line for people: bf16 asked for on a CPU
   // without native bf16 convolutions runs fp32 and says why.
   std::string set_precision(Precision p);
   Precision precision() const { return precision_; }
+  // What ran, after a forward pass: "bf16" when every engine of a bf16 layer ran bf16 (oneDNN may lack a native
+  // kernel for one shape, e.g. an epoch's smaller last batch: then "bf16, some shapes fp32"), else "fp32".
+  std::string precision_ran() const;
   void set_profiling(bool on);                  // on: from zero
   void pause_profiling(bool paused);           // e.g. around an evaluation, keeping the sums
   std::vector<LayerTime> layer_times() const;  // since set_profiling(true)
