@@ -62,17 +62,21 @@ TEST_F(RealData, CifarCounts) {
 }
 
 // A short FP32 and LightNN-2 training of lenet-s on 6,400 real MNIST images must reach 90 % test accuracy on 2,000
-// test images (one epoch: about 95 % for FP32 when this test was written).
+// test images, as the mean of seeds 1–3 (one epoch; session 12, 8 seeds: LightNN-2 91.7 ± 1.0 %, FP32 similar — a
+// single seed sat at 89.95 %, so one run is not a fair judge of "learns").
 TEST_F(RealData, ShortTrainingOnARealSubsetLearns) {
   if (const auto why = missing("mnist"); !why.empty()) GTEST_SKIP() << why;
   for (const char* method : {"fp32", "lightnn2"}) {
-    const auto r = run_flight(std::string("train --dataset mnist --net lenet-s --method ") + method +
-                                  " --epochs 1 --max-train 6400 --max-test 2000 --threads 2 --json --data-dir " +
-                                  data_root(),
-                              tmp.path());
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    const auto o = boost::json::parse(last_line(r.out)).as_object();
-    EXPECT_GE(o.at("test_accuracy").as_double(), 0.90) << method;
+    double sum = 0;
+    for (int seed = 1; seed <= 3; ++seed) {
+      const auto r = run_flight(std::string("train --dataset mnist --net lenet-s --method ") + method +
+                                    " --epochs 1 --max-train 6400 --max-test 2000 --threads 2 --json --seed " +
+                                    std::to_string(seed) + " --data-dir " + data_root(),
+                                tmp.path());
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      sum += boost::json::parse(last_line(r.out)).as_object().at("test_accuracy").as_double();
+    }
+    EXPECT_GE(sum / 3, 0.90) << method;
   }
 }
 
