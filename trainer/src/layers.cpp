@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -160,13 +161,17 @@ void Conv2d::forward(const Tensor& x, Tensor& y, bool train) {
   const int ho = (x.h() + 2 * pad_ - k_) / stride_ + 1, wo = (x.w() + 2 * pad_ - k_) / stride_ + 1;
   y.reshape(x.n(), filters_, ho, wo);
   if (algorithm_ == Algorithm::im2col_gemm) return forward_gemm(x, y, train);
-  onednn_forward(x, y, [&](int images) { return ConvShape{images, c_in_, x.h(), x.w(), filters_, k_, stride_, pad_}; });
+  onednn_forward(x, y, chunk_shape(x));
+}
+
+// A chunk of `images` images of x as a ConvShape.
+std::function<ConvShape(int)> Conv2d::chunk_shape(const Tensor& x) const {
+  return [this, h = x.h(), w = x.w()](int images) { return ConvShape{images, c_in_, h, w, filters_, k_, stride_, pad_}; };
 }
 
 void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) {
   if (algorithm_ == Algorithm::onednn) {
-    return onednn_backward(
-        x, gy, gx, [&](int images) { return ConvShape{images, c_in_, x.h(), x.w(), filters_, k_, stride_, pad_}; });
+    return onednn_backward(x, gy, gx, chunk_shape(x));
   }
   const int chunks = chunks_for(x.n());
   gq_part_.resize(std::size_t(chunks));

@@ -6,6 +6,7 @@
 // the batch (one per allowed thread), so results are deterministic for a given thread count.  Not thread-safe:
 // one layer object serves one training loop.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,6 +19,7 @@
 namespace flight::trainer {
 
 class ConvEngine;  // oneDNN convolution (src/conv_engine.hpp)
+struct ConvShape;
 
 // The arithmetic of the oneDNN convolutions: fp32, or bf16 — their inputs rounded to bfloat16, products accumulated
 // and written in fp32 (issue 14: in the quantized methods at E ≤ 3 exponent bits and A ≤ 8 activation bits a
@@ -133,6 +135,7 @@ class Conv2d : public WeightLayer {
   void set_algorithm(Algorithm a) { algorithm_ = a; }
 
  private:
+  std::function<ConvShape(int)> chunk_shape(const Tensor& x) const;
   void forward_gemm(const Tensor& x, Tensor& y, bool train);
   void backward_gemm(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx);
 
