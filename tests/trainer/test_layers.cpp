@@ -33,7 +33,8 @@ void gradient_check(Layer& layer, Tensor x, bool check_params = true, float eps 
   init_kernels();
   Tensor y, gx;
   layer.forward(x, y, true);
-  const Tensor r = random_tensor(y.n(), y.c(), y.h(), y.w(), 99);
+  Tensor r = random_tensor(y.n(), y.c(), y.h(), y.w(), 99);
+  r.blocked = y.blocked;  // dL/dy in the layout of y (the loss is a sum over elements: either layout)
   auto loss = [&](const Tensor& in) {
     Tensor out;
     layer.forward(in, out, true);
@@ -880,15 +881,286 @@ TEST(Kernels, FusedBatchNormReluKernelsEqualTheTwoPassesApart) {
     }
 }
 
+// The channel-blocked kernels (16 channels per pixel, one per lane) against the plain kernels run channel by channel
+// on the same data: element-wise results bit for bit (the same operations per element), sums within kSumBudget of
+// double sums; pixel counts with tails of the 4-way unrolling.
+TEST(Kernels, BlockedBatchNormKernelsEqualThePlainOnesChannelByChannel) {
+  std::mt19937 rng(6);
+  std::uniform_real_distribution<float> d(-2, 2);
+  for (std::size_t pixels : {std::size_t(1), std::size_t(7), std::size_t(64)}) {
+    std::vector<float> xb(pixels * 16), gb(pixels * 16), zb(pixels * 16);
+    for (auto& v : xb) v = d(rng);
+    for (auto& v : gb) v = d(rng);
+    // Lane l of the block as a plain plane.
+    const auto lane = [&](const std::vector<float>& b, int l) {
+      std::vector<float> p(pixels);
+      for (std::size_t i = 0; i < pixels; ++i) p[i] = b[i * 16 + std::size_t(l)];
+      return p;
+    };
+    BnRelu16 f;
+    for (int l = 0; l < 16; ++l)
+      f.mean[l] = 0.05f * float(l - 5), f.gamma[l] = l % 3 == 0 ? -0.6f : 0.8f + 0.01f * float(l),
+      f.inv_std[l] = 1.7f - 0.02f * float(l), f.beta[l] = 0.1f * float(l % 4);
+    const auto plain = [&](int l) {
+      BnRelu c{f.mean[l], f.gamma[l], f.inv_std[l], f.beta[l], f.inv, f.top, f.scale};
+      c.clip = f.clip;
+      return c;
+    };
+    for (int quantize = 0; quantize < 2; ++quantize) {
+      if (quantize) {
+        const float scale = activation_scale(1.5f, 8);
+        f.inv = 1.0f / scale, f.top = 255.0f, f.scale = scale;
+      }
+      for (BnOut out : {BnOut::bn, BnOut::bn_relu}) {
+        block_bn(xb.data(), zb.data(), pixels, f, out);
+        for (int l = 0; l < 16; ++l) {
+          std::vector<float> want(pixels);
+          const auto x = lane(xb, l);
+          if (out == BnOut::bn) bn_plane(x.data(), want.data(), pixels, plain(l));
+          else bn_relu_plane(x.data(), want.data(), pixels, plain(l));
+          ASSERT_EQ(lane(zb, l), want) << pixels << " lane " << l << " quantize " << quantize;
+        }
+        for (float clip : {std::numeric_limits<float>::infinity(), 0.5f}) {
+          f.clip = clip;
+          double sg[16] = {}, sd[16] = {};
+          block_bn_sums(gb.data(), xb.data(), pixels, f, out, sg, sd);
+          float a[16], b[16], c[16];
+          for (int l = 0; l < 16; ++l) a[l] = 0.7f + 0.01f * float(l), b[l] = 0.1f, c[l] = 0.3f - 0.01f * float(l);
+          block_bn_backward(gb.data(), xb.data(), zb.data(), pixels, f, out, a, b, c);
+          for (int l = 0; l < 16; ++l) {
+            const auto x = lane(xb, l), g = lane(gb, l);
+            std::vector<float> gr(pixels), y(pixels), want(pixels);
+            bn_plane(x.data(), y.data(), pixels, plain(l));
+            if (out == BnOut::bn_relu) relu_backward(y.data(), g.data(), gr.data(), pixels, clip);
+            else gr = g;
+            double rs, rd, amax = 0;
+            sum_and_dot_centered_ref(gr.data(), x.data(), pixels, f.mean[l], rs, rd);
+            for (std::size_t i = 0; i < pixels; ++i) amax = std::max(amax, std::abs(double(gr[i])) * 3.0);
+            EXPECT_NEAR(sg[l], rs, kSumBudget * double(pixels) * amax + 1e-12) << pixels << " lane " << l;
+            EXPECT_NEAR(sd[l], rd, kSumBudget * double(pixels) * amax + 1e-12) << pixels << " lane " << l;
+            bn_backward_plane(gr.data(), x.data(), want.data(), pixels, f.mean[l], a[l], b[l], c[l]);
+            ASSERT_EQ(lane(zb, l), want) << pixels << " lane " << l << " clip " << clip;
+          }
+        }
+      }
+    }
+    // Statistics: sums within budget, extremes exact; the doubles are added to.
+    double s[16], s2[16];
+    float lo[16], hi[16];
+    for (int l = 0; l < 16; ++l) s[l] = 1.0, s2[l] = 2.0, lo[l] = 0.0f, hi[l] = 0.0f;
+    block_sums(xb.data(), pixels, s, s2, lo, hi);
+    for (int l = 0; l < 16; ++l) {
+      const auto x = lane(xb, l);
+      double rs, rs2;
+      sum_and_squares_ref(x.data(), pixels, rs, rs2);
+      EXPECT_NEAR(s[l] - 1.0, rs, kSumBudget * double(pixels) * 2.0 + 1e-12);
+      EXPECT_NEAR(s2[l] - 2.0, rs2, kSumBudget * double(pixels) * 4.0 + 1e-12);
+      EXPECT_EQ(lo[l], std::min(0.0f, *std::min_element(x.begin(), x.end())));
+      EXPECT_EQ(hi[l], std::max(0.0f, *std::max_element(x.begin(), x.end())));
+    }
+  }
+}
+
+// ---- the channel-blocked layout (Tensor::blocked) ----
+
+Tensor as_blocked(const Tensor& x) {
+  Tensor y;
+  to_blocked(x, y);
+  return y;
+}
+Tensor as_plain(const Tensor& x) {
+  Tensor y;
+  to_plain(x, y);
+  return y;
+}
+// ‖a − b‖₂ / ‖b‖₂ over two tensors of one shape, both compared in the plain layout.
+double relative_difference(const Tensor& a, const Tensor& b) {
+  const Tensor pa = as_plain(a), pb = as_plain(b);
+  EXPECT_EQ(pa.shape, pb.shape);
+  double d2 = 0, n2 = 0;
+  for (std::size_t i = 0; i < pa.size() && i < pb.size(); ++i)
+    d2 += (double(pa[i]) - pb[i]) * (double(pa[i]) - pb[i]), n2 += double(pb[i]) * pb[i];
+  return std::sqrt(d2) / std::max(std::sqrt(n2), 1e-30);
+}
+
+TEST(Layout, BlockedAndPlainRoundTripAndPlaceEachChannel) {
+  const Tensor x = random_tensor(2, 32, 3, 5, 30);
+  const Tensor b = as_blocked(x);
+  ASSERT_TRUE(b.blocked);
+  ASSERT_EQ(b.shape, x.shape);
+  // Image 1, channel 21 (block 1, lane 5), pixel (2, 3).
+  EXPECT_EQ(b.block(1, 1)[(2 * 5 + 3) * 16 + 5], x[((1 * 32 + 21) * 3 + 2) * 5 + 3]);
+  EXPECT_EQ(as_plain(b).v, x.v);
+  EXPECT_FALSE(as_plain(b).blocked);
+}
+
+// Each layer that reads the blocked layout gives there what it gives in the plain layout: max pooling and the ReLU
+// bit for bit (forward and backward), batch norm (alone and with its ReLU) and the oneDNN convolution within float
+// rounding (the sums are grouped differently), flatten's features in the plain order.  2 threads, 2 channel blocks.
+TEST(Layout, EveryLayerGivesInTheBlockedLayoutWhatItGivesInThePlainOne) {
+  init_kernels();
+  ThreadLimit two(2);
+  const Tensor x = random_tensor(3, 32, 6, 5, 31);
+  const Tensor xb = as_blocked(x);
+  // Max pooling, with ties (values from {0, 1, 2}), 2×2 and 3×3 stride 2.
+  for (int k : {2, 3}) {
+    Tensor t = x;
+    std::mt19937 rng(9);
+    for (auto& v : t.v) v = float(rng() % 3);
+    MaxPool plain(k, 2), blocked(k, 2);
+    Tensor y, yb, gx, gxb;
+    plain.forward(t, y, true);
+    blocked.forward(as_blocked(t), yb, true);
+    ASSERT_TRUE(yb.blocked);
+    EXPECT_EQ(as_plain(yb).v, y.v) << k;
+    const Tensor gy = random_tensor(y.n(), y.c(), y.h(), y.w(), 32);
+    plain.backward(t, y, gy, gx);
+    blocked.backward(as_blocked(t), yb, as_blocked(gy), gxb);
+    ASSERT_TRUE(gxb.blocked);
+    EXPECT_EQ(as_plain(gxb).v, gx.v) << k;
+  }
+  {
+    ReLU plain(4), blocked(4);
+    Tensor y, yb, gx, gxb;
+    plain.forward(x, y, true);
+    blocked.forward(xb, yb, true);
+    EXPECT_TRUE(yb.blocked);
+    EXPECT_EQ(as_plain(yb).v, y.v);
+    const Tensor gy = random_tensor(3, 32, 6, 5, 33);
+    plain.backward(x, y, gy, gx);
+    blocked.backward(xb, yb, as_blocked(gy), gxb);
+    EXPECT_EQ(as_plain(gxb).v, gx.v);
+  }
+  for (bool with_relu : {false, true}) {
+    BatchNorm plain(32), blocked(32);
+    for (BatchNorm* bn : {&plain, &blocked})
+      for (int c = 0; c < 32; ++c) bn->gamma()[std::size_t(c)] = c % 3 ? 0.9f : -0.7f, bn->beta()[std::size_t(c)] = 0.1f;
+    ReLU r1, r2;
+    Tensor y, yb, gx, gxb;
+    const Tensor gy = random_tensor(3, 32, 6, 5, 34);
+    if (with_relu) {
+      plain.forward_relu(x, r1, y, true);
+      blocked.forward_relu(xb, r2, yb, true);
+      plain.backward_relu(x, r1, gy, gx);
+      blocked.backward_relu(xb, r2, as_blocked(gy), gxb);
+    } else {
+      plain.forward(x, y, true);
+      blocked.forward(xb, yb, true);
+      plain.backward(x, y, gy, gx);
+      blocked.backward(xb, yb, as_blocked(gy), gxb);
+    }
+    EXPECT_TRUE(yb.blocked && gxb.blocked);
+    EXPECT_LT(relative_difference(yb, y), 1e-6) << with_relu;
+    EXPECT_LT(relative_difference(gxb, gx), 1e-5) << with_relu;
+    for (std::size_t c = 0; c < 32; ++c) {
+      EXPECT_NEAR(blocked.running_mean()[c], plain.running_mean()[c], 1e-6) << c;
+      EXPECT_NEAR(blocked.running_var()[c], plain.running_var()[c], 1e-5) << c;
+    }
+    const auto pp = plain.params(), pb = blocked.params();
+    for (std::size_t i = 0; i < pp.size(); ++i)
+      for (std::size_t c = 0; c < 32; ++c) EXPECT_NEAR((*pb[i].grad)[c], (*pp[i].grad)[c], 1e-4) << pp[i].name << c;
+  }
+  {
+    // The convolution: a blocked input and output against plain ones (32 → 16 channels, bias, stride 1).
+    Conv2d plain(32, 16, 3, 1, 1, true, fp32()), blocked(32, 16, 3, 1, 1, true, fp32());
+    plain.set_algorithm(Conv2d::Algorithm::onednn);
+    blocked.set_algorithm(Conv2d::Algorithm::onednn);
+    blocked.set_blocked_output(true);
+    std::mt19937 rng(35);
+    std::uniform_real_distribution<float> d(-0.3f, 0.3f);
+    for (auto& v : plain.weights()) v = d(rng);
+    for (auto& v : plain.bias()) v = d(rng);
+    blocked.weights() = plain.weights();
+    blocked.bias() = plain.bias();
+    Tensor y, yb, gx, gxb;
+    plain.forward(x, y, true);
+    blocked.forward(xb, yb, true);
+    ASSERT_TRUE(yb.blocked);
+    EXPECT_LT(relative_difference(yb, y), kGemmBudget);
+    const Tensor gy = random_tensor(y.n(), y.c(), y.h(), y.w(), 36);
+    for (Conv2d* c : {&plain, &blocked})
+      for (auto& p : c->params()) std::fill(p.grad->begin(), p.grad->end(), 0.0f);
+    plain.backward(x, y, gy, gx);
+    blocked.backward(xb, yb, as_blocked(gy), gxb);
+    ASSERT_TRUE(gxb.blocked);
+    EXPECT_LT(relative_difference(gxb, gx), kGemmBudget);
+    const auto pp = plain.params(), pb = blocked.params();
+    for (std::size_t i = 0; i < pp.size(); ++i) {
+      Tensor a(1, int(pp[i].grad->size()), 1, 1), b(1, int(pp[i].grad->size()), 1, 1);
+      a.v = *pb[i].grad, b.v = *pp[i].grad;
+      EXPECT_LT(relative_difference(a, b), kGemmBudget) << pp[i].name;
+    }
+  }
+  {
+    Flatten plain, blocked;
+    Tensor y, yb, gx, gxb;
+    plain.forward(x, y, true);
+    blocked.forward(xb, yb, true);
+    EXPECT_FALSE(yb.blocked);
+    EXPECT_EQ(yb.v, y.v);
+    EXPECT_EQ(yb.shape, y.shape);
+    const Tensor gy = random_tensor(3, int(x.per_sample()), 1, 1, 37);
+    plain.backward(x, y, gy, gx);
+    blocked.backward(xb, yb, gy, gxb);
+    EXPECT_TRUE(gxb.blocked);
+    EXPECT_EQ(as_plain(gxb).v, gx.v);
+  }
+}
+
+// Gradients by central differences in the blocked layout (two channel blocks).
+TEST(GradientCheck, BlockedBatchNormAloneAndWithItsRelu) {
+  Tensor x = as_blocked(random_tensor(3, 32, 2, 2, 38, -2, 2));
+  BatchNorm bn(32);
+  for (int c = 0; c < 32; ++c) bn.gamma()[std::size_t(c)] = c % 2 ? 1.2f : -0.8f, bn.beta()[std::size_t(c)] = 0.2f;
+  gradient_check(bn, x, true, 1e-3f);
+  ReLU relu;
+  struct Pair : Layer {
+    BatchNorm& b;
+    ReLU& r;
+    Pair(BatchNorm& bb, ReLU& rr) : b(bb), r(rr) {}
+    void forward(const Tensor& in, Tensor& y, bool train) override { b.forward_relu(in, r, y, train); }
+    void backward(const Tensor& in, const Tensor&, const Tensor& gy, Tensor& gx) override {
+      b.backward_relu(in, r, gy, gx);
+    }
+    std::vector<ParamRef> params() override { return b.params(); }
+    std::string name() const override { return "blocked batchnorm+relu"; }
+  } pair(bn, relu);
+  gradient_check(pair, x, true, 1e-3f);
+}
+
+TEST(GradientCheck, BlockedMaxPoolConvAndFlatten) {
+  ThreadLimit two(2);
+  Tensor x(2, 16, 4, 4);
+  std::vector<int> perm(x.size());
+  for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = int(i);
+  std::shuffle(perm.begin(), perm.end(), std::mt19937(39));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.01f * float(perm[i]) - 1.0f;
+  MaxPool pool(2, 2);
+  gradient_check(pool, as_blocked(x), true, 1e-3f);
+  Conv2d conv(16, 16, 3, 1, 1, true, fp32());
+  conv.set_algorithm(Conv2d::Algorithm::onednn);
+  conv.set_blocked_output(true);
+  std::mt19937 rng(40);
+  std::uniform_real_distribution<float> d(-0.3f, 0.3f);
+  for (auto& v : conv.weights()) v = d(rng);
+  for (auto& v : conv.bias()) v = d(rng);
+  gradient_check(conv, as_blocked(random_tensor(2, 16, 4, 3, 41)));
+  Flatten flatten;
+  gradient_check(flatten, as_blocked(random_tensor(2, 16, 2, 3, 42)));
+}
+
 // A model runs each batch norm → ReLU pair as one pass each way: the same logits, gradients, running statistics
 // and activation scales as layer by layer, bit for bit, in training and evaluation, with and without activation
-// quantization (both signs of γ: the quantizing ReLU's batch maximum comes from the channel's extreme input).
-TEST(Model, FusedBatchNormReluEqualsTheLayersApart) {
+// quantization (both signs of γ: the quantizing ReLU's batch maximum comes from the channel's extreme input), in
+// the plain layout (8 filters) and the channel-blocked one (16 filters, oneDNN).
+class FusedModel : public ::testing::TestWithParam<int> {};
+TEST_P(FusedModel, FusedBatchNormReluEqualsTheLayersApart) {
   init_kernels();
   NetworkSpec net;
   auto of = [](LayerType t) { LayerSpec l; l.type = t; return l; };
   LayerSpec conv = of(LayerType::conv);
-  conv.out = 8, conv.kernel = 3, conv.pad = 1, conv.bias = false;
+  conv.out = GetParam(), conv.kernel = 3, conv.pad = 1, conv.bias = false;
+  const bool blocked = conv.out % 16 == 0;
   LayerSpec pool = of(LayerType::maxpool);
   pool.kernel = 2, pool.stride = 2;
   LayerSpec fc = of(LayerType::fc);
@@ -903,6 +1175,10 @@ TEST(Model, FusedBatchNormReluEqualsTheLayersApart) {
     q.method = method;
     Model fused(net, ImageShape{3, 8, 8}, 5, q, 7), apart(net, ImageShape{3, 8, 8}, 5, q, 7);
     apart.set_fusion(false);
+    for (Model* m : {&fused, &apart}) {
+      m->set_blocked_layout(blocked);
+      static_cast<Conv2d*>(m->layers()[0])->set_algorithm(Conv2d::Algorithm::onednn);
+    }
     // Negative γ: in every third channel of the first batch norm, in every channel of the second (there the batch
     // maximum must come from each channel's smallest input).
     for (Model* m : {&fused, &apart}) {
@@ -919,6 +1195,7 @@ TEST(Model, FusedBatchNormReluEqualsTheLayersApart) {
       Tensor g1, g2;
       const Tensor l1 = fused.forward(x, true), l2 = apart.forward(x, true);
       ASSERT_EQ(l1.v, l2.v) << method_name(q) << " step " << step;
+      EXPECT_EQ(static_cast<Conv2d*>(fused.layers()[0])->blocked_output(), blocked);
       softmax_cross_entropy(l1, labels, g1, nullptr);
       softmax_cross_entropy(l2, labels, g2, nullptr);
       fused.zero_grad();
@@ -952,6 +1229,68 @@ TEST(Model, FusedBatchNormReluEqualsTheLayersApart) {
     const Tensor x = random_tensor(6, 3, 8, 8, 77);
     const Tensor e1 = fused.forward(x, false), e2 = apart.forward(x, false);
     EXPECT_EQ(e1.v, e2.v) << method_name(q) << " evaluation";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(PlainAndBlocked, FusedModel, ::testing::Values(8, 16));
+
+// A model in the channel-blocked layout (oneDNN convolutions of 16 and 32 filters, batch norm, quantizing ReLU,
+// pooling, flatten, fc) against the same model in the plain layout: logits and every parameter gradient within float
+// rounding over three training steps, and the evaluation logits; where the layout applies, it is the default.
+TEST(Model, BlockedLayoutMatchesThePlainLayout) {
+  init_kernels();
+  ThreadLimit two(2);
+  NetworkSpec net;
+  auto of = [](LayerType t) { LayerSpec l; l.type = t; return l; };
+  auto conv = [&](int out) {
+    LayerSpec c = of(LayerType::conv);
+    c.out = std::size_t(out), c.kernel = 3, c.pad = 1, c.bias = false;
+    return c;
+  };
+  LayerSpec pool = of(LayerType::maxpool);
+  pool.kernel = 2, pool.stride = 2;
+  LayerSpec out = of(LayerType::fc);
+  out.out_is_classes = true;
+  net.layers = {conv(16), of(LayerType::batchnorm), of(LayerType::relu), pool, conv(32), of(LayerType::batchnorm),
+                of(LayerType::relu), pool, of(LayerType::flatten), out};
+  for (Method method : {Method::fp32, Method::lightnn}) {
+    QuantConfig q;
+    q.method = method;
+    Model blocked(net, ImageShape{3, 8, 8}, 5, q, 3), plain(net, ImageShape{3, 8, 8}, 5, q, 3);
+    EXPECT_EQ(blocked.blocked_layout(), onednn_has_avx512());
+    blocked.set_blocked_layout(true);
+    plain.set_blocked_layout(false);
+    for (Model* m : {&blocked, &plain})
+      for (Layer* l : m->layers())
+        if (auto* c = dynamic_cast<Conv2d*>(l)) c->set_algorithm(Conv2d::Algorithm::onednn);
+    const std::vector<int> labels{0, 1, 2, 3, 4, 0};
+    for (int step = 0; step < 3; ++step) {
+      const Tensor x = random_tensor(6, 3, 8, 8, 50 + step);
+      const Tensor l1 = blocked.forward(x, true), l2 = plain.forward(x, true);
+      EXPECT_TRUE(static_cast<Conv2d*>(blocked.layers()[4])->blocked_output());
+      EXPECT_FALSE(static_cast<Conv2d*>(plain.layers()[4])->blocked_output());
+      EXPECT_LT(relative_difference(l1, l2), 1e-5) << method_name(q) << " step " << step;
+      Tensor g1, g2;
+      softmax_cross_entropy(l1, labels, g1, nullptr);
+      softmax_cross_entropy(l2, labels, g2, nullptr);
+      blocked.zero_grad();
+      plain.zero_grad();
+      blocked.backward(g1);
+      plain.backward(g2);
+      const auto p1 = blocked.params(), p2 = plain.params();
+      ASSERT_EQ(p1.size(), p2.size());
+      for (std::size_t i = 0; i < p1.size(); ++i) {
+        Tensor a(1, int(p1[i].grad->size()), 1, 1), b(1, int(p2[i].grad->size()), 1, 1);
+        a.v = *p1[i].grad, b.v = *p2[i].grad;
+        EXPECT_LT(relative_difference(a, b), 1e-4) << p1[i].name << " step " << step;
+        for (std::size_t j = 0; j < p1[i].value->size(); ++j) {
+          (*p1[i].value)[j] -= 0.1f * (*p1[i].grad)[j];
+          (*p2[i].value)[j] -= 0.1f * (*p1[i].grad)[j];  // the same step for both
+        }
+      }
+    }
+    const Tensor x = random_tensor(6, 3, 8, 8, 60);
+    EXPECT_LT(relative_difference(blocked.forward(x, false), plain.forward(x, false)), 1e-5) << method_name(q);
   }
 }
 

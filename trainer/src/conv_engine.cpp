@@ -183,14 +183,14 @@ const std::string& bf16_implementation() { return bf16_probe().implementation; }
 
 ConvEngine::ConvEngine(const ConvShape& s, bool bf16) : shape_(s), impl_(std::make_unique<Impl>()) {
   FLIGHT_CHECK(s.n > 0 && s.c_in > 0 && s.c_out > 0 && s.k > 0 && s.stride > 0 && s.pad >= 0 && s.ho() > 0 &&
-                   s.wo() > 0,
+                   s.wo() > 0 && (!s.blocked_in || s.c_in % 16 == 0) && (!s.blocked_out || s.c_out % 16 == 0),
                "convolution shape");
   one_thread_here();
   Impl& m = *impl_;
   const memory::dims x_dims{s.n, s.c_in, s.h, s.w}, w_dims{s.c_out, s.c_in, s.k, s.k},
       y_dims{s.n, s.c_out, s.ho(), s.wo()};
-  const memory::desc x_user(x_dims, dt::f32, tag::nchw), w_user(w_dims, dt::f32, tag::oihw),
-      y_user(y_dims, dt::f32, tag::nchw);
+  const memory::desc x_user(x_dims, dt::f32, s.blocked_in ? tag::nChw16c : tag::nchw),
+      w_user(w_dims, dt::f32, tag::oihw), y_user(y_dims, dt::f32, s.blocked_out ? tag::nChw16c : tag::nchw);
   Descs d;
   bf16_ = false;
   if (bf16 && bf16_unavailable_reason().empty()) {

@@ -7,8 +7,9 @@
 // inside oneTBB tasks (Conv2d does), which keeps oneTBB the one threading layer.  tests/trainer/test_layers.cpp
 // checks that a threaded training step starts no thread beyond oneTBB's.
 //
-// Tensors in and out are plain NCHW (activations) and OIHW (weights); the engine reorders to the blocked layouts
-// oneDNN picks for this machine and back, in buffers it keeps.
+// Weights are plain OIHW; activations plain NCHW or channel-blocked nChw16c (Tensor::blocked), as the shape says.
+// The engine reorders to the layouts oneDNN picks for this machine and back, in buffers it keeps — nothing to do
+// for an activation already in the primitive's layout (fp32), only the conversion for bf16.
 #include <memory>
 #include <string>
 
@@ -16,6 +17,7 @@ namespace flight::trainer {
 
 struct ConvShape {
   int n = 0, c_in = 0, h = 0, w = 0, c_out = 0, k = 0, stride = 1, pad = 0;
+  bool blocked_in = false, blocked_out = false;  // x (and gx), y (and gy) in the channel-blocked layout
   int ho() const { return (h + 2 * pad - k) / stride + 1; }
   int wo() const { return (w + 2 * pad - k) / stride + 1; }
   bool operator==(const ConvShape&) const = default;

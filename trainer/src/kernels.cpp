@@ -523,4 +523,160 @@ FLIGHT_CLONES float dot(const float* a, const float* b, std::size_t n) {
   return add_lanes(s);
 }
 
+// ---------------- the channel-blocked layout: 16 channels per pixel, one per lane ----------------
+
+namespace {
+using Mask = int __attribute__((vector_size(64)));  // per-lane integers (compare results, indices)
+#define FLIGHT_INLINE inline __attribute__((always_inline))
+FLIGHT_INLINE void store_lanes(float* p, const Lanes& v) { std::memcpy(p, &v, sizeof v); }
+FLIGHT_INLINE void broadcast(Lanes& v, float x) {
+  for (int l = 0; l < 16; ++l) v[l] = x;
+}
+// The per-lane constants of a BnRelu16 as vectors (loaded once per block).
+struct BnLanes {
+  Lanes mean, gamma, inv_std, beta, inv, cap, top, scale, clip, zero;
+  bool quantize;
+  explicit FLIGHT_INLINE BnLanes(const BnRelu16& f) : zero{} {
+    load_lanes(mean, f.mean);
+    load_lanes(gamma, f.gamma);
+    load_lanes(inv_std, f.inv_std);
+    load_lanes(beta, f.beta);
+    broadcast(inv, f.inv);
+    broadcast(cap, f.top + 1.0f);
+    broadcast(top, f.top);
+    broadcast(scale, f.scale);
+    broadcast(clip, f.clip);
+    quantize = f.top != 0.0f;
+  }
+  // bn_value, lane by lane (the same operations in the same order).
+  FLIGHT_INLINE void bn(Lanes& y, const Lanes& p) const { y = gamma * (p - mean) * inv_std + beta; }
+  // relu_value (relu_quantize's element) of y, in place.
+  FLIGHT_INLINE void relu(Lanes& y) const {
+    y = y > zero ? y : zero;
+    if (!quantize) return;
+    Lanes v = y * inv;
+    v = v < cap ? v : cap;
+    Lanes magic;
+    broadcast(magic, 12582912.0f);
+    v = (v + magic) - magic;  // round half to even (|v| < 2^22)
+    v = v < zero ? zero : (v > top ? top : v);
+    y = v * scale;
+  }
+  // g where 0 < y ≤ clip, else 0 (relu_pass).
+  FLIGHT_INLINE void pass(Lanes& g, const Lanes& y) const {
+    // As u = y (y ≤ clip) or 0, then g where u > 0: GCC 12 turned two selects on g into one on the & of two masks
+    // and then compared lane by lane in scalar code (6× slower).
+    const Lanes u = y <= clip ? y : zero;
+    g = u > zero ? g : zero;
+  }
+};
+}  // namespace
+
+// The sums below keep 4 partial sums per lane (pixels i ≡ 0, 1, 2, 3 mod 4), unrolled by hand: indexing an array
+// of vectors by i % 4 kept them in memory.
+FLIGHT_CLONES void block_sums(const float* p, std::size_t pixels, double* sum, double* sum_sq, float* lo, float* hi) {
+  Lanes s0 = {}, s1 = {}, s2 = {}, s3 = {}, q0 = {}, q1 = {}, q2 = {}, q3 = {}, mn = {}, mx = {};
+  const bool extremes = lo != nullptr;
+  if (extremes) load_lanes(mn, lo), load_lanes(mx, hi);
+  const auto at = [&](Lanes& s, Lanes& q, std::size_t i) {
+    Lanes v;
+    load_lanes(v, p + 16 * i);
+    s += v;
+    q += v * v;
+    if (extremes) {
+      mn = mn < v ? mn : v;
+      mx = mx > v ? mx : v;
+    }
+  };
+  std::size_t i = 0;
+  for (; i + 4 <= pixels; i += 4) at(s0, q0, i), at(s1, q1, i + 1), at(s2, q2, i + 2), at(s3, q3, i + 3);
+  if (i < pixels) at(s0, q0, i++);
+  if (i < pixels) at(s1, q1, i++);
+  if (i < pixels) at(s2, q2, i++);
+  const Lanes t = (s0 + s1) + (s2 + s3), t2 = (q0 + q1) + (q2 + q3);
+  for (int l = 0; l < 16; ++l) sum[l] += t[l], sum_sq[l] += t2[l];
+  if (extremes) store_lanes(lo, mn), store_lanes(hi, mx);
+}
+
+FLIGHT_CLONES void block_bn(const float* p, float* z, std::size_t pixels, const BnRelu16& f, BnOut out) {
+  const BnLanes c(f);
+  for (std::size_t i = 0; i < pixels; ++i) {
+    Lanes v, y;
+    load_lanes(v, p + 16 * i);
+    c.bn(y, v);
+    if (out == BnOut::bn_relu) c.relu(y);
+    store_lanes(z + 16 * i, y);
+  }
+}
+
+FLIGHT_CLONES void block_bn_sums(const float* g, const float* p, std::size_t pixels, const BnRelu16& f, BnOut out,
+                                 double* sum_g, double* dot) {
+  const BnLanes c(f);
+  Lanes s0 = {}, s1 = {}, s2 = {}, s3 = {}, d0 = {}, d1 = {}, d2 = {}, d3 = {};
+  const auto at = [&](Lanes& s, Lanes& d, std::size_t i) {
+    Lanes gi, v;
+    load_lanes(gi, g + 16 * i);
+    load_lanes(v, p + 16 * i);
+    if (out == BnOut::bn_relu) {
+      Lanes y;
+      c.bn(y, v);
+      c.pass(gi, y);
+    }
+    s += gi;
+    d += gi * (v - c.mean);
+  };
+  std::size_t i = 0;
+  for (; i + 4 <= pixels; i += 4) at(s0, d0, i), at(s1, d1, i + 1), at(s2, d2, i + 2), at(s3, d3, i + 3);
+  if (i < pixels) at(s0, d0, i++);
+  if (i < pixels) at(s1, d1, i++);
+  if (i < pixels) at(s2, d2, i++);
+  const Lanes t = (s0 + s1) + (s2 + s3), u = (d0 + d1) + (d2 + d3);
+  for (int l = 0; l < 16; ++l) sum_g[l] += t[l], dot[l] += u[l];
+}
+
+FLIGHT_CLONES void block_bn_backward(const float* g, const float* p, float* o, std::size_t pixels, const BnRelu16& f,
+                                     BnOut out, const float* a, const float* b, const float* c) {
+  const BnLanes k(f);
+  Lanes va, vb, vc;
+  load_lanes(va, a);
+  load_lanes(vb, b);
+  load_lanes(vc, c);
+  for (std::size_t i = 0; i < pixels; ++i) {
+    Lanes gi, v;
+    load_lanes(gi, g + 16 * i);
+    load_lanes(v, p + 16 * i);
+    if (out == BnOut::bn_relu) {
+      Lanes y;
+      k.bn(y, v);
+      k.pass(gi, y);
+    }
+    store_lanes(o + 16 * i, va * gi - vb - vc * (v - k.mean));
+  }
+}
+
+FLIGHT_CLONES void block_maxpool(const float* in, float* out, int* arg, int h, int w, int k, int stride, int ho,
+                                 int wo) {
+  (void)h;
+  for (int oy = 0; oy < ho; ++oy)
+    for (int ox = 0; ox < wo; ++ox) {
+      const int first = oy * stride * w + ox * stride;
+      Lanes best;
+      load_lanes(best, in + 16 * std::size_t(first));
+      Mask at = Mask{} + first;
+      for (int ky = 0; ky < k; ++ky)
+        for (int kx = 0; kx < k; ++kx) {
+          const int i = first + ky * w + kx;
+          if (i == first) continue;
+          Lanes v;
+          load_lanes(v, in + 16 * std::size_t(i));
+          const Mask m = v > best;  // strict: the first maximum in row-major window order wins a tie
+          best = m ? v : best;
+          at = m ? (Mask{} + i) : at;
+        }
+      const std::size_t o = std::size_t(oy) * wo + ox;
+      store_lanes(out + 16 * o, best);
+      std::memcpy(arg + 16 * o, &at, sizeof at);
+    }
+}
+
 }  // namespace flight::trainer

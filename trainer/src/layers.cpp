@@ -101,6 +101,14 @@ void WeightLayer::finish_chunks(int chunks) {
   finish_backward();
 }
 
+namespace {
+// The bias's channel of element i of an image's activations in either layout.
+inline int channel_of(std::size_t i, const Tensor& t) {
+  return t.blocked ? int(i / (t.plane() * kChannelBlock)) * kChannelBlock + int(i % kChannelBlock)
+                   : int(i / t.plane());
+}
+}  // namespace
+
 template <class ShapeOf>
 void WeightLayer::onednn_forward(const Tensor& x, Tensor& y, const ShapeOf& shape) {
   const int chunks = chunks_for(x.n());
@@ -113,15 +121,13 @@ void WeightLayer::onednn_forward(const Tensor& x, Tensor& y, const ShapeOf& shap
     if (e > b && (!engines_[c] || !(engines_[c]->shape() == s)))
       engines_[c] = std::make_unique<ConvEngine>(s, precision_ == Precision::bf16);
   }
-  const std::size_t plane = std::size_t(y.h()) * y.w();
   parallel_chunks(x.n(), chunks, [&](int b, int e, int c) {
     engines_[c]->forward(x.data() + b * x.per_sample(), q_.data(), y.data() + b * y.per_sample());
     if (has_bias_)
-      for (int n = b; n < e; ++n)
-        for (int f = 0; f < filters_; ++f) {
-          float* out = y.data() + n * y.per_sample() + f * plane;
-          for (std::size_t p = 0; p < plane; ++p) out[p] += b_[f];
-        }
+      for (int n = b; n < e; ++n) {
+        float* out = y.data() + n * y.per_sample();
+        for (std::size_t i = 0; i < y.per_sample(); ++i) out[i] += b_[std::size_t(channel_of(i, y))];
+      }
   });
 }
 
@@ -130,7 +136,7 @@ void WeightLayer::onednn_backward(const Tensor& x, const Tensor& gy, Tensor& gx,
   const int chunks = chunks_for(x.n());
   gq_part_.resize(std::size_t(chunks));
   gb_part_.resize(std::size_t(chunks));
-  if (input_grad_needed_) gx.reshape(x.n(), x.c(), x.h(), x.w());
+  if (input_grad_needed_) gx.reshape(x.n(), x.c(), x.h(), x.w(), x.blocked);
   else gx = Tensor();
   for (int c = 0; c < chunks; ++c) {
     const int b = int((long(x.n()) * c) / chunks), e = int((long(x.n()) * (c + 1)) / chunks);
@@ -139,18 +145,14 @@ void WeightLayer::onednn_backward(const Tensor& x, const Tensor& gy, Tensor& gx,
     gq_part_[c].resize(q_.size());
     gb_part_[c].assign(b_.size(), 0.0f);
   }
-  const std::size_t plane = std::size_t(gy.h()) * gy.w();
   parallel_chunks(x.n(), chunks, [&](int b, int e, int c) {
     engines_[c]->backward(x.data() + b * x.per_sample(), q_.data(), gy.data() + b * gy.per_sample(),
                           gq_part_[c].data(), input_grad_needed_ ? gx.data() + b * gx.per_sample() : nullptr);
     if (has_bias_)
-      for (int n = b; n < e; ++n)
-        for (int f = 0; f < filters_; ++f) {
-          const float* g = gy.data() + n * gy.per_sample() + f * plane;
-          float s = 0;
-          for (std::size_t p = 0; p < plane; ++p) s += g[p];
-          gb_part_[c][f] += s;
-        }
+      for (int n = b; n < e; ++n) {
+        const float* g = gy.data() + n * gy.per_sample();
+        for (std::size_t i = 0; i < gy.per_sample(); ++i) gb_part_[c][std::size_t(channel_of(i, gy))] += g[i];
+      }
   });
   finish_chunks(chunks);
 }
@@ -159,14 +161,29 @@ void Conv2d::forward(const Tensor& x, Tensor& y, bool train) {
   FLIGHT_CHECK(x.c() == c_in_, "conv input channels");
   quantize(train);
   const int ho = (x.h() + 2 * pad_ - k_) / stride_ + 1, wo = (x.w() + 2 * pad_ - k_) / stride_ + 1;
-  y.reshape(x.n(), filters_, ho, wo);
-  if (algorithm_ == Algorithm::im2col_gemm) return forward_gemm(x, y, train);
+  if (algorithm_ == Algorithm::im2col_gemm) {
+    FLIGHT_CHECK(!x.blocked, "an im2col convolution's input in the plain layout");
+    y.reshape(x.n(), filters_, ho, wo);
+    return forward_gemm(x, y, train);
+  }
+  y.reshape(x.n(), filters_, ho, wo, blocked_output_);
   onednn_forward(x, y, chunk_shape(x));
 }
 
-// A chunk of `images` images of x as a ConvShape.
+void Conv2d::set_blocked_output(bool on) {
+  FLIGHT_CHECK(!on || (algorithm_ == Algorithm::onednn && filters_ % kChannelBlock == 0),
+               "a channel-blocked output needs the oneDNN path and a multiple of 16 filters");
+  blocked_output_ = on;
+}
+
+// A chunk of `images` images of x as a ConvShape (with the layouts of x and of the output).
 std::function<ConvShape(int)> Conv2d::chunk_shape(const Tensor& x) const {
-  return [this, h = x.h(), w = x.w()](int images) { return ConvShape{images, c_in_, h, w, filters_, k_, stride_, pad_}; };
+  return [this, h = x.h(), w = x.w(), in = x.blocked](int images) {
+    ConvShape s{images, c_in_, h, w, filters_, k_, stride_, pad_};
+    s.blocked_in = in;
+    s.blocked_out = blocked_output_;
+    return s;
+  };
 }
 
 void Conv2d::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) {
@@ -245,6 +262,7 @@ Linear::Linear(int in, int out, bool bias, const QuantConfig& q) : WeightLayer(o
 
 void Linear::forward(const Tensor& x, Tensor& y, bool train) {
   FLIGHT_CHECK(int(x.per_sample()) == fan_in_, "fc input features");
+  FLIGHT_CHECK(!x.blocked, "fc input in the plain layout (a flatten layer before it)");
   quantize(train);
   y.reshape(x.n(), filters_, 1, 1);
   parallel_chunks(x.n(), chunks_for(x.n()), [&](int b, int e, int) {
@@ -290,8 +308,42 @@ std::vector<ParamRef> BatchNorm::params() {
 void BatchNorm::statistics(const Tensor& x, bool train, bool extremes) {
   FLIGHT_CHECK(x.c() == c_, "batchnorm channels");
   const int plane = x.h() * x.w(), n = x.n();
+  const double cnt = double(n) * plane;
   last_train_ = train;
   if (extremes) lo_.resize(c_), hi_.resize(c_);
+  // A channel's batch statistics from its sums (training), or the running ones.
+  const auto batch = [&](int ch, double s, double s2) {
+    const double m = s / cnt, var = std::max(0.0, s2 / cnt - m * m);
+    mean_[ch] = float(m);
+    inv_std_[ch] = float(1.0 / std::sqrt(var + eps_));
+    run_mean_[ch] = (1 - momentum_) * run_mean_[ch] + momentum_ * mean_[ch];
+    run_var_[ch] = (1 - momentum_) * run_var_[ch] + momentum_ * float(var * cnt / std::max(1.0, cnt - 1));
+  };
+  const auto running = [&](int ch) {
+    mean_[ch] = run_mean_[ch];
+    inv_std_[ch] = 1.0f / std::sqrt(run_var_[ch] + eps_);
+  };
+  if (x.blocked) {
+    // Block by block: each lane a channel; float sums within a block, double across the images.
+    parallel_for_each(x.channel_blocks(), [&](int cb) {
+      const int c0 = cb * kChannelBlock;
+      if (train || extremes) {
+        double s[kChannelBlock] = {}, s2[kChannelBlock] = {};
+        if (extremes) {
+          std::fill_n(lo_.begin() + c0, kChannelBlock, std::numeric_limits<float>::infinity());
+          std::fill_n(hi_.begin() + c0, kChannelBlock, -std::numeric_limits<float>::infinity());
+        }
+        for (int i = 0; i < n; ++i)
+          block_sums(x.block(i, cb), x.plane(), s, s2, extremes ? &lo_[c0] : nullptr, extremes ? &hi_[c0] : nullptr);
+        if (train) {
+          for (int l = 0; l < kChannelBlock; ++l) batch(c0 + l, s[l], s2[l]);
+          return;
+        }
+      }
+      for (int l = 0; l < kChannelBlock; ++l) running(c0 + l);
+    });
+    return;
+  }
   parallel_for_each(c_, [&](int ch) {
     if (train || extremes) {
       double s = 0, s2 = 0;  // float partial sums per plane, double across planes
@@ -309,23 +361,67 @@ void BatchNorm::statistics(const Tensor& x, bool train, bool extremes) {
         s += ps, s2 += ps2;
       }
       if (extremes) lo_[ch] = lo, hi_[ch] = hi;
-      if (train) {
-        const double cnt = double(n) * plane;
-        const double m = s / cnt, var = std::max(0.0, s2 / cnt - m * m);
-        mean_[ch] = float(m);
-        inv_std_[ch] = float(1.0 / std::sqrt(var + eps_));
-        run_mean_[ch] = (1 - momentum_) * run_mean_[ch] + momentum_ * mean_[ch];
-        run_var_[ch] = (1 - momentum_) * run_var_[ch] + momentum_ * float(var * cnt / std::max(1.0, cnt - 1));
-        return;
-      }
+      if (train) return batch(ch, s, s2);
     }
-    mean_[ch] = run_mean_[ch];
-    inv_std_[ch] = 1.0f / std::sqrt(run_var_[ch] + eps_);
+    running(ch);
+  });
+}
+
+const std::vector<BnRelu16>& BatchNorm::block_constants(const ReLU* relu) {
+  block_consts_.resize(std::size_t(c_ / kChannelBlock));
+  for (std::size_t cb = 0; cb < block_consts_.size(); ++cb) {
+    BnRelu16& f = block_consts_[cb];
+    for (int l = 0; l < kChannelBlock; ++l) {
+      const std::size_t ch = cb * kChannelBlock + std::size_t(l);
+      f.mean[l] = mean_[ch], f.gamma[l] = gamma_[ch], f.inv_std[l] = inv_std_[ch], f.beta[l] = beta_[ch];
+    }
+    if (relu) {
+      f.top = relu->a_bits() > 0 ? std::ldexp(1.0f, relu->a_bits()) - 1 : 0.0f;
+      f.inv = 1.0f / relu->scale(), f.scale = relu->scale(), f.clip = relu->clip();
+    }
+  }
+  return block_consts_;
+}
+
+void BatchNorm::forward_blocked(const Tensor& x, Tensor& z, const ReLU* relu) {
+  z.reshape(x.n(), x.c(), x.h(), x.w(), true);
+  const auto& f = block_constants(relu);
+  const int blocks = x.channel_blocks();
+  parallel_for_each(x.n() * blocks, [&](int i) {
+    const int n = i / blocks, cb = i % blocks;
+    block_bn(x.block(n, cb), z.block(n, cb), x.plane(), f[std::size_t(cb)], relu ? BnOut::bn_relu : BnOut::bn);
+  });
+}
+
+void BatchNorm::backward_blocked(const Tensor& x, const Tensor& g_in, Tensor& gx, const ReLU* relu) {
+  FLIGHT_CHECK(last_train_, "batchnorm backward after a training forward");
+  FLIGHT_CHECK(g_in.blocked, "batchnorm backward: the gradient in the layout of the forward");
+  gx.reshape(x.n(), x.c(), x.h(), x.w(), true);
+  const auto& f = block_constants(relu);
+  const BnOut out = relu ? BnOut::bn_relu : BnOut::bn;
+  const double cnt = double(x.n()) * x.plane();
+  parallel_for_each(x.channel_blocks(), [&](int cb) {
+    double sg[kChannelBlock] = {}, sd[kChannelBlock] = {};
+    for (int i = 0; i < x.n(); ++i)
+      block_bn_sums(g_in.block(i, cb), x.block(i, cb), x.plane(), f[std::size_t(cb)], out, sg, sd);
+    float a[kChannelBlock], b[kChannelBlock], c[kChannelBlock];
+    for (int l = 0; l < kChannelBlock; ++l) {
+      const int ch = cb * kChannelBlock + l;
+      const double sgx = sd[l] * inv_std_[ch];
+      g_beta_[ch] += float(sg[l]);
+      g_gamma_[ch] += float(sgx);
+      const double k = gamma_[ch] * inv_std_[ch];
+      a[l] = float(k), b[l] = float(k * sg[l] / cnt), c[l] = float(k * sgx / cnt * inv_std_[ch]);
+    }
+    for (int i = 0; i < x.n(); ++i)
+      block_bn_backward(g_in.block(i, cb), x.block(i, cb), gx.block(i, cb), x.plane(), f[std::size_t(cb)], out, a, b,
+                        c);
   });
 }
 
 void BatchNorm::forward(const Tensor& x, Tensor& y, bool train) {
   statistics(x, train, false);
+  if (x.blocked) return forward_blocked(x, y, nullptr);
   y.reshape(x.n(), x.c(), x.h(), x.w());
   const int plane = x.h() * x.w();
   parallel_for_each(c_, [&](int ch) {
@@ -352,6 +448,7 @@ void BatchNorm::forward_relu(const Tensor& x, ReLU& relu, Tensor& z, bool train)
   } else if (quantized) {
     relu.observe_batch_max(0, false);
   }
+  if (x.blocked) return forward_blocked(x, z, &relu);
   z.reshape(x.n(), x.c(), x.h(), x.w());
   const int plane = x.h() * x.w();
   const float top = quantized ? std::ldexp(1.0f, relu.a_bits()) - 1 : 0.0f;
@@ -398,6 +495,7 @@ void BatchNorm::backward_planes(const Tensor& x, const Tensor& g_in, Tensor& gx,
 }
 
 void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) {
+  if (x.blocked) return backward_blocked(x, gy, gx, nullptr);
   struct {
     const BatchNorm& bn;
     void sums(int ch, const float* g, const float* p, std::size_t n, float& s, float& d) const {
@@ -411,6 +509,7 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tenso
 }
 
 void BatchNorm::backward_relu(const Tensor& x, const ReLU& relu, const Tensor& gz, Tensor& gx) {
+  if (x.blocked) return backward_blocked(x, gz, gx, &relu);
   // The ReLU's gradient mask, 0 < y ≤ clip, from y recomputed from x (bit for bit the forward's y).
   struct {
     const BatchNorm& bn;
@@ -442,7 +541,7 @@ float ReLU::clip() const {
 }
 
 void ReLU::forward(const Tensor& x, Tensor& y, bool train) {
-  y.reshape(x.n(), x.c(), x.h(), x.w());
+  y.reshape(x.n(), x.c(), x.h(), x.w(), x.blocked);  // element by element: any layout
   const std::size_t n = x.size();
   const int chunks = chunks_for(std::max(1, int(n / 16384)));
   std::vector<float> chunk_max(std::max(1, chunks), 0.0f);
@@ -472,7 +571,7 @@ void ReLU::forward(const Tensor& x, Tensor& y, bool train) {
 }
 
 void ReLU::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) {
-  gx.reshape(gy.n(), gy.c(), gy.h(), gy.w());
+  gx.reshape(gy.n(), gy.c(), gy.h(), gy.w(), gy.blocked);
   const float clip_at = clip();
   const int n = int(gx.size());
   parallel_chunks(n, chunks_for(std::max(1, n / 16384)), [&](int b, int e, int) {
@@ -484,8 +583,16 @@ void ReLU::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx
 
 void MaxPool::forward(const Tensor& x, Tensor& y, bool) {
   const int ho = (x.h() - k_) / stride_ + 1, wo = (x.w() - k_) / stride_ + 1;
-  y.reshape(x.n(), x.c(), ho, wo);
+  y.reshape(x.n(), x.c(), ho, wo, x.blocked);
   argmax_.resize(y.size());
+  if (x.blocked) {  // block by block, 16 channels per pixel
+    parallel_for_each(x.n() * x.channel_blocks(), [&](int i) {
+      const int n = i / x.channel_blocks(), cb = i % x.channel_blocks();
+      block_maxpool(x.block(n, cb), y.block(n, cb), argmax_.data() + (y.block(n, cb) - y.data()), x.h(), x.w(), k_,
+                    stride_, ho, wo);
+    });
+    return;
+  }
   const int planes = x.n() * x.c(), w = x.w();
   const std::size_t in_plane = std::size_t(x.h()) * w, out_plane = std::size_t(ho) * wo;
   // The vectorized 2×2 kernel pays off on rows of 8 outputs or more (vgg-s: 32×32 and 16×16 inputs 3.4× faster; on
@@ -516,7 +623,23 @@ void MaxPool::forward(const Tensor& x, Tensor& y, bool) {
 }
 
 void MaxPool::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx) {
-  gx.reshape(x.n(), x.c(), x.h(), x.w());
+  gx.reshape(x.n(), x.c(), x.h(), x.w(), x.blocked);
+  if (x.blocked) {
+    FLIGHT_CHECK(gy.blocked, "maxpool backward: the gradient in the layout of the forward");
+    parallel_for_each(x.n() * x.channel_blocks(), [&](int i) {
+      const int n = i / x.channel_blocks(), cb = i % x.channel_blocks();
+      float* g = gx.block(n, cb);
+      std::fill(g, g + x.plane() * kChannelBlock, 0.0f);
+      const std::size_t at = std::size_t(gy.block(n, cb) - gy.data());
+      const float* gin = gy.data() + at;
+      const int* arg = argmax_.data() + at;
+      for (std::size_t o = 0; o < y.plane() * kChannelBlock; ++o) {
+        const std::size_t lane = o % kChannelBlock;
+        g[std::size_t(arg[o]) * kChannelBlock + lane] += gin[o];
+      }
+    });
+    return;
+  }
   const std::size_t in_plane = std::size_t(x.h()) * x.w(), out_plane = std::size_t(y.h()) * y.w();
   // Plane by plane: each writes only its own plane of gx, in the order of the serial loop.
   parallel_for_each(x.n() * x.c(), [&](int pl) {
@@ -530,12 +653,58 @@ void MaxPool::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tenso
 
 // ---------------- Flatten ----------------
 
+namespace {
+// plain (n, cb·16 + l, p) → blocked (n, cb, p, l), image by image; `plain` holds a tensor of y's shape.
+void block_into(const float* plain, Tensor& y) {
+  const std::size_t plane = y.plane();
+  parallel_for_each(y.n() * y.channel_blocks(), [&](int i) {
+    const int n = i / y.channel_blocks(), cb = i % y.channel_blocks();
+    const float* in = plain + n * y.per_sample() + std::size_t(cb) * kChannelBlock * plane;
+    float* out = y.block(n, cb);
+    for (std::size_t p = 0; p < plane; ++p)
+      for (int l = 0; l < kChannelBlock; ++l) out[p * kChannelBlock + l] = in[l * plane + p];
+  });
+}
+}  // namespace
+
+void to_plain(const Tensor& x, Tensor& y) {
+  if (!x.blocked) {
+    y = x;
+    return;
+  }
+  y.reshape(x.n(), x.c(), x.h(), x.w(), false);
+  const std::size_t plane = x.plane();
+  parallel_for_each(x.n() * x.channel_blocks(), [&](int i) {
+    const int n = i / x.channel_blocks(), cb = i % x.channel_blocks();
+    const float* in = x.block(n, cb);
+    float* out = y.data() + n * y.per_sample() + std::size_t(cb) * kChannelBlock * plane;
+    for (std::size_t p = 0; p < plane; ++p)
+      for (int l = 0; l < kChannelBlock; ++l) out[l * plane + p] = in[p * kChannelBlock + l];
+  });
+}
+
+void to_blocked(const Tensor& x, Tensor& y) {
+  FLIGHT_CHECK(x.c() % kChannelBlock == 0, "the channel-blocked layout needs a multiple of 16 channels");
+  if (x.blocked) {
+    y = x;
+    return;
+  }
+  y.reshape(x.n(), x.c(), x.h(), x.w(), true);
+  block_into(x.data(), y);
+}
+
+// The fc layers read the features in the plain order (channel, row, column) whatever the layout before.
 void Flatten::forward(const Tensor& x, Tensor& y, bool) {
-  y = x;
+  to_plain(x, y);
   y.shape = {x.n(), int(x.per_sample()), 1, 1};
 }
 
 void Flatten::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) {
+  if (x.blocked) {
+    gx.reshape(x.n(), x.c(), x.h(), x.w(), true);
+    block_into(gy.data(), gx);  // gy: the plain features, (channel, row, column) per image
+    return;
+  }
   gx = gy;
   gx.shape = x.shape;
 }
@@ -564,7 +733,8 @@ double softmax_cross_entropy(const Tensor& logits, const std::vector<int>& label
 
 // ---------------- Model ----------------
 
-Model::Model(const NetworkSpec& spec, ImageShape input, int classes, const QuantConfig& q, unsigned seed) : quant_(q) {
+Model::Model(const NetworkSpec& spec, ImageShape input, int classes, const QuantConfig& q, unsigned seed)
+    : quant_(q), blocked_layout_(onednn_has_avx512()) {
   const auto shapes = infer_shapes(spec, input, static_cast<std::size_t>(classes));
   std::mt19937 rng(seed);
   double total_macs = 0;
@@ -676,7 +846,30 @@ bool Model::fused_pair(std::size_t i) const {
          dynamic_cast<const ReLU*>(layers_[i + 1].get());
 }
 
+void Model::plan_layouts() {
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    auto* conv = dynamic_cast<Conv2d*>(layers_[i].get());
+    if (!conv) continue;
+    const auto onednn = [](const Layer* l) {
+      const auto* c = dynamic_cast<const Conv2d*>(l);
+      return c && c->algorithm() == Conv2d::Algorithm::onednn;
+    };
+    bool blocked = blocked_layout_ && onednn(conv) && conv->filters() % kChannelBlock == 0;
+    if (blocked) {
+      // Batch norm, ReLU and pooling read either layout; the chain must end at a oneDNN convolution or a flatten.
+      std::size_t j = i + 1;
+      while (j < layers_.size() && (dynamic_cast<const BatchNorm*>(layers_[j].get()) ||
+                                    dynamic_cast<const ReLU*>(layers_[j].get()) ||
+                                    dynamic_cast<const MaxPool*>(layers_[j].get())))
+        ++j;
+      blocked = j < layers_.size() && (onednn(layers_[j].get()) || dynamic_cast<const Flatten*>(layers_[j].get()));
+    }
+    conv->set_blocked_output(blocked);
+  }
+}
+
 const Tensor& Model::forward(const Tensor& x, bool train) {
+  plan_layouts();
   acts_[0] = x;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     const auto t0 = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};

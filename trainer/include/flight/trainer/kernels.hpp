@@ -88,6 +88,30 @@ void sum_and_dot_centered_relu(const float* g, const float* p, std::size_t n, co
 void bn_relu_backward_plane(const float* g, const float* p, float* o, std::size_t n, const BnRelu& f, float a,
                             float b, float c);
 
+// The same for a block of 16 channels in the channel-blocked layout (Tensor::blocked): `pixels` × 16 floats, lane l
+// channel l of the block; per-lane constants, the ReLU's (inv, top, scale, clip) shared.  Each element is computed
+// with the operations of the kernels above (bn_value, relu_quantize), so a blocked pass gives per element what the
+// plain one gives for the same constants; only the sums are grouped differently (per lane, 4 partial sums).
+struct BnRelu16 {
+  float mean[16], gamma[16], inv_std[16], beta[16];
+  float inv = 1, top = 0, scale = 1, clip = 0;
+};
+enum class BnOut { bn, bn_relu };  // batch norm alone, or followed by the ReLU (top = 0) or quantizing ReLU
+// sum[l] += Σ p, sum_sq[l] += Σ p² over the block's pixels (float within the block, added to the doubles); with lo
+// and hi non-null, also lo[l] = min(lo[l], min p), hi[l] likewise.
+void block_sums(const float* p, std::size_t pixels, double* sum, double* sum_sq, float* lo, float* hi);
+// z = batch norm (and ReLU) of p.
+void block_bn(const float* p, float* z, std::size_t pixels, const BnRelu16& f, BnOut out);
+// sum_g[l] += Σ g', dot[l] += Σ g'·(p − mean) with g' = g (bn) or g·[0 < bn_value(p) ≤ clip] (bn_relu).
+void block_bn_sums(const float* g, const float* p, std::size_t pixels, const BnRelu16& f, BnOut out, double* sum_g,
+                   double* dot);
+// o = a·g' − b − c·(p − mean), per-lane a, b, c.
+void block_bn_backward(const float* g, const float* p, float* o, std::size_t pixels, const BnRelu16& f, BnOut out,
+                       const float* a, const float* b, const float* c);
+// k×k max pooling with stride s of one block (h × w pixels → ho × wo): out and arg (the window's largest input's
+// pixel index in the block, per lane; the first in row-major order wins a tie, as MaxPool's plain loop).
+void block_maxpool(const float* in, float* out, int* arg, int h, int w, int k, int stride, int ho, int wo);
+
 // 2×2, stride-2 max pooling of `planes` planes of h×w (output ho × wo = h/2 × w/2, rounded down): each output is the
 // largest of its window (the first in row-major order wins a tie, as MaxPool's general loop) and arg its index in
 // its input plane.

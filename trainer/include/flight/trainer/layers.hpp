@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "flight/core/network.hpp"
+#include "flight/trainer/kernels.hpp"
 #include "flight/trainer/quant.hpp"
 #include "flight/trainer/tensor.hpp"
 
@@ -132,7 +133,14 @@ class Conv2d : public WeightLayer {
   enum class Algorithm { onednn, im2col_gemm };
   static Algorithm default_algorithm(int c_in, int c_out, bool avx512);
   Algorithm algorithm() const { return algorithm_; }
-  void set_algorithm(Algorithm a) { algorithm_ = a; }
+  void set_algorithm(Algorithm a) {
+    algorithm_ = a;
+    if (a != Algorithm::onednn) blocked_output_ = false;
+  }
+  // Writes the output in the channel-blocked layout (Tensor::blocked; oneDNN path, filters a multiple of 16), for
+  // layers after it that read it (Model::set_blocked_layout decides).  The input may be in either layout.
+  void set_blocked_output(bool on);
+  bool blocked_output() const { return blocked_output_; }
 
  private:
   std::function<ConvShape(int)> chunk_shape(const Tensor& x) const;
@@ -141,6 +149,7 @@ class Conv2d : public WeightLayer {
 
   int c_in_, k_, stride_, pad_;
   Algorithm algorithm_;
+  bool blocked_output_ = false;
   // im2col + GEMM: the columns of the last training forward, (N, fan_in, Ho·Wo), reused by the backward pass.
   std::vector<float> cols_cache_;
   // Per chunk (kept between steps): the column gradient.
@@ -180,11 +189,16 @@ class BatchNorm : public Layer {
   void statistics(const Tensor& x, bool train, bool extremes);
   template <class PlaneBackward>
   void backward_planes(const Tensor& x, const Tensor& g, Tensor& gx, const PlaneBackward& plane_backward);
+  // The channel-blocked layout (Tensor::blocked): batch norm, with the ReLU after it when relu is non-null.
+  const std::vector<BnRelu16>& block_constants(const ReLU* relu);
+  void forward_blocked(const Tensor& x, Tensor& z, const ReLU* relu);
+  void backward_blocked(const Tensor& x, const Tensor& g, Tensor& gx, const ReLU* relu);
   int c_;
   float momentum_, eps_;
   std::vector<float> gamma_, beta_, g_gamma_, g_beta_, run_mean_, run_var_;
   std::vector<float> mean_, inv_std_;  // of the last training batch
   std::vector<float> lo_, hi_;
+  std::vector<BnRelu16> block_consts_;  // per channel block (kept between steps)
   bool last_train_ = false;
 };
 
@@ -231,6 +245,10 @@ class Flatten : public Layer {
   std::string name() const override { return "flatten"; }
 };
 
+// y ← x in the plain / the channel-blocked layout (Tensor::blocked; a copy when x is in it already).
+void to_plain(const Tensor& x, Tensor& y);
+void to_blocked(const Tensor& x, Tensor& y);
+
 // Mean softmax cross-entropy over the batch; writes dL/dlogits.  Returns the loss; counts correct predictions.
 double softmax_cross_entropy(const Tensor& logits, const std::vector<int>& labels, Tensor& grad, int* correct);
 
@@ -268,6 +286,12 @@ class Model {
   // layer by layer, for the tests that compare the two.  Switch it between steps only (a backward pass follows the
   // forward pass's choice).
   void set_fusion(bool on) { fusion_ = on; }
+  // Activations in the channel-blocked layout (Tensor::blocked) from a oneDNN convolution with a multiple of 16
+  // filters through its batch norm, ReLU and pooling to the next oneDNN convolution or flatten, so no reorder runs
+  // between them.  On by default where oneDNN runs AVX-512 kernels (their layout is nChw16c); off: plain NCHW
+  // throughout (the tests compare the two).  Switch it between steps only.
+  void set_blocked_layout(bool on) { blocked_layout_ = on; }
+  bool blocked_layout() const { return blocked_layout_; }
   // The convolutions' arithmetic (Precision).  Returns which ran, in one line for people: bf16 asked for on a CPU
   // without native bf16 convolutions runs fp32 and says why.
   std::string set_precision(Precision p);
@@ -284,11 +308,14 @@ class Model {
   std::vector<Tensor> acts_, grads_;
   QuantConfig quant_;
   bool fusion_ = true;
+  bool blocked_layout_;
   Precision precision_ = Precision::fp32;
   bool profiling_ = false, paused_ = false;
   std::vector<double> forward_s_, backward_s_;
   // Layer i and i + 1 run as one pass (a batch norm and its ReLU) when fusion is on; the ReLU's index.
   bool fused_pair(std::size_t i) const;
+  // Tells each convolution whether to write the blocked layout (set_blocked_layout), from the layers after it.
+  void plan_layouts();
 };
 
 }  // namespace flight::trainer
