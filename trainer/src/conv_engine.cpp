@@ -178,6 +178,14 @@ bool onednn_has_avx512() {
   return yes;
 }
 
+void onednn_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+                  const float* b, int ldb, float beta, float* c, int ldc) {
+  one_thread_here();
+  const dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta,
+                                      c, ldc);
+  FLIGHT_CHECK(st == dnnl_success, "dnnl_sgemm");
+}
+
 const std::string& bf16_unavailable_reason() { return bf16_probe().unavailable; }
 const std::string& bf16_implementation() { return bf16_probe().implementation; }
 

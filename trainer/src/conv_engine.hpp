@@ -52,6 +52,12 @@ class ConvEngine {
   std::unique_ptr<Impl> impl_;
 };
 
+// dnnl_sgemm (row-major, as kernels.hpp's gemm) on the calling thread only.
+void onednn_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+                  const float* b, int ldb, float beta, float* c, int ldc);
+// Whether oneDNN runs its AVX-512 kernels on this CPU (also declared in layers.hpp).
+bool onednn_has_avx512();
+
 // The forward implementation oneDNN picks for bf16 on this CPU, e.g. "jit_bf16:avx512_core_bf16" ("" when none).
 const std::string& bf16_implementation();
 

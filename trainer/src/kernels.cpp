@@ -1,6 +1,7 @@
 #include "flight/trainer/kernels.hpp"
 
 #include "flight/core/clones.hpp"
+#include "conv_engine.hpp"
 
 #include <cblas.h>
 
@@ -18,10 +19,21 @@ void init_kernels() {
   std::call_once(once, [] { openblas_set_num_threads(1); });
 }
 
-void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
-          int ldb, float beta, float* c, int ldc) {
+GemmLibrary gemm_library() {
+  static const GemmLibrary lib = onednn_has_avx512() ? GemmLibrary::onednn : GemmLibrary::openblas;
+  return lib;
+}
+
+void gemm_with(GemmLibrary lib, bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+               const float* b, int ldb, float beta, float* c, int ldc) {
+  if (lib == GemmLibrary::onednn) return onednn_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha,
               a, lda, b, ldb, beta, c, ldc);
+}
+
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
+          int ldb, float beta, float* c, int ldc) {
+  gemm_with(gemm_library(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void gemm_ref(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
@@ -657,6 +669,27 @@ FLIGHT_CLONES void block_bn_backward(const float* g, const float* p, float* o, s
 FLIGHT_CLONES void block_maxpool(const float* in, float* out, int* arg, int h, int w, int k, int stride, int ho,
                                  int wo) {
   (void)h;
+  if (k == 2 && stride == 2) {  // the shipped networks' pooling: the four loads unrolled
+    for (int oy = 0; oy < ho; ++oy)
+      for (int ox = 0; ox < wo; ++ox) {
+        const int i0 = 2 * oy * w + 2 * ox;
+        const int at[4] = {i0, i0 + 1, i0 + w, i0 + w + 1};
+        Lanes best;
+        load_lanes(best, in + 16 * std::size_t(i0));
+        Mask where = Mask{} + i0;
+        for (int j = 1; j < 4; ++j) {
+          Lanes v;
+          load_lanes(v, in + 16 * std::size_t(at[j]));
+          const Mask m = v > best;  // strict: the first maximum in row-major window order wins a tie
+          best = m ? v : best;
+          where = m ? (Mask{} + at[j]) : where;
+        }
+        const std::size_t o = std::size_t(oy) * wo + ox;
+        store_lanes(out + 16 * o, best);
+        std::memcpy(arg + 16 * o, &where, sizeof where);
+      }
+    return;
+  }
   for (int oy = 0; oy < ho; ++oy)
     for (int ox = 0; ox < wo; ++ox) {
       const int first = oy * stride * w + ox * stride;
@@ -677,6 +710,27 @@ FLIGHT_CLONES void block_maxpool(const float* in, float* out, int* arg, int h, i
       store_lanes(out + 16 * o, best);
       std::memcpy(arg + 16 * o, &at, sizeof at);
     }
+}
+
+FLIGHT_CLONES void block_maxpool2x2_backward(const float* gy, const int* arg, float* gx, int h, int w, int ho, int wo) {
+  const Lanes zero = {};
+  for (int oy = 0; oy < ho; ++oy)
+    for (int ox = 0; ox < wo; ++ox) {
+      const std::size_t o = std::size_t(oy) * wo + ox;
+      Lanes g;
+      Mask where;
+      load_lanes(g, gy + 16 * o);
+      std::memcpy(&where, arg + 16 * o, sizeof where);
+      const int i0 = 2 * oy * w + 2 * ox;
+      const int at[4] = {i0, i0 + 1, i0 + w, i0 + w + 1};
+      for (int j = 0; j < 4; ++j) {
+        const Lanes v = where == (Mask{} + at[j]) ? g : zero;
+        store_lanes(gx + 16 * std::size_t(at[j]), v);
+      }
+    }
+  // An odd last row or column belongs to no window.
+  for (int y = 0; y < h; ++y)
+    for (int x = (y < 2 * ho ? 2 * wo : 0); x < w; ++x) store_lanes(gx + 16 * (std::size_t(y) * w + x), zero);
 }
 
 }  // namespace flight::trainer

@@ -93,11 +93,18 @@ void WeightLayer::set_precision(Precision p) {
 }
 
 void WeightLayer::finish_chunks(int chunks) {
-  gq_.assign(q_.size(), 0.0f);
-  for (int c = 0; c < chunks; ++c) {  // fixed order: deterministic for a given thread count
-    for (std::size_t i = 0; i < gq_.size(); ++i) gq_[i] += gq_part_[c][i];
-    for (std::size_t i = 0; i < gb_.size(); ++i) gb_[i] += gb_part_[c][i];
-  }
+  gq_.resize(q_.size());
+  // Element by element in chunk order, in parallel blocks of elements: deterministic for a given thread count (vgg-l's
+  // 256 → 256 convolution has 590 K weights: summed on one thread this was 0.4 ms of a step).
+  parallel_blocks(gq_.size(), 1 << 15, [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) {
+      float s = 0.0f;
+      for (int c = 0; c < chunks; ++c) s += gq_part_[std::size_t(c)][i];
+      gq_[i] = s;
+    }
+  });
+  for (int c = 0; c < chunks; ++c)
+    for (std::size_t i = 0; i < gb_.size(); ++i) gb_[i] += gb_part_[std::size_t(c)][i];
   finish_backward();
 }
 
@@ -629,10 +636,11 @@ void MaxPool::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tenso
     parallel_for_each(x.n() * x.channel_blocks(), [&](int i) {
       const int n = i / x.channel_blocks(), cb = i % x.channel_blocks();
       float* g = gx.block(n, cb);
-      std::fill(g, g + x.plane() * kChannelBlock, 0.0f);
       const std::size_t at = std::size_t(gy.block(n, cb) - gy.data());
       const float* gin = gy.data() + at;
       const int* arg = argmax_.data() + at;
+      if (k_ == 2 && stride_ == 2) return block_maxpool2x2_backward(gin, arg, g, x.h(), x.w(), y.h(), y.w());
+      std::fill(g, g + x.plane() * kChannelBlock, 0.0f);
       for (std::size_t o = 0; o < y.plane() * kChannelBlock; ++o) {
         const std::size_t lane = o % kChannelBlock;
         g[std::size_t(arg[o]) * kChannelBlock + lane] += gin[o];

@@ -2,7 +2,8 @@
 // Numeric kernels: free functions over raw arrays, shapes in the signature.  Each fast kernel has a plain `_ref`
 // version beside it, and tests compare the two within a named error budget.
 //
-// Threading: gemm() is single-threaded (OpenBLAS pinned to one thread at start-up); callers parallelize around it
+// Threading: gemm() is single-threaded (OpenBLAS pinned to one thread at start-up, oneDNN's OpenMP team set to one
+// per call); callers parallelize around it
 // with the one threading layer (flight/core/parallel.hpp: parallel_chunks, parallel_for_each).
 //
 // Error budgets of the fast kernels against their `_ref` twins (tests/trainer/test_layers.cpp, Kernels.*):
@@ -13,7 +14,13 @@
 
 namespace flight::trainer {
 
-// C (M×N) = alpha · op(A) · op(B) + beta · C; row-major; op(A) is M×K, op(B) is K×N.
+// C (M×N) = alpha · op(A) · op(B) + beta · C; row-major; op(A) is M×K, op(B) is K×N.  Through oneDNN's dnnl_sgemm
+// where oneDNN runs AVX-512 kernels (Debian's OpenBLAS runs its Haswell kernels there: vgg-l's fc1, a chunk of 32
+// images forward and backward, 2.4 against 3.9 ms, one thread), else OpenBLAS (gemm_library(); issue 14).
+enum class GemmLibrary { openblas, onednn };
+GemmLibrary gemm_library();
+void gemm_with(GemmLibrary lib, bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+               const float* b, int ldb, float beta, float* c, int ldc);
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
           int ldb, float beta, float* c, int ldc);
 void gemm_ref(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
@@ -111,6 +118,9 @@ void block_bn_backward(const float* g, const float* p, float* o, std::size_t pix
 // k×k max pooling with stride s of one block (h × w pixels → ho × wo): out and arg (the window's largest input's
 // pixel index in the block, per lane; the first in row-major order wins a tie, as MaxPool's plain loop).
 void block_maxpool(const float* in, float* out, int* arg, int h, int w, int k, int stride, int ho, int wo);
+// Its backward for 2×2 windows with stride 2: gx (h × w pixels) ← gy routed to each window's arg, every pixel written
+// (those of no window, an odd last row or column, zero) — no zeroing pass and no scatter.
+void block_maxpool2x2_backward(const float* gy, const int* arg, float* gx, int h, int w, int ho, int wo);
 
 // 2×2, stride-2 max pooling of `planes` planes of h×w (output ho × wo = h/2 × w/2, rounded down): each output is the
 // largest of its window (the first in row-major order wins a tie, as MaxPool's general loop) and arg its index in
