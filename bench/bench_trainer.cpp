@@ -38,13 +38,15 @@ void BM_Gemm(benchmark::State& state) {
 BENCHMARK(BM_Gemm)->Args({128, 0})->Args({128, 1})->Args({512, 0})->Unit(benchmark::kMillisecond);
 
 // Batch norm + ReLU (+ A = 8 quantization) as one pass each way, on vgg-s's batchnorm1 shape (batch 64, 32 channels,
-// 32×32); range(0) threads, range(1) 1 = with activation quantization.  Bytes: one tensor in and out per pass.
+// 32×32); range(0) threads, range(1) 1 = with activation quantization, range(2) 1 = the channel-blocked layout (what
+// Model runs where oneDNN runs AVX-512).  Bytes: one tensor in and out per pass.
 void BM_BatchNormRelu(benchmark::State& state) {
   ThreadLimit limit(int(state.range(0)));
   BatchNorm bn(32);
   ReLU relu(state.range(1) ? 8 : 0);
   Tensor x(64, 32, 32, 32), z, gx;
   x.v = random_vec(x.size(), 6);
+  if (state.range(2)) x.blocked = true;  // random values: either layout
   const Tensor gz = x;
   for (auto _ : state) {
     bn.forward_relu(x, relu, z, true);
@@ -52,9 +54,29 @@ void BM_BatchNormRelu(benchmark::State& state) {
     benchmark::DoNotOptimize(gx.data());
   }
   state.SetBytesProcessed(state.iterations() * std::int64_t(x.size() * sizeof(float)) * 4);
-  state.SetLabel(std::string(state.range(1) ? "A=8" : "fp32") + ", " + std::to_string(state.range(0)) + " threads");
+  state.SetLabel(std::string(state.range(1) ? "A=8" : "fp32") + (state.range(2) ? ", blocked" : ", plain") + ", " +
+                 std::to_string(state.range(0)) + " threads");
 }
-BENCHMARK(BM_BatchNormRelu)->ArgsProduct({{1, 2}, {0, 1}})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BatchNormRelu)->ArgsProduct({{1, 2}, {0, 1}, {0, 1}})->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// 2×2 max pooling forward and backward on vgg-l's maxpool1 shape (batch 64, 64 channels, 32×32); range(0) threads,
+// range(1) 1 = the channel-blocked layout.
+void BM_MaxPool(benchmark::State& state) {
+  ThreadLimit limit(int(state.range(0)));
+  MaxPool pool(2, 2);
+  Tensor x(64, 64, 32, 32), y, gx;
+  x.v = random_vec(x.size(), 7);
+  if (state.range(1)) x.blocked = true;
+  for (auto _ : state) {
+    pool.forward(x, y, true);
+    pool.backward(x, y, y, gx);
+    benchmark::DoNotOptimize(gx.data());
+  }
+  state.SetItemsProcessed(state.iterations() * 64);
+  state.SetLabel(std::string(state.range(1) ? "blocked" : "plain") + ", " + std::to_string(state.range(0)) +
+                 " threads");
+}
+BENCHMARK(BM_MaxPool)->ArgsProduct({{1, 2}, {0, 1}})->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // vgg-s conv2 shape: 32 → 32 channels, 3×3, 32×32, batch 64; range(0) threads, range(1) quantization method.
 void BM_ConvForwardBackward(benchmark::State& state) {
@@ -147,7 +169,7 @@ void BM_Conv(benchmark::State& state) {
                       (backward ? (l.first ? 1 : 2) : 1);
   state.counters["GFLOP/s"] = benchmark::Counter(2 * macs / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(std::string(l.name) + (backward ? " backward, " : " forward, ") +
-                 (state.range(2) == 0 ? "oneDNN" : "im2col+OpenBLAS"));
+                 (state.range(2) == 0 ? "oneDNN" : "im2col+GEMM"));
 }
 BENCHMARK(BM_Conv)
     ->ArgsProduct({{0, 1, 2, 3, 4, 5, 6, 7}, {0, 1}, {0, 1}})

@@ -265,6 +265,12 @@ TEST(Conv2d, OneDnnStartsNoThreadOfItsOwn) {
     Tensor y, gx;
     conv.forward(x, y, true);
     conv.backward(x, y, y, gx);
+    // And an fc layer: its GEMMs run through dnnl_sgemm where oneDNN runs AVX-512 (gemm_library()).
+    Linear fc(512, 64, false, fp32());
+    const auto f = random_tensor(4, 512, 1, 1, 51);
+    Tensor z, gf;
+    fc.forward(f, z, true);
+    fc.backward(f, z, z, gf);
   };
   {
     ThreadLimit one(1);
@@ -629,7 +635,12 @@ TEST(Conv2d, DefaultAlgorithmFollowsTheChannelCountsAndTheInstructionSet) {
   EXPECT_EQ(Conv2d::default_algorithm(20, 50, false), Conv2d::Algorithm::im2col_gemm);  // padded to 32 and 64
   EXPECT_EQ(Conv2d::default_algorithm(32, 64, false), Conv2d::Algorithm::onednn);
   EXPECT_EQ(Conv2d::default_algorithm(128, 128, false), Conv2d::Algorithm::onednn);
-  for (int c_in : {1, 3, 20, 128}) EXPECT_EQ(Conv2d::default_algorithm(c_in, 50, true), Conv2d::Algorithm::onednn);
+  // With AVX-512: by the output channels' 16-blocks only.
+  for (int c_in : {1, 3, 20, 128}) {
+    EXPECT_EQ(Conv2d::default_algorithm(c_in, 32, true), Conv2d::Algorithm::onednn);
+    EXPECT_EQ(Conv2d::default_algorithm(c_in, 50, true), Conv2d::Algorithm::im2col_gemm);
+    EXPECT_EQ(Conv2d::default_algorithm(c_in, 20, true), Conv2d::Algorithm::im2col_gemm);
+  }
 }
 
 }  // namespace

@@ -64,14 +64,16 @@ Conv2d::Conv2d(int c_in, int c_out, int kernel, int stride, int pad, bool bias, 
 Conv2d::~Conv2d() = default;
 
 Conv2d::Algorithm Conv2d::default_algorithm(int c_in, int c_out, bool avx512) {
-  // Measured with bench_trainer BM_Conv (batch 64, 2 threads; docs/ARCHITECTURE.md).  With AVX-512 (oneDNN's
-  // avx512_core kernels; Debian's OpenBLAS runs its Haswell kernels on CPUs it does not know) oneDNN is faster on
-  // every shipped shape: vgg-s conv1 (3 → 32) forward 0.74 against 0.99 ms, backward 0.60 against 1.15 ms; lenet-l's
-  // 20 → 50 1.39 against 1.96 ms forward.  On AVX2 its kernels block channels by 8–16 and gain little when the input
-  // has few channels: there vgg-s conv2…conv6 (32…128 channels) ran 1.4–1.8× faster on oneDNN, vgg-s conv1 and
-  // lenet-l's 1 → 20 and 20 → 50 faster on im2col + OpenBLAS.
-  if (avx512) return Algorithm::onednn;
+  // Measured with bench_trainer BM_Conv (batch 64, 2 threads; docs/ARCHITECTURE.md).  oneDNN's kernels block the
+  // channels by 16 (AVX-512) or 8–16 (AVX2), so channel counts that leave blocks part empty waste their work.
   const auto used = [](int c) { return double(c) / ((c + 15) / 16 * 16); };
+  // With AVX-512 the GEMM is oneDNN's dnnl_sgemm (kernels.hpp).  Full output blocks: oneDNN (vgg-s conv1, 3 → 32,
+  // forward 0.51 / 0.49 ms, backward 0.39 / 1.16 ms against im2col; conv2…6 1.3–1.5× faster); lenet-l's 1 → 20 and
+  // 20 → 50 (output blocks 62 % and 78 % used) ran faster on im2col + GEMM: 0.15 + 0.26 against 0.26 + 0.25 ms and
+  // 0.87 + 1.42 against 1.00 + 2.08 ms (forward + backward).
+  if (avx512) return used(c_out) >= 0.9 ? Algorithm::onednn : Algorithm::im2col_gemm;
+  // On AVX2 (session 11) vgg-s conv2…conv6 ran 1.4–1.8× faster on oneDNN, vgg-s conv1 and lenet-l's 1 → 20 and
+  // 20 → 50 faster on im2col + OpenBLAS.
   return c_in >= 16 && used(c_in) * used(c_out) >= 0.9 ? Algorithm::onednn : Algorithm::im2col_gemm;
 }
 
