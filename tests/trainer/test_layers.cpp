@@ -126,6 +126,17 @@ TEST(Kernels, Col2imIsTheAdjointOfIm2col) {
 
 QuantConfig fp32() { return {}; }
 
+// A batch norm and its ReLU as one layer, run as Model runs them (one pass each way), for gradient_check.
+struct BatchNormReluPair : Layer {
+  BatchNorm& b;
+  ReLU& r;
+  BatchNormReluPair(BatchNorm& bn, ReLU& relu) : b(bn), r(relu) {}
+  void forward(const Tensor& x, Tensor& y, bool train) override { b.forward_relu(x, r, y, train); }
+  void backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) override { b.backward_relu(x, r, gy, gx); }
+  std::vector<ParamRef> params() override { return b.params(); }
+  std::string name() const override { return "batchnorm+relu"; }
+};
+
 // A stride-2, padded conv with bias (c_in 3 → c_out), random weights and bias, checked on `images` images.
 void conv_gradient_check(Conv2d::Algorithm algorithm, int c_out, int images, unsigned seed) {
   Conv2d conv(3, c_out, 3, 2, 1, true, fp32());
@@ -1128,17 +1139,7 @@ TEST(GradientCheck, BlockedBatchNormAloneAndWithItsRelu) {
   for (int c = 0; c < 32; ++c) bn.gamma()[std::size_t(c)] = c % 2 ? 1.2f : -0.8f, bn.beta()[std::size_t(c)] = 0.2f;
   gradient_check(bn, x, true, 1e-3f);
   ReLU relu;
-  struct Pair : Layer {
-    BatchNorm& b;
-    ReLU& r;
-    Pair(BatchNorm& bb, ReLU& rr) : b(bb), r(rr) {}
-    void forward(const Tensor& in, Tensor& y, bool train) override { b.forward_relu(in, r, y, train); }
-    void backward(const Tensor& in, const Tensor&, const Tensor& gy, Tensor& gx) override {
-      b.backward_relu(in, r, gy, gx);
-    }
-    std::vector<ParamRef> params() override { return b.params(); }
-    std::string name() const override { return "blocked batchnorm+relu"; }
-  } pair(bn, relu);
+  BatchNormReluPair pair(bn, relu);
   gradient_check(pair, x, true, 1e-3f);
 }
 
@@ -1315,17 +1316,7 @@ TEST(GradientCheck, FusedBatchNormRelu) {
   bn.gamma() = {1.2f, -0.8f, 0.5f};
   bn.beta() = {0.3f, 0.1f, -0.2f};
   ReLU relu;
-  struct Pair : Layer {
-    BatchNorm& b;
-    ReLU& r;
-    Pair(BatchNorm& bb, ReLU& rr) : b(bb), r(rr) {}
-    void forward(const Tensor& x, Tensor& y, bool train) override { b.forward_relu(x, r, y, train); }
-    void backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) override {
-      b.backward_relu(x, r, gy, gx);
-    }
-    std::vector<ParamRef> params() override { return b.params(); }
-    std::string name() const override { return "batchnorm+relu"; }
-  } pair(bn, relu);
+  BatchNormReluPair pair(bn, relu);
   gradient_check(pair, random_tensor(4, 3, 3, 3, 21, -2, 2), true, 1e-3f);
 }
 

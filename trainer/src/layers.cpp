@@ -664,15 +664,20 @@ void MaxPool::backward(const Tensor& x, const Tensor& y, const Tensor& gy, Tenso
 // ---------------- Flatten ----------------
 
 namespace {
-// plain (n, cb·16 + l, p) → blocked (n, cb, p, l), image by image; `plain` holds a tensor of y's shape.
-void block_into(const float* plain, Tensor& y) {
-  const std::size_t plane = y.plane();
-  parallel_for_each(y.n() * y.channel_blocks(), [&](int i) {
-    const int n = i / y.channel_blocks(), cb = i % y.channel_blocks();
-    const float* in = plain + n * y.per_sample() + std::size_t(cb) * kChannelBlock * plane;
-    float* out = y.block(n, cb);
+// Between the layouts, image by image and block by block: plain (n, cb·16 + l, p) ↔ blocked (n, cb, p, l).  `shape`
+// gives the dimensions; `from` and `to` hold one tensor of that shape each, `to` in the layout `into_blocked` names.
+void reorder_blocks(const Tensor& shape, const float* from, float* to, bool into_blocked) {
+  const std::size_t plane = shape.plane(), block = plane * kChannelBlock;
+  const int blocks = shape.channel_blocks();
+  parallel_for_each(shape.n() * blocks, [&](int i) {
+    const std::size_t at = std::size_t(i) * block;  // the same offset in both layouts: images, then blocks
+    const float* in = from + at;
+    float* out = to + at;
     for (std::size_t p = 0; p < plane; ++p)
-      for (int l = 0; l < kChannelBlock; ++l) out[p * kChannelBlock + l] = in[l * plane + p];
+      for (std::size_t l = 0; l < std::size_t(kChannelBlock); ++l) {
+        if (into_blocked) out[p * kChannelBlock + l] = in[l * plane + p];
+        else out[l * plane + p] = in[p * kChannelBlock + l];
+      }
   });
 }
 }  // namespace
@@ -683,14 +688,7 @@ void to_plain(const Tensor& x, Tensor& y) {
     return;
   }
   y.reshape(x.n(), x.c(), x.h(), x.w(), false);
-  const std::size_t plane = x.plane();
-  parallel_for_each(x.n() * x.channel_blocks(), [&](int i) {
-    const int n = i / x.channel_blocks(), cb = i % x.channel_blocks();
-    const float* in = x.block(n, cb);
-    float* out = y.data() + n * y.per_sample() + std::size_t(cb) * kChannelBlock * plane;
-    for (std::size_t p = 0; p < plane; ++p)
-      for (int l = 0; l < kChannelBlock; ++l) out[l * plane + p] = in[p * kChannelBlock + l];
-  });
+  reorder_blocks(x, x.data(), y.data(), false);
 }
 
 void to_blocked(const Tensor& x, Tensor& y) {
@@ -700,7 +698,7 @@ void to_blocked(const Tensor& x, Tensor& y) {
     return;
   }
   y.reshape(x.n(), x.c(), x.h(), x.w(), true);
-  block_into(x.data(), y);
+  reorder_blocks(x, x.data(), y.data(), true);
 }
 
 // The fc layers read the features in the plain order (channel, row, column) whatever the layout before.
@@ -712,7 +710,7 @@ void Flatten::forward(const Tensor& x, Tensor& y, bool) {
 void Flatten::backward(const Tensor& x, const Tensor&, const Tensor& gy, Tensor& gx) {
   if (x.blocked) {
     gx.reshape(x.n(), x.c(), x.h(), x.w(), true);
-    block_into(gy.data(), gx);  // gy: the plain features, (channel, row, column) per image
+    reorder_blocks(x, gy.data(), gx.data(), true);  // gy: the plain features, (channel, row, column) per image
     return;
   }
   gx = gy;
