@@ -1249,6 +1249,24 @@ TEST_P(FusedModel, FusedBatchNormReluEqualsTheLayersApart) {
 
 INSTANTIATE_TEST_SUITE_P(PlainAndBlocked, FusedModel, ::testing::Values(8, 16));
 
+// bf16 asked for on a network none of whose layers can run it (one convolution, the first, and an fc layer) runs fp32
+// and says so, on any CPU.
+TEST(Model, Bf16WithNoLayerThatCanRunItSaysFp32) {
+  NetworkSpec net;
+  auto of = [](LayerType t) { LayerSpec l; l.type = t; return l; };
+  LayerSpec conv = of(LayerType::conv);
+  conv.out = 16, conv.kernel = 3, conv.pad = 1, conv.bias = false;
+  LayerSpec out = of(LayerType::fc);
+  out.out_is_classes = true;
+  net.layers = {conv, of(LayerType::relu), of(LayerType::flatten), out};
+  Model m(net, ImageShape{3, 4, 4}, 5, QuantConfig{}, 1);
+  const std::string line = m.set_precision(Precision::bf16);
+  EXPECT_EQ(line.rfind("precision: fp32 (bf16 asked for: ", 0), 0u) << line;
+  m.forward(random_tensor(2, 3, 4, 4, 70), true);
+  EXPECT_EQ(m.precision_ran(), "fp32");
+  EXPECT_EQ(m.precision(), Precision::fp32);
+}
+
 // A model in the channel-blocked layout (oneDNN convolutions of 16 and 32 filters, batch norm, quantizing ReLU,
 // pooling, flatten, fc) against the same model in the plain layout: logits and every parameter gradient within float
 // rounding over three training steps, and the evaluation logits; where the layout applies, it is the default.

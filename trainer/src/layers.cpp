@@ -828,14 +828,19 @@ std::string Model::set_precision(Precision asked) {
     (bf16 ? in_bf16 : in_fp32) += (bf16 ? in_bf16 : in_fp32).empty() ? label : ", " + label;
   }
   if (p == Precision::fp32) return unavailable.empty() ? "precision: fp32" : "precision: fp32 (bf16 asked for: " + unavailable + ")";
+  if (in_bf16.empty()) {
+    precision_ = Precision::fp32;
+    return "precision: fp32 (bf16 asked for: only oneDNN convolutions after the first layer run bf16, and this "
+           "network has none)";
+  }
   std::string inexact;
   if (quant_.method != Method::fp32 && (quant_.a_bits > 8 || (quant_.method != Method::fixed && quant_.e_bits > 3))) {
     inexact = "; with " + std::to_string(quant_.e_bits) + " exponent bits and " + std::to_string(quant_.a_bits) +
               "-bit activations not every operand is exact in bf16 (mixed precision, not exact products)";
   }
-  return "precision: bf16 (oneDNN " + bf16_implementation() + ") for " + (in_bf16.empty() ? "no layer" : in_bf16) +
-         "; fp32 for " + (in_fp32.empty() ? "no weight layer" : in_fp32) +
-         ", batch norm, the optimizer and the master weights" + inexact;
+  return "precision: bf16 (oneDNN " + bf16_implementation() + ") for " + in_bf16 + "; fp32 for " +
+         (in_fp32.empty() ? "no weight layer" : in_fp32) + ", batch norm, the optimizer and the master weights" +
+         inexact;
 }
 
 std::string Model::precision_ran() const {
