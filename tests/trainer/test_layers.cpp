@@ -1164,6 +1164,20 @@ TEST(GradientCheck, BlockedMaxPoolConvAndFlatten) {
   gradient_check(flatten, as_blocked(random_tensor(2, 16, 2, 3, 42)));
 }
 
+// One training step of two models on the same batch: forward, softmax cross-entropy, zeroed gradients, backward.
+// Returns the two models' logits; the gradients are left in their params().
+std::pair<Tensor, Tensor> train_step_both(Model& a, Model& b, const Tensor& x, const std::vector<int>& labels) {
+  std::pair<Tensor, Tensor> logits{a.forward(x, true), b.forward(x, true)};
+  Tensor ga, gb;
+  softmax_cross_entropy(logits.first, labels, ga, nullptr);
+  softmax_cross_entropy(logits.second, labels, gb, nullptr);
+  a.zero_grad();
+  b.zero_grad();
+  a.backward(ga);
+  b.backward(gb);
+  return logits;
+}
+
 // A model runs each batch norm → ReLU pair as one pass each way: the same logits, gradients, running statistics
 // and activation scales as layer by layer, bit for bit, in training and evaluation, with and without activation
 // quantization (both signs of γ: the quantizing ReLU's batch maximum comes from the channel's extreme input), in
@@ -1206,17 +1220,9 @@ TEST_P(FusedModel, FusedBatchNormReluEqualsTheLayersApart) {
     }
     const std::vector<int> labels{0, 1, 2, 3, 4, 0};
     for (int step = 0; step < 3; ++step) {
-      const Tensor x = random_tensor(6, 3, 8, 8, 40 + step);
-      Tensor g1, g2;
-      const Tensor l1 = fused.forward(x, true), l2 = apart.forward(x, true);
+      const auto [l1, l2] = train_step_both(fused, apart, random_tensor(6, 3, 8, 8, 40 + step), labels);
       ASSERT_EQ(l1.v, l2.v) << method_name(q) << " step " << step;
       EXPECT_EQ(static_cast<Conv2d*>(fused.layers()[0])->blocked_output(), blocked);
-      softmax_cross_entropy(l1, labels, g1, nullptr);
-      softmax_cross_entropy(l2, labels, g2, nullptr);
-      fused.zero_grad();
-      apart.zero_grad();
-      fused.backward(g1);
-      apart.backward(g2);
       const auto p1 = fused.params(), p2 = apart.params();
       ASSERT_EQ(p1.size(), p2.size());
       for (std::size_t i = 0; i < p1.size(); ++i) EXPECT_EQ(*p1[i].grad, *p2[i].grad) << p1[i].name << " step " << step;
@@ -1298,18 +1304,10 @@ TEST(Model, BlockedLayoutMatchesThePlainLayout) {
         if (auto* c = dynamic_cast<Conv2d*>(l)) c->set_algorithm(Conv2d::Algorithm::onednn);
     const std::vector<int> labels{0, 1, 2, 3, 4, 0};
     for (int step = 0; step < 3; ++step) {
-      const Tensor x = random_tensor(6, 3, 8, 8, 50 + step);
-      const Tensor l1 = blocked.forward(x, true), l2 = plain.forward(x, true);
+      const auto [l1, l2] = train_step_both(blocked, plain, random_tensor(6, 3, 8, 8, 50 + step), labels);
       EXPECT_TRUE(static_cast<Conv2d*>(blocked.layers()[4])->blocked_output());
       EXPECT_FALSE(static_cast<Conv2d*>(plain.layers()[4])->blocked_output());
       EXPECT_LT(relative_difference(l1, l2), 1e-5) << method_name(q) << " step " << step;
-      Tensor g1, g2;
-      softmax_cross_entropy(l1, labels, g1, nullptr);
-      softmax_cross_entropy(l2, labels, g2, nullptr);
-      blocked.zero_grad();
-      plain.zero_grad();
-      blocked.backward(g1);
-      plain.backward(g2);
       const auto p1 = blocked.params(), p2 = plain.params();
       ASSERT_EQ(p1.size(), p2.size());
       for (std::size_t i = 0; i < p1.size(); ++i) {

@@ -582,12 +582,23 @@ struct BnLanes {
     g = u > zero ? g : zero;
   }
 };
+// Four partial sums per lane (pixels i ≡ 0, 1, 2, 3 mod 4), unrolled by hand: indexing an array of vectors by i % 4
+// kept them in memory.  at(s, d, i) adds pixel i into the pair (s, d); the four pairs end summed in (s0, d0).
+template <class At>
+FLIGHT_INLINE void four_way_sums(std::size_t pixels, Lanes& s0, Lanes& d0, const At& at) {
+  Lanes s1 = {}, s2 = {}, s3 = {}, d1 = {}, d2 = {}, d3 = {};
+  std::size_t i = 0;
+  for (; i + 4 <= pixels; i += 4) at(s0, d0, i), at(s1, d1, i + 1), at(s2, d2, i + 2), at(s3, d3, i + 3);
+  if (i < pixels) at(s0, d0, i++);
+  if (i < pixels) at(s1, d1, i++);
+  if (i < pixels) at(s2, d2, i++);
+  s0 = (s0 + s1) + (s2 + s3);
+  d0 = (d0 + d1) + (d2 + d3);
+}
 }  // namespace
 
-// The sums below keep 4 partial sums per lane (pixels i ≡ 0, 1, 2, 3 mod 4), unrolled by hand: indexing an array
-// of vectors by i % 4 kept them in memory.
 FLIGHT_CLONES void block_sums(const float* p, std::size_t pixels, double* sum, double* sum_sq, float* lo, float* hi) {
-  Lanes s0 = {}, s1 = {}, s2 = {}, s3 = {}, q0 = {}, q1 = {}, q2 = {}, q3 = {}, mn = {}, mx = {};
+  Lanes t = {}, t2 = {}, mn = {}, mx = {};
   const bool extremes = lo != nullptr;
   if (extremes) load_lanes(mn, lo), load_lanes(mx, hi);
   const auto at = [&](Lanes& s, Lanes& q, std::size_t i) {
@@ -600,12 +611,7 @@ FLIGHT_CLONES void block_sums(const float* p, std::size_t pixels, double* sum, d
       mx = mx > v ? mx : v;
     }
   };
-  std::size_t i = 0;
-  for (; i + 4 <= pixels; i += 4) at(s0, q0, i), at(s1, q1, i + 1), at(s2, q2, i + 2), at(s3, q3, i + 3);
-  if (i < pixels) at(s0, q0, i++);
-  if (i < pixels) at(s1, q1, i++);
-  if (i < pixels) at(s2, q2, i++);
-  const Lanes t = (s0 + s1) + (s2 + s3), t2 = (q0 + q1) + (q2 + q3);
+  four_way_sums(pixels, t, t2, at);
   for (int l = 0; l < 16; ++l) sum[l] += t[l], sum_sq[l] += t2[l];
   if (extremes) store_lanes(lo, mn), store_lanes(hi, mx);
 }
@@ -624,7 +630,7 @@ FLIGHT_CLONES void block_bn(const float* p, float* z, std::size_t pixels, const 
 FLIGHT_CLONES void block_bn_sums(const float* g, const float* p, std::size_t pixels, const BnRelu16& f, BnOut out,
                                  double* sum_g, double* dot) {
   const BnLanes c(f);
-  Lanes s0 = {}, s1 = {}, s2 = {}, s3 = {}, d0 = {}, d1 = {}, d2 = {}, d3 = {};
+  Lanes t = {}, u = {};
   const auto at = [&](Lanes& s, Lanes& d, std::size_t i) {
     Lanes gi, v;
     load_lanes(gi, g + 16 * i);
@@ -637,12 +643,7 @@ FLIGHT_CLONES void block_bn_sums(const float* g, const float* p, std::size_t pix
     s += gi;
     d += gi * (v - c.mean);
   };
-  std::size_t i = 0;
-  for (; i + 4 <= pixels; i += 4) at(s0, d0, i), at(s1, d1, i + 1), at(s2, d2, i + 2), at(s3, d3, i + 3);
-  if (i < pixels) at(s0, d0, i++);
-  if (i < pixels) at(s1, d1, i++);
-  if (i < pixels) at(s2, d2, i++);
-  const Lanes t = (s0 + s1) + (s2 + s3), u = (d0 + d1) + (d2 + d3);
+  four_way_sums(pixels, t, u, at);
   for (int l = 0; l < 16; ++l) sum_g[l] += t[l], dot[l] += u[l];
 }
 
